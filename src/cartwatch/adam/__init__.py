@@ -1,0 +1,1 @@
+"""CDISC ADaM derivation and XPT/CSV reading and writing."""

@@ -1,0 +1,1 @@
+"""Column-wise CSV batch grading with row-level errors."""

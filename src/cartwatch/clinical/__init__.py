@@ -1,0 +1,1 @@
+"""Pure clinical rule engines: each module names its guideline, version and table."""

@@ -1,0 +1,1 @@
+"""Outcome statistics, tables, plots and reports; every output names its method."""

@@ -1,0 +1,1 @@
+"""Pydantic input models shared by the CLI and the web API."""

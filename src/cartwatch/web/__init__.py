@@ -1,0 +1,1 @@
+"""Django web application (only this package imports Django)."""
