@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from cartwatch.cli import analysis_commands, clinical_commands, stats_commands, web_commands
+from cartwatch.cli import (
+    adam_commands,
+    clinical_commands,
+    report_commands,
+    stats_commands,
+    synth_commands,
+    web_commands,
+)
 
 app = typer.Typer(
     name="cartwatch",
@@ -14,7 +21,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (clinical_commands, stats_commands, analysis_commands, web_commands):
+for module in (
+    clinical_commands,
+    stats_commands,
+    synth_commands,
+    adam_commands,
+    report_commands,
+    web_commands,
+):
     module.register(app)
 
 
