@@ -1,0 +1,165 @@
+"""Onset, peak, resolution and duration of one episode given as a time-ordered grade series.
+
+Shared by the ASTCT 2019 CRS and ICANS episode graders and the CTCAE v5.0 cytopenia series
+(clinical-standards.md §1, §5). The timing keys follow the CLI contract, section
+"Conventions for every JSON command" (cli-contract.md): ``onset`` is the first observation
+with grade ≥1, ``peak_at`` the first observation with the maximum grade, ``resolved_at`` the
+first observation with grade 0 after the last observation with grade ≥1 (so a recurrence
+re-opens the episode), and ``duration_days`` is ``resolved_at - onset`` (null while unresolved).
+
+The grading scale does not matter here: this module only sees integers. Which scale produced
+them is the caller's ``standard``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cartwatch.clinical.errors import ClinicalInputError
+
+Timestamp = datetime.date | datetime.datetime
+
+_SECONDS_PER_DAY = 86_400.0
+# Fractions of a day are reported to 3 decimals (~1.4 minutes): finer than any charting of
+# CRS/ICANS, coarse enough that float noise never shows in the JSON.
+_DURATION_DECIMALS = 3
+
+
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """Maximum grade and, when every observation is timed, the episode's timing.
+
+    ``timed`` is False when at least one observation lacks ``observed_at``; the timing fields
+    are then None because they could not be computed, not because nothing happened.
+    """
+
+    max_grade: int | None
+    peak_index: int | None
+    onset: Timestamp | None
+    peak_at: Timestamp | None
+    resolved_at: Timestamp | None
+    duration_days: float | None
+    timed: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """The contract's timing keys, for merging into an episode result; empty when untimed.
+
+        ``max_grade``/``peak_index`` are left to the caller because each command names the
+        maximum differently (``grade``, ``worst``).
+        """
+        if not self.timed:
+            return {}
+        return {
+            "onset": _iso(self.onset),
+            "peak_at": _iso(self.peak_at),
+            "resolved_at": _iso(self.resolved_at),
+            "duration_days": self.duration_days,
+        }
+
+
+def _iso(value: Timestamp | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _as_datetime(value: Timestamp) -> datetime.datetime:
+    # A plain date is midnight of that day (contract: "ISO 8601 date or date-time").
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime(value.year, value.month, value.day)
+
+
+def _is_aware(value: Timestamp) -> bool:
+    return isinstance(value, datetime.datetime) and value.utcoffset() is not None
+
+
+def _check_grades(grades: Sequence[int | None]) -> None:
+    problems = [
+        (f"[{i}].grade", f"grade must be a non-negative integer, got {g!r}")
+        for i, g in enumerate(grades)
+        if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 0)
+    ]
+    if problems:
+        raise ClinicalInputError(problems)
+
+
+def _check_times(observed_at: Sequence[Timestamp]) -> list[datetime.datetime]:
+    """Comparable datetimes, or ClinicalInputError for mixed awareness or reversed order."""
+    aware = [_is_aware(t) for t in observed_at]
+    if any(aware) and not all(aware):
+        # A naive value (or a plain date) has no offset, so comparing it with an aware one
+        # would silently assume a zone: refuse rather than guess.
+        first_naive = aware.index(False)
+        raise ClinicalInputError.single(
+            f"[{first_naive}].observed_at",
+            "time zone missing: mixes a time zone-aware observed_at with a naive one "
+            f"({observed_at[first_naive].isoformat()}); give every observed_at an offset "
+            "or none",
+        )
+    moments = [_as_datetime(t) for t in observed_at]
+    problems = [
+        (
+            f"[{i}].observed_at",
+            f"out of time order: {observed_at[i].isoformat()} is before "
+            f"{observed_at[i - 1].isoformat()} ([{i - 1}].observed_at)",
+        )
+        for i in range(1, len(moments))
+        if moments[i] < moments[i - 1]
+    ]
+    if problems:
+        raise ClinicalInputError(problems)
+    return moments
+
+
+def _duration_days(onset: Timestamp, resolved: Timestamp) -> float:
+    if not isinstance(onset, datetime.datetime) and not isinstance(resolved, datetime.datetime):
+        return (resolved - onset).days
+    delta = _as_datetime(resolved) - _as_datetime(onset)
+    return round(delta.total_seconds() / _SECONDS_PER_DAY, _DURATION_DECIMALS)
+
+
+def summarise_episode(
+    grades: Sequence[int | None],
+    observed_at: Sequence[Timestamp | None],
+) -> EpisodeSummary:
+    """Summarise one episode.
+
+    ``grades[i]`` is the grade of observation ``i`` (None = not gradable, ignored);
+    ``observed_at[i]`` its time (date or datetime) or None. Both sequences have one item per
+    observation, in input order.
+
+    Raises ClinicalInputError when the lengths differ, a grade is negative, or (for a timed
+    series) times go backwards or mix time zone-aware and naive values. Equal times are
+    allowed (two observations charted at the same minute).
+    """
+    if len(grades) != len(observed_at):
+        raise ClinicalInputError.single(
+            "observed_at",
+            f"{len(observed_at)} observed_at values for {len(grades)} grades",
+        )
+    _check_grades(grades)
+
+    graded = [(i, g) for i, g in enumerate(grades) if g is not None]
+    max_grade = max((g for _, g in graded), default=None)
+    peak_index = next((i for i, g in graded if g == max_grade), None)
+
+    timed = all(t is not None for t in observed_at)
+    if not timed:
+        return EpisodeSummary(max_grade, peak_index, None, None, None, None, timed=False)
+
+    times: list[Timestamp] = [t for t in observed_at if t is not None]
+    _check_times(times)
+
+    positive = [i for i, g in graded if g >= 1]
+    if not positive:
+        peak_at = times[peak_index] if peak_index is not None else None
+        return EpisodeSummary(max_grade, peak_index, None, peak_at, None, None, timed=True)
+
+    onset = times[positive[0]]
+    last_positive = positive[-1]
+    resolved_index = next((i for i, g in graded if i > last_positive and g == 0), None)
+    resolved_at = times[resolved_index] if resolved_index is not None else None
+    duration = _duration_days(onset, resolved_at) if resolved_at is not None else None
+    peak_at = times[peak_index] if peak_index is not None else None
+    return EpisodeSummary(max_grade, peak_index, onset, peak_at, resolved_at, duration, timed=True)
