@@ -1,0 +1,651 @@
+"""Kaplan–Meier estimation, quantile (median) CIs, landmark rates and the k-group log-rank test.
+
+Everything follows R ``survival`` (``survfit``, ``quantile.survfit``, ``summary.survfit``,
+``survdiff``) so that centre reports reproduce TRANSCEND CLL 004 / label-style outputs and the
+golden values in ``../shared/data/reference/expected_values.json``:
+
+* Product-limit estimate [1] over every distinct observed time (event or censoring), as in the
+  ``survfit`` table; ties: events before censorings at the same time (everyone with time ≥ t is
+  at risk at t).
+* Greenwood variance [2]. ``KaplanMeier.std_err_log`` is R's ``fit$std.err`` (the standard error
+  of −log S, i.e. on the cumulative-hazard scale); ``KaplanMeier.std_err`` is on the survival
+  scale (``S · std_err_log``), which is what ``summary(fit)`` prints as ``std.err``.
+* Pointwise CIs as R ``survfit_confint``: ``log`` = exp(log S ± z·se) with the upper limit
+  capped at 1 (R's default); ``log-log`` [4] = S^exp(±z·se/|log S|) (SAS PROC LIFETEST's default
+  and cartwatch's); ``plain`` = S ± z·S·se clipped to [0, 1]. Where R gives NA we give NaN:
+  S = 0 for every type (the Greenwood sum is infinite once everyone at risk has died) and
+  S = 1 for log-log (the transform is undefined). After the last event the limits are carried
+  forward unchanged over the censored tail, exactly as in R.
+* Quantiles [3]: R ``quantile.survfit`` — the first time with S(t) ≤ 1−p; when S equals 1−p
+  (within sqrt(machine eps)) over a flat stretch, the midpoint of that stretch and the next drop
+  (veteran trt=2 → 52.5); when the curve ends on such a flat, the midpoint with the last
+  follow-up time. The CI limits are the same rule applied to the lower and upper bands
+  (Brookmeyer–Crowley style band inversion); ``None`` = not reached (NR/NA).
+* Log-rank (``survdiff``, rho = 0) with the full hypergeometric covariance; χ² on
+  (groups with expected > 0) − 1 df.
+
+References
+----------
+1. Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. J Am Stat Assoc
+   1958;53:457–481.
+2. Greenwood M. The natural duration of cancer. Reports on Public Health and Medical Subjects
+   1926;33:1–26.
+3. Brookmeyer R, Crowley J. A confidence interval for the median survival time. Biometrics
+   1982;38:29–41.
+4. Borgan Ø, Liestøl K. A note on confidence intervals and bands for the survival function
+   based on transformations. Scand J Stat 1990;17:35–41.
+5. Mantel N. Evaluation of survival data and two new rank order statistics arising in its
+   consideration. Cancer Chemother Rep 1966;50:163–170.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import chi2, norm
+
+from cartwatch.outcomes.rates import validate_conf_level
+
+ConfType = Literal["log-log", "log", "plain"]
+CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
+MEDIAN_RULE = "R survfit (midpoint on a flat 0.5)"
+VARIANCE = "greenwood"
+# R quantile.survfit / print.survfit compare S with 1-p using all.equal's tolerance.
+_TOL = math.sqrt(np.finfo(np.float64).eps)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def _list(a: npt.NDArray[Any]) -> list[Any]:
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in a.tolist()]
+
+
+def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class KaplanMeier:
+    """A Kaplan–Meier table, one row per distinct observed time (events and censorings).
+
+    Arrays are read-only. ``std_err`` is on the survival scale (R ``summary(fit)$std.err``);
+    ``std_err_log`` is R's ``fit$std.err`` (se of −log S). ``lower``/``upper`` hold NaN where R
+    gives NA (see the module docstring).
+    """
+
+    time: FloatArray
+    n_risk: IntArray
+    n_event: IntArray
+    n_censor: IntArray
+    surv: FloatArray
+    std_err: FloatArray
+    std_err_log: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    conf_type: str
+    conf_level: float
+    variance: str = VARIANCE
+    method: str = "kaplan-meier"
+
+    @property
+    def n(self) -> int:
+        """Number of subjects."""
+        return int(self.n_risk[0]) if self.n_risk.size else 0
+
+    @property
+    def events(self) -> int:
+        """Total number of events."""
+        return int(self.n_event.sum())
+
+    def to_dict(self) -> dict[str, object]:
+        """The table as JSON-ready lists (NaN → null) with the method named."""
+        return {
+            "method": self.method,
+            "variance": self.variance,
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+            "std_err_scale": "survival (S·se(log S)), as summary.survfit prints",
+            "n": self.n,
+            "events": self.events,
+            "time": _list(self.time),
+            "n_risk": self.n_risk.tolist(),
+            "n_event": self.n_event.tolist(),
+            "n_censor": self.n_censor.tolist(),
+            "surv": _list(self.surv),
+            "std_err": _list(self.std_err),
+            "lower": _list(self.lower),
+            "upper": _list(self.upper),
+        }
+
+
+@dataclass(frozen=True)
+class QuantileEstimate:
+    """Survival-time quantile (time where S reaches 1−p) with its CI; None = not reached."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    p: float = 0.5
+    conf_type: str = "log-log"
+    conf_level: float = 0.95
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "estimate": self.estimate,
+            "ci": [self.lower, self.upper],
+            "p": self.p,
+            "method": "kaplan-meier",
+            "variance": VARIANCE,
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+            "median_rule": MEDIAN_RULE,
+            "ci_method": "Brookmeyer-Crowley (pointwise band crossing, R quantile.survfit)",
+        }
+
+
+@dataclass(frozen=True)
+class LandmarkEstimate:
+    """KM survival at a fixed time with its pointwise CI and the number at risk at that time."""
+
+    time: float
+    surv: float
+    std_err: float | None
+    lower: float | None
+    upper: float | None
+    n_risk: int
+    conf_type: str
+    conf_level: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "time": self.time,
+            "surv": self.surv,
+            "std_err": self.std_err,
+            "ci": [self.lower, self.upper],
+            "n_risk": self.n_risk,
+            "method": "kaplan-meier",
+            "variance": VARIANCE,
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+        }
+
+
+@dataclass(frozen=True)
+class LogRank:
+    """k-group log-rank test (R ``survdiff``, rho = 0)."""
+
+    chisq: float
+    df: int
+    p: float
+    groups: tuple[object, ...]
+    n: tuple[int, ...]
+    observed: tuple[float, ...]
+    expected: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "method": "log-rank",
+            "reference": "R survival::survdiff (rho = 0)",
+            "chisq": self.chisq,
+            "df": self.df,
+            "p": self.p,
+            "groups": [
+                {"group": g, "n": n, "observed": o, "expected": e}
+                for g, n, o, e in zip(
+                    self.groups, self.n, self.observed, self.expected, strict=True
+                )
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class MedianIQR:
+    """Median and quartiles of a sample (onset/duration summaries)."""
+
+    n: int
+    n_missing: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+    minimum: float | None
+    maximum: float | None
+    method: str = "R quantile type 7 (linear interpolation, numpy 'linear')"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "n_missing": self.n_missing,
+            "median": self.median,
+            "q1": self.q1,
+            "q3": self.q3,
+            "min": self.minimum,
+            "max": self.maximum,
+            "method": self.method,
+        }
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validate_conf_type(conf_type: str) -> str:
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type: must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
+    return conf_type
+
+
+def _as_time(time: npt.ArrayLike) -> FloatArray:
+    arr = np.asarray(time)
+    if arr.ndim != 1:
+        raise ValueError("time: must be one-dimensional")
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise ValueError(f"time: must be numeric, got dtype {arr.dtype}")
+    out = arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise ValueError(f"time: {int(bad.sum())} missing or infinite value(s)")
+    if (out < 0).any():
+        raise ValueError(f"time: {int((out < 0).sum())} negative value(s)")
+    return out
+
+
+def _as_event(event: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    arr = np.asarray(event)
+    if arr.ndim != 1:
+        raise ValueError("event: must be one-dimensional")
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"event: must be 0/1 or boolean, got dtype {arr.dtype}")
+    ok = (arr == 0) | (arr == 1)
+    if not ok.all():
+        raise ValueError(f"event: {int((~ok).sum())} value(s) not 0/1 (missing values included)")
+    return np.asarray(arr == 1, dtype=np.bool_)
+
+
+def _validate(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[FloatArray, Any]:
+    t = _as_time(time)
+    e = _as_event(event)
+    if t.shape != e.shape:
+        raise ValueError(f"event: length {e.size} does not match time length {t.size}")
+    if t.size == 0:
+        raise ValueError("time: no observations")
+    return t, e
+
+
+# --------------------------------------------------------------------------- Kaplan–Meier
+
+
+def _tied_counts(
+    t: FloatArray, e: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """Distinct times, subjects at risk, events and censorings at each (one sort, O(n log n))."""
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    es = e[order].astype(np.int64)
+    n = ts.size
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ts[1:], ts[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, n)).astype(np.int64)
+    n_event = np.add.reduceat(es, starts).astype(np.int64)
+    # At risk at t_i = everyone whose time is >= t_i = n minus those with earlier times.
+    n_risk = (n - np.concatenate(([0], np.cumsum(counts)[:-1]))).astype(np.int64)
+    return ts[starts], n_risk, n_event, counts - n_event
+
+
+def _confint(
+    surv: FloatArray, se_log: FloatArray, conf_type: str, conf_level: float
+) -> tuple[FloatArray, FloatArray]:
+    """Pointwise limits as R ``survfit_confint`` (NaN where R returns NA)."""
+    z = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "plain":
+            half = z * se_log * surv  # 0·inf = NaN at S = 0, as R
+            lower = np.maximum(surv - half, 0.0)
+            upper = np.minimum(surv + half, 1.0)
+        elif conf_type == "log":
+            xx = np.where(surv == 0, np.nan, surv)
+            lower = np.exp(np.log(xx) - z * se_log)
+            upper = np.minimum(np.exp(np.log(xx) + z * se_log), 1.0)
+        else:  # log-log: se of log(-log S) is se_log / |log S|
+            xx = np.where((surv == 0) | (surv == 1), np.nan, surv)
+            w = z * se_log / np.abs(np.log(xx))
+            lower = np.exp(np.log(xx) * np.exp(w))
+            upper = np.exp(np.log(xx) * np.exp(-w))
+    return lower.astype(np.float64), upper.astype(np.float64)
+
+
+def kaplan_meier(
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+) -> KaplanMeier:
+    """Kaplan–Meier estimate with Greenwood standard errors and pointwise CIs (R ``survfit``).
+
+    Parameters
+    ----------
+    time : array-like of float
+        Follow-up times, finite and ≥ 0.
+    event : array-like of 0/1 or bool
+        1/True = event, 0/False = censored.
+    conf_type : {"log-log", "log", "plain"}
+        Transform for the pointwise CI [4]. R's default is "log"; cartwatch defaults to
+        "log-log" (SAS PROC LIFETEST), so the transform is always named in outputs.
+    conf_level : float
+        Two-sided level in (0, 1).
+
+    Returns
+    -------
+    KaplanMeier
+        One row per distinct time. Vectorised: one stable sort plus cumulative sums, O(n log n).
+
+    Raises
+    ------
+    ValueError
+        Non-numeric/NaN/infinite/negative times, events other than 0/1, length mismatch, no
+        observations, unknown conf_type, conf_level outside (0, 1).
+
+    References
+    ----------
+    1. Kaplan & Meier 1958. 2. Greenwood 1926. 4. Borgan & Liestøl 1990.
+    """
+    conf_type = _validate_conf_type(conf_type)
+    level = validate_conf_level(conf_level)
+    t, e = _validate(time, event)
+    utime, n_risk, n_event, n_censor = _tied_counts(t, e)
+    nr = n_risk.astype(np.float64)
+    nd = n_event.astype(np.float64)
+    surv: FloatArray = np.cumprod(1.0 - nd / nr, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Greenwood increments d / (n (n - d)); infinite once everyone at risk dies (S = 0),
+        # which R keeps (std.err Inf) and which turns every CI limit into NA there.
+        inc = np.where(n_event > 0, nd / (nr * (nr - nd)), 0.0)
+        se_log = np.sqrt(np.cumsum(inc))
+        se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
+    lower, upper = _confint(surv, se_log, conf_type, level)
+    return KaplanMeier(
+        time=_readonly(utime),
+        n_risk=_readonly(n_risk),
+        n_event=_readonly(n_event),
+        n_censor=_readonly(n_censor),
+        surv=_readonly(surv),
+        std_err=_readonly(se_surv),
+        std_err_log=_readonly(se_log),
+        lower=_readonly(lower),
+        upper=_readonly(upper),
+        conf_type=conf_type,
+        conf_level=level,
+    )
+
+
+def kaplan_meier_by_group(
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
+    group: npt.ArrayLike,
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+) -> dict[object, KaplanMeier]:
+    """One Kaplan–Meier fit per group label, in sorted label order (R factor level order)."""
+    t, e = _validate(time, event)
+    labels, codes = _group_codes(group, t.size)
+    return {
+        _py(label): kaplan_meier(t[codes == i], e[codes == i], conf_type, conf_level)
+        for i, label in enumerate(labels)
+    }
+
+
+# --------------------------------------------------------------------------- quantiles
+
+
+def _first_index_at_least(values: FloatArray, idx: IntArray, target: float) -> int | None:
+    """R ``approx(values, idx, target, method="constant", f=1)``: index of the smallest value
+    ≥ target (NA outside the range). ``values`` are de-duplicated and NaN-free."""
+    order = np.argsort(values, kind="stable")
+    sv = values[order]
+    if sv.size == 0 or target < sv[0] or target > sv[-1]:
+        return None
+    j = int(np.searchsorted(sv, target, side="left"))
+    return int(idx[order[j]])
+
+
+def _findq(x: FloatArray, y: FloatArray, p: float) -> float | None:
+    """Port of R ``survival:::findq``: x = c(0, time), y = c(0, 1 - curve)."""
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return None
+    xmax = float(x[-1])
+    # duplicated(y): keep the first occurrence of each value (censor rows repeat the level).
+    _, first = np.unique(y, return_index=True, equal_nan=True)
+    keep = np.sort(first)
+    xd, yd = x[keep], y[keep]
+    ok = ~np.isnan(yd)
+    pos = np.flatnonzero(ok).astype(np.int64)
+    i1 = _first_index_at_least(yd[ok] + _TOL, pos, p)
+    i2 = _first_index_at_least(yd[ok] - _TOL, pos, p)
+    quant = None if i1 is None or i2 is None else (float(xd[i1]) + float(xd[i2])) / 2.0
+    if not math.isnan(yd[-1]) and abs(p - yd[-1]) < _TOL and i1 is not None:
+        # The curve ends on a flat exactly at 1-p: midpoint with the last follow-up time.
+        quant = (float(xd[i1]) + xmax) / 2.0
+    return quant
+
+
+def km_quantile(km: KaplanMeier, p: float = 0.5) -> QuantileEstimate:
+    """Time at which the survival curve reaches ``1 − p``, with its CI (R ``quantile.survfit``).
+
+    Parameters
+    ----------
+    km : KaplanMeier
+    p : float
+        Cumulative-incidence probability in (0, 1): 0.5 = median, 0.25 = first quartile
+        (S = 0.75), 0.75 = third quartile (S = 0.25).
+
+    Returns
+    -------
+    QuantileEstimate
+        ``estimate`` = first time with S ≤ 1−p, midpoint of the flat stretch when S equals
+        1−p exactly; ``lower``/``upper`` = the same rule on the lower/upper pointwise band
+        (band inversion [3]); None when not reached (NR).
+
+    References
+    ----------
+    3. Brookmeyer & Crowley 1982.
+    """
+    if not (isinstance(p, float | int) and 0.0 < float(p) < 1.0):
+        raise ValueError(f"p: must be strictly between 0 and 1, got {p!r}")
+    x = np.concatenate(([0.0], km.time))
+    est = _findq(x, np.concatenate(([0.0], 1.0 - km.surv)), float(p))
+    lo = _findq(x, np.concatenate(([0.0], 1.0 - km.lower)), float(p))
+    hi = _findq(x, np.concatenate(([0.0], 1.0 - km.upper)), float(p))
+    return QuantileEstimate(
+        estimate=est,
+        lower=lo,
+        upper=hi,
+        p=float(p),
+        conf_type=km.conf_type,
+        conf_level=km.conf_level,
+    )
+
+
+def km_median_ci(km: KaplanMeier) -> QuantileEstimate:
+    """Median survival time with its CI (``km_quantile(km, 0.5)``)."""
+    return km_quantile(km, 0.5)
+
+
+# --------------------------------------------------------------------------- landmarks
+
+
+def survival_at(km: KaplanMeier, t: float) -> LandmarkEstimate:
+    """KM estimate at time *t* (R ``summary(fit, times = t)``).
+
+    The estimate is the step function's value at *t* (last row with time ≤ t); ``n_risk`` is
+    the number still under observation at *t* (time ≥ t). Before the first row S = 1 with
+    limits (1, 1), as R. Past the last follow-up the last value is carried forward with
+    ``n_risk = 0`` (R ``extend = TRUE``).
+    """
+    if not math.isfinite(float(t)):
+        raise ValueError(f"t: must be finite, got {t!r}")
+    t = float(t)
+    i = int(np.searchsorted(km.time, t, side="right")) - 1
+    n_risk = numbers_at_risk(km, [t])[0]
+    if i < 0:
+        return LandmarkEstimate(t, 1.0, 0.0, 1.0, 1.0, n_risk, km.conf_type, km.conf_level)
+    return LandmarkEstimate(
+        time=t,
+        surv=float(km.surv[i]),
+        std_err=_nan_to_none(float(km.std_err[i])),
+        lower=_nan_to_none(float(km.lower[i])),
+        upper=_nan_to_none(float(km.upper[i])),
+        n_risk=n_risk,
+        conf_type=km.conf_type,
+        conf_level=km.conf_level,
+    )
+
+
+def numbers_at_risk(km: KaplanMeier, times: Sequence[float] | npt.ArrayLike) -> list[int]:
+    """Subjects still at risk (time ≥ t) at each requested time, for risk tables under plots."""
+    ts = np.asarray(times, dtype=np.float64)
+    if ts.ndim != 1 or not np.isfinite(ts).all():
+        raise ValueError("times: must be a one-dimensional sequence of finite numbers")
+    j = np.searchsorted(km.time, ts, side="left")
+    padded = np.append(km.n_risk, 0)
+    return [int(v) for v in padded[j]]
+
+
+# --------------------------------------------------------------------------- log-rank
+
+
+def _py(value: object) -> object:
+    """numpy scalar → Python scalar (JSON-friendly labels)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _group_codes(group: npt.ArrayLike, n: int) -> tuple[list[object], IntArray]:
+    g = np.asarray(group)
+    if g.ndim != 1:
+        raise ValueError("group: must be one-dimensional")
+    if g.size != n:
+        raise ValueError(f"group: length {g.size} does not match time length {n}")
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        raise ValueError("group: missing values; drop those rows first (R drops them too)")
+    if g.dtype.kind == "O" and any(
+        v is None or (isinstance(v, float) and math.isnan(v)) for v in g.tolist()
+    ):
+        raise ValueError("group: missing values; drop those rows first (R drops them too)")
+    try:
+        labels, codes = np.unique(g, return_inverse=True)
+    except TypeError as exc:  # mixed, unorderable labels
+        raise ValueError(f"group: labels cannot be ordered ({exc})") from exc
+    return [_py(v) for v in labels.tolist()], codes.reshape(-1).astype(np.int64)
+
+
+def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike) -> LogRank:
+    """k-sample log-rank test, matching R ``survdiff(Surv(time, event) ~ group)``.
+
+    Parameters
+    ----------
+    time, event : array-like
+        As for :func:`kaplan_meier`.
+    group : array-like
+        Group label per subject (no missing values); groups are ordered as sorted labels.
+
+    Returns
+    -------
+    LogRank
+        Observed and expected events per group, χ² = (O−E)ᵀ V⁻(O−E) using the hypergeometric
+        covariance V with one group (the first with expected > 0) dropped, df = number of
+        groups with expected > 0 minus 1, p from the χ² upper tail [5].
+    """
+    t, e = _validate(time, event)
+    labels, codes = _group_codes(group, t.size)
+    k = len(labels)
+    if k < 2:
+        raise ValueError("group: at least two groups are needed for a log-rank test")
+    order = np.argsort(t, kind="stable")
+    ts, es, gs = t[order], e[order].astype(np.float64), codes[order]
+    first = np.empty(ts.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ts[1:], ts[:-1], out=first[1:])
+    tcode = np.cumsum(first) - 1
+    nt = int(tcode[-1]) + 1
+    flat = tcode * k + gs
+    at_time = np.bincount(flat, minlength=nt * k).reshape(nt, k).astype(np.float64)
+    d_k = np.bincount(flat, weights=es, minlength=nt * k).reshape(nt, k)
+    # At risk at each distinct time: reverse cumulative count per group.
+    n_k = np.cumsum(at_time[::-1], axis=0)[::-1]
+    d = d_k.sum(axis=1)
+    rows = d > 0
+    n_k, d_k, d = n_k[rows], d_k[rows], d[rows]
+    n = n_k.sum(axis=1)
+    share = n_k / n[:, None]
+    observed = d_k.sum(axis=0)
+    expected = (share * d[:, None]).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
+    var = np.diag((c[:, None] * share).sum(axis=0)) - (share * c[:, None]).T @ share
+    keep = expected > 0
+    df = int(keep.sum()) - 1
+    if df < 1:
+        chisq, pval = 0.0, float("nan")
+    else:
+        diff = (observed - expected)[keep][1:]
+        vv = var[np.ix_(keep, keep)][1:, 1:]
+        chisq = float(diff @ np.linalg.solve(vv, diff))
+        pval = float(chi2.sf(chisq, df))
+    n_per = np.bincount(codes, minlength=k)
+    return LogRank(
+        chisq=chisq,
+        df=df,
+        p=pval,
+        groups=tuple(labels),
+        n=tuple(int(v) for v in n_per),
+        observed=tuple(float(v) for v in observed),
+        expected=tuple(float(v) for v in expected),
+    )
+
+
+# --------------------------------------------------------------------------- descriptive
+
+
+def median_iqr(values: Sequence[float | None] | npt.ArrayLike) -> MedianIQR:
+    """Median, quartiles and range of a sample such as CRS onset days or durations.
+
+    Quartiles use R's default ``quantile(type = 7)`` (numpy ``method="linear"``): linear
+    interpolation between order statistics at (n − 1)·p. Missing values (None/NaN) are
+    dropped and counted in ``n_missing``; all statistics are None for an empty sample.
+    """
+    obj = np.asarray(values, dtype=object)
+    if obj.ndim != 1:
+        raise ValueError("values: must be one-dimensional")
+    try:
+        raw = np.array([np.nan if v is None else float(v) for v in obj.tolist()], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"values: must be numbers or missing ({exc})") from exc
+    missing = np.isnan(raw)
+    if np.isinf(raw).any():
+        raise ValueError("values: infinite value(s)")
+    x = raw[~missing]
+    if x.size == 0:
+        return MedianIQR(0, int(missing.sum()), None, None, None, None, None)
+    q1, med, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75], method="linear"))
+    return MedianIQR(
+        n=int(x.size),
+        n_missing=int(missing.sum()),
+        median=med,
+        q1=q1,
+        q3=q3,
+        minimum=float(x.min()),
+        maximum=float(x.max()),
+    )
