@@ -1,0 +1,148 @@
+"""Grade every row of a CSV file: ``cartwatch grade crs|icans|cytopenia --csv IN -o OUT``.
+
+The input format is described in :mod:`cartwatch.batch.csv_format`. Each row is one
+independent observation (rows are not combined into episodes). A row that fails validation
+is reported (row number, field path, problem) and left out of OUT; every valid row is graded
+and written. OUT has the input columns in input order, then the result columns:
+
+* crs: ``grade``, ``reasons``
+* icans: ``grade``, ``instrument``, ``reasons``
+* cytopenia: ``grades.neutrophil_count_decreased``, ``grades.platelet_count_decreased``,
+  ``grades.anemia`` (empty = term not measured, or no grade without an LLN), ``reasons``
+
+``reasons`` joins the result's reasons with ``"; "``. OUT is written to a temporary file and
+moved into place at the end, so a file-level error never leaves a half-written OUT.
+
+CRS goes through the vectorised path (:mod:`cartwatch.batch.crs_columns` and
+``clinical.crs.grade_crs_columns``); ICANS and cytopenia through the pydantic models row by
+row.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from cartwatch.batch.csv_format import (
+    CsvFileError,
+    CsvLayout,
+    RowProblem,
+    open_csv,
+    read_header,
+    record_to_json,
+    records,
+    width_problem,
+)
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.errors import problem_pairs
+
+GradeKind = Literal["crs", "icans", "cytopenia"]
+Advance = Callable[[int], None]
+REASON_SEPARATOR = "; "
+CHUNK_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    rows: int  # data records read
+    graded: int  # rows written to OUT
+    problems: tuple[RowProblem, ...]
+
+    @property
+    def failed_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+
+@dataclass(frozen=True)
+class RowGrader:
+    """The per-row path: record → input model → domain observation → result columns."""
+
+    model: type[BaseModel]
+    grade: Callable[[Any], Mapping[str, object]]  # domain observation → contract dict
+    result_columns: tuple[str, ...]
+    result_cells: Callable[[Mapping[str, object]], list[str]]
+
+
+def cell(value: object) -> str:
+    """A result value as a CSV cell (None → empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return REASON_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+@contextmanager
+def atomic_csv(out_path: str) -> Iterator[Any]:
+    """A csv.writer on a temporary file next to *out_path*, moved into place on success."""
+    target = Path(out_path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CsvFileError([f"{out_path}: cannot write file: {exc.strerror or exc}"]) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield csv.writer(handle, lineterminator="\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def grade_row(
+    grader: RowGrader, layout: CsvLayout, header: Sequence[str], cells: Sequence[str], row: int
+) -> tuple[Mapping[str, object] | None, list[RowProblem]]:
+    """Grade one record through the pydantic model; (result, []) or (None, problems)."""
+    document, problems = record_to_json(layout, header, cells, row)
+    bad_cells = {p.path for p in problems}
+    try:
+        observation = grader.model.model_validate_json(document)
+        if problems:
+            return None, problems
+        return grader.grade(observation.to_domain()), []  # type: ignore[attr-defined]
+    except (ValidationError, ClinicalInputError) as exc:
+        pairs = problem_pairs(exc, model=grader.model)
+        problems.extend(RowProblem(row, path, msg) for path, msg in pairs if path not in bad_cells)
+        return None, problems
+
+
+def grade_rows(
+    grader: RowGrader, in_path: str, out_path: str, advance: Advance | None = None
+) -> BatchReport:
+    """The per-row path over a whole file (see the module docstring)."""
+    layout = CsvLayout.of(grader.model)
+    with open_csv(in_path) as handle:
+        reader = csv.reader(handle)
+        header = read_header(reader, in_path)
+        header_problems = layout.check_header(header)
+        if header_problems:
+            raise CsvFileError(header_problems)
+        problems: list[RowProblem] = []
+        rows = graded = 0
+        with atomic_csv(out_path) as writer:
+            writer.writerow([*header, *grader.result_columns])
+            for row, cells in records(reader, len(header), in_path):
+                rows = row
+                wrong_width = width_problem(row, cells, len(header))
+                if wrong_width is not None:
+                    problems.append(wrong_width)
+                else:
+                    result, row_problems = grade_row(grader, layout, header, cells, row)
+                    if result is None:
+                        problems.extend(row_problems)
+                    else:
+                        writer.writerow([*cells, *grader.result_cells(result)])
+                        graded += 1
+                if advance is not None:
+                    advance(1)
+    return BatchReport(rows, graded, tuple(problems))

@@ -1,0 +1,233 @@
+"""Reading JSON input, printing results and the exit-2 error path for the JSON commands.
+
+* :func:`read_json` reads one JSON document from a path or ``-`` (stdin) and refuses what a
+  clinical document must never contain: invalid JSON, ``NaN``/``Infinity`` (including numbers
+  too large for a float), and duplicate keys (a repeated clinical field is ambiguous).
+* :func:`emit` prints a result as JSON (default) or as a readable text summary.
+* :func:`input_errors` turns the input error types into the contract's error path: exit
+  status 2, nothing on stdout, one ``path: problem`` line per problem on stderr. Only
+  input-driven errors are caught; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, NoReturn
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.errors import ROOT_PATH, problems_from
+
+OutputFormat = Literal["json", "text"]
+STDIN = "-"
+
+
+class InputProblems(Exception):
+    """Bad input found by the CLI itself (unreadable file, not JSON, duplicate key)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object whose source repeated at least one key (kept to report the path)."""
+
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    duplicates: list[str] = []
+    for key, value in pairs:
+        if key in obj and key not in duplicates:
+            duplicates.append(key)
+        obj[key] = value
+    if not duplicates:
+        return obj
+    flagged = _DuplicateKeys(obj)
+    flagged.duplicates = duplicates
+    return flagged
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not allowed (not standard JSON)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is too large")
+    return value
+
+
+def _duplicate_problems(value: object, path: str = "") -> Iterator[str]:
+    if isinstance(value, dict):
+        if isinstance(value, _DuplicateKeys):
+            for key in value.duplicates:
+                where = f"{path}.{key}" if path else key
+                yield f"{where}: duplicate key (a repeated field is ambiguous)"
+        for key, item in value.items():
+            yield from _duplicate_problems(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _duplicate_problems(item, f"{path}[{i}]")
+
+
+def parse_json(text: str) -> object:
+    """Parse one strict JSON document (no NaN/Infinity, no overflowing numbers, no duplicates)."""
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
+    except json.JSONDecodeError as exc:
+        raise InputProblems(
+            [f"{ROOT_PATH}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]
+        ) from None
+    except ValueError as exc:  # NaN/Infinity, float overflow, int longer than 4300 digits
+        raise InputProblems([f"{ROOT_PATH}: not valid JSON: {exc}"]) from None
+    except RecursionError:
+        raise InputProblems([f"{ROOT_PATH}: not valid JSON: nested too deeply"]) from None
+    duplicates = list(_duplicate_problems(value))
+    if duplicates:
+        raise InputProblems(duplicates)
+    return value
+
+
+def read_json(source: str) -> object:
+    """The JSON document at path *source*, or on stdin when *source* is ``-``."""
+    try:
+        if source == STDIN:
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8-sig") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise InputProblems([f"{source}: cannot read file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise InputProblems([f"{source}: not UTF-8 text ({exc.reason})"]) from None
+    return parse_json(text)
+
+
+# --- the error path -----------------------------------------------------------------------
+
+
+def fail(problems: Sequence[str]) -> NoReturn:
+    """Exit 2 with one problem per line on stderr and nothing on stdout."""
+    for line in problems:
+        typer.echo(line, err=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def input_errors(model: type[BaseModel] | None = None, prefix: str = "") -> Iterator[None]:
+    """Map the input error types raised in the block to the exit-2 error path."""
+    try:
+        yield
+    except InputProblems as exc:
+        fail(exc.problems)
+    except (ValidationError, ClinicalInputError) as exc:
+        fail(problems_from(exc, prefix, model=model))
+
+
+# --- printing -----------------------------------------------------------------------------
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot print {type(value).__name__} as JSON")
+
+
+def to_json(result: Mapping[str, object]) -> str:
+    return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False, default=_jsonable)
+
+
+def emit(result: Mapping[str, object], fmt: OutputFormat) -> None:
+    """Print *result* (a contract dict) on stdout as JSON or as a text summary."""
+    typer.echo(to_json(result) if fmt == "json" else render_text(result))
+
+
+# Keys shown as the headline, in this order, when present.
+_HEADLINE = ("grade", "grades", "worst", "response", "eligible", "instrument", "standard")
+_TIMING = ("peak_index", "onset", "peak_at", "resolved_at", "duration_days")
+_HANDLED = frozenset((*_HEADLINE, *_TIMING, "reasons", "observations", "events"))
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date | dt.datetime | enum.Enum):
+        return str(_jsonable(value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_scalar(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_scalar(v) for v in value) or "none"
+    return str(value)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _observation_line(index: int, item: Mapping[str, object]) -> str:
+    head = [f"{k} {_scalar(item[k])}" for k in _HEADLINE if k in item and k != "standard"]
+    reasons = item.get("reasons")
+    tail = "; ".join(str(r) for r in reasons) if isinstance(reasons, list | tuple) else ""
+    when = item.get("observed_at")
+    at = f" at {_scalar(when)}" if when is not None else ""
+    return f"  [{index}]{at}: {', '.join(head)}" + (f" — {tail}" if tail else "")
+
+
+def render_text(result: Mapping[str, object]) -> str:
+    """A readable summary: headline, standard, reasons as bullets, timing, per-item lines."""
+    lines = [f"{_label(k)}: {_scalar(result[k])}" for k in _HEADLINE if k in result]
+    for key, value in result.items():
+        if key not in _HANDLED and not isinstance(value, list | tuple):
+            lines.append(f"{_label(key)}: {_scalar(value)}")
+    reasons = result.get("reasons")
+    if isinstance(reasons, list | tuple) and reasons:
+        lines.append("Reasons:")
+        lines.extend(f"  • {reason}" for reason in reasons)
+    timing = [f"{_label(k)}: {_scalar(result[k])}" for k in _TIMING if k in result]
+    if timing:
+        lines.append("Episode:")
+        lines.extend(f"  {line}" for line in timing)
+    for key, value in result.items():
+        if key in _HANDLED or not isinstance(value, list | tuple) or key == "reasons":
+            continue
+        lines.append(f"{_label(key)}: {_scalar(value)}")
+    events = result.get("events")
+    if isinstance(events, list | tuple) and events:
+        lines.append("Events:")
+        for event in events:
+            if isinstance(event, Mapping):
+                lines.append(f"  {_scalar(event.get('date'))}  {_scalar(event.get('what'))}")
+    observations = result.get("observations")
+    if isinstance(observations, list | tuple) and observations:
+        lines.append("Observations:")
+        lines.extend(
+            _observation_line(i, item)
+            for i, item in enumerate(observations)
+            if isinstance(item, Mapping)
+        )
+    return "\n".join(lines)
