@@ -36,12 +36,9 @@ PRODUCT_DISPLAY = "lisocabtagene maraleucel (liso-cel, Breyanzi)"
 
 # cli-contract.md `cartwatch eligibility`: "product": "liso-cel" (aliases
 # `lisocabtagene maraleucel`, `Breyanzi`), matched case-insensitively.
+PRODUCT_NAMES: tuple[str, ...] = ("liso-cel", "lisocabtagene maraleucel", "Breyanzi")
 PRODUCT_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        "liso-cel": PRODUCT,
-        "lisocabtagene maraleucel": PRODUCT,
-        "breyanzi": PRODUCT,
-    }
+    {name.casefold(): PRODUCT for name in PRODUCT_NAMES}
 )
 
 
@@ -447,7 +444,7 @@ def first_label_date(product: str) -> datetime.date:
 def _canonical_or_raise(product: str) -> str:
     canonical = normalise_product(product)
     if canonical is None:
-        known = ", ".join(("liso-cel", "lisocabtagene maraleucel", "Breyanzi"))
+        known = ", ".join(PRODUCT_NAMES)
         raise ClinicalInputError.single(
             "product", f"unknown product {product!r}; known (case-insensitive): {known}"
         )

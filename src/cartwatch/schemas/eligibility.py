@@ -1,0 +1,102 @@
+"""Input model for ``cartwatch eligibility`` (cli-contract.md, section ``cartwatch eligibility``).
+
+Validation only: the label rules live in ``cartwatch.clinical.eligibility`` and
+``cartwatch.clinical.labels`` (US Breyanzi PI versions, clinical-standards.md §3B).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+
+from cartwatch.clinical.eligibility import EligibilityRequest
+from cartwatch.clinical.labels import PRODUCT_NAMES, Diagnosis, normalise_product
+
+__all__ = ["EligibilityIn", "IsoDate", "PriorLineIn", "ProductName"]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> object:
+    """Accept ``YYYY-MM-DD`` strings and plain dates only.
+
+    Pydantic's lax date parsing would also take Unix timestamps and midnight date-times;
+    a label decision on a misread date is worse than an error.
+    """
+    if isinstance(value, datetime.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a date-time")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not a valid date: {value!r}") from exc
+    raise ValueError(f"must be a date as YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+
+
+def _product(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a product name, got {value!r}")
+    canonical = normalise_product(value)
+    if canonical is None:
+        known = ", ".join(PRODUCT_NAMES)
+        raise ValueError(f"unknown product {value!r}; known (case-insensitive): {known}")
+    return canonical
+
+
+#: A known product alias, normalised to its canonical code (``liso-cel``).
+ProductName = Annotated[str, BeforeValidator(_product)]
+
+AgentName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+
+
+class PriorLineIn(BaseModel):
+    """One prior line of therapy: the agents given together (a combination is one line)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agents: list[AgentName] = Field(min_length=1)
+
+    def to_domain(self) -> tuple[str, ...]:
+        return tuple(self.agents)
+
+
+class EligibilityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product: ProductName
+    diagnosis: Diagnosis
+    age_years: Annotated[float, Field(ge=0, le=120, strict=True, allow_inf_nan=False)]
+    relapsed_or_refractory: StrictBool
+    prior_lines: list[PriorLineIn]
+    as_of: IsoDate = Field(default_factory=datetime.date.today)
+
+    @field_validator("diagnosis", mode="before")
+    @classmethod
+    def _diagnosis_case_insensitive(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def to_domain(self) -> EligibilityRequest:
+        return EligibilityRequest(
+            product=self.product,
+            diagnosis=self.diagnosis,
+            age_years=self.age_years,
+            relapsed_or_refractory=self.relapsed_or_refractory,
+            prior_lines=tuple(line.to_domain() for line in self.prior_lines),
+            as_of=self.as_of,
+        )
