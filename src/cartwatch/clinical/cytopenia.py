@@ -28,6 +28,7 @@ Rules encoded here:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -104,9 +105,9 @@ def _negative_problems(
     values: Mapping[str, float | None], prefix: str = ""
 ) -> list[tuple[str, str]]:
     return [
-        (f"{prefix}{name}", f"must be ≥0, got {value!r}")
+        (f"{prefix}{name}", f"must be a finite number ≥0, got {value!r}")
         for name, value in values.items()
-        if value is not None and value < 0
+        if value is not None and not (math.isfinite(value) and value >= 0)
     ]
 
 
@@ -286,7 +287,9 @@ def grade_cytopenia_series(observations: Sequence[CytopeniaObservation]) -> Cyto
     ``observed_at``.
     """
     if not observations:
-        raise ClinicalInputError.single("[]", "empty series: at least one observation is required")
+        raise ClinicalInputError.single(
+            "input", "empty series: at least one observation is required"
+        )
     problems: list[tuple[str, str]] = []
     graded: list[CytopeniaGrades] = []
     for i, obs in enumerate(observations):

@@ -211,9 +211,10 @@ class Measurements:
 
     def __post_init__(self) -> None:
         problems = [
-            (name, f"must be ≥0, got {value!r}")
+            (name, f"must be a finite number ≥0, got {value!r}")
             for name in NUMERIC_FIELDS
-            if (value := getattr(self, name)) is not None and value < 0
+            if (value := getattr(self, name)) is not None
+            and not (math.isfinite(value) and value >= 0)
         ]
         if problems:
             raise ClinicalInputError(problems)
