@@ -139,11 +139,13 @@ def _rule_reasons(
             f"for adults {cite}"
         )
     if rules.requires_relapsed_or_refractory:
-        (met if req.relapsed_or_refractory else failed).append(
-            "relapsed or refractory disease"
-            + ("" if req.relapsed_or_refractory else " not recorded")
-            + f" {cite}"
-        )
+        if req.relapsed_or_refractory:
+            met.append(f"relapsed or refractory disease {cite}")
+        else:
+            failed.append(
+                f"relapsed_or_refractory is false: label requires relapsed or refractory "
+                f"disease {cite}"
+            )
     ok = prior.lines >= rules.min_prior_lines
     (met if ok else failed).append(
         f"{prior.lines} prior line{'s' if prior.lines != 1 else ''} "
