@@ -1,9 +1,220 @@
-"""Command module (being built): registers its commands on the cartwatch Typer app."""
+"""``cartwatch rate`` and ``cartwatch km``: parse, call ``cartwatch.outcomes``, print.
+
+Options arrive as text and are checked here so that every bad value is reported as a
+``field: problem`` line (exit 2, nothing on stdout), as the CLI contract requires; the
+statistics live in :mod:`cartwatch.outcomes`.
+"""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from cartwatch.cli.io import OutputFormat, emit, fail
+from cartwatch.outcomes.rates import clopper_pearson
+from cartwatch.outcomes.survival import (
+    CONF_TYPES,
+    MEDIAN_RULE,
+    kaplan_meier,
+    km_median_ci,
+    logrank_test,
+)
+
+FORMATS = ("json", "text")
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"0", "false", "no", "n"}
+
+
+def _int(name: str, text: str | None, problems: list[str]) -> int | None:
+    if text is None:
+        problems.append(f"{name}: required")
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        problems.append(f"{name}: must be a whole number, got {text!r}")
+        return None
+
+
+def _level(text: str, problems: list[str]) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(f"conf_level: must be a number between 0 and 1, got {text!r}")
+        return 0.95
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        problems.append(f"conf_level: must be strictly between 0 and 1, got {text}")
+    return value
+
+
+def _format(text: str, problems: list[str]) -> OutputFormat:
+    if text not in FORMATS:
+        problems.append(f"format: must be one of {', '.join(FORMATS)}, got {text!r}")
+        return OutputFormat("json")
+    # io.OutputFormat is the shared json/text choice; build it from the value.
+    return OutputFormat(text)
+
+
+def rate(
+    responders: Annotated[str | None, typer.Option("--responders", help="Responders k")] = None,
+    n: Annotated[str | None, typer.Option("--n", help="Evaluable subjects n")] = None,
+    conf_level: Annotated[str, typer.Option("--conf-level")] = "0.95",
+    fmt: Annotated[str, typer.Option("--format", help="json or text")] = "json",
+) -> None:
+    """Response rate k/n with an exact Clopper–Pearson confidence interval."""
+    problems: list[str] = []
+    k = _int("responders", responders, problems)
+    total = _int("n", n, problems)
+    level = _level(conf_level, problems)
+    out_fmt = _format(fmt, problems)
+    if k is not None and k < 0:
+        problems.append(f"responders: must not be negative, got {k}")
+    if total is not None and total < 1:
+        problems.append(f"n: must be at least 1, got {total}")
+    if k is not None and total is not None and total >= 1 and k > total:
+        problems.append(f"responders: {k} exceeds n ({total})")
+    if problems or k is None or total is None:
+        fail(problems)
+    emit(clopper_pearson(k, total, level).to_dict(), out_fmt)
+
+
+def _read_csv(path: Path, problems: list[str]) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        problems.append(f"{path}: file not found")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problems.append(f"{path}: cannot read CSV ({exc})")
+    return None
+
+
+def _time_column(df: pd.DataFrame, col: str, problems: list[str]) -> pd.Series | None:
+    raw = df[col].str.strip()
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() | ~values.map(lambda v: math.isfinite(v) if v == v else False)
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in list(df.index[bad])[:5])  # +2: header, 1-based
+        problems.append(f"{col}: {int(bad.sum())} non-numeric or missing time(s) (CSV line {rows})")
+        return None
+    if (values < 0).any():
+        problems.append(f"{col}: {int((values < 0).sum())} negative time(s)")
+        return None
+    return values.astype(float)
+
+
+def _event_column(
+    df: pd.DataFrame, col: str, event_value: str | None, problems: list[str]
+) -> pd.Series | None:
+    raw = df[col].str.strip()
+    if event_value is not None:
+        if raw.eq("").any():
+            problems.append(f"{col}: {int(raw.eq('').sum())} missing event value(s)")
+            return None
+        return raw == event_value.strip()
+    lowered = raw.str.lower()
+    ok = lowered.isin(_TRUE | _FALSE)
+    if not ok.all():
+        shown = ", ".join(sorted(set(raw[~ok]))[:5])
+        problems.append(
+            f"{col}: values must be 0/1 or true/false (got {shown}); "
+            "use --event-value to name the event code"
+        )
+        return None
+    return lowered.isin(_TRUE)
+
+
+def _group_order(labels: list[str]) -> list[str]:
+    # R sorts factor levels numerically for numeric columns; do the same when all labels parse.
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+def km(
+    file: Annotated[Path, typer.Argument(help="CSV file with one row per subject")],
+    time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event column")] = None,
+    event_value: Annotated[
+        str | None, typer.Option("--event-value", help="Value of --event meaning an event")
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Group column")] = None,
+    conf_type: Annotated[str, typer.Option("--conf-type")] = "log-log",
+    conf_level: Annotated[str, typer.Option("--conf-level")] = "0.95",
+    fmt: Annotated[str, typer.Option("--format", help="json or text")] = "json",
+) -> None:
+    """Kaplan–Meier medians with CIs (R survfit conventions), per group, plus log-rank."""
+    problems: list[str] = []
+    if time is None:
+        problems.append("time: required (--time COLUMN)")
+    if event is None:
+        problems.append("event: required (--event COLUMN)")
+    if conf_type not in CONF_TYPES:
+        problems.append(f"conf_type: must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
+    level = _level(conf_level, problems)
+    out_fmt = _format(fmt, problems)
+    df = _read_csv(file, problems)
+    t: pd.Series | None = None
+    e: pd.Series | None = None
+    if df is not None:
+        missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
+        problems.extend(f"{c}: no such column in {file.name}" for c in missing)
+        if not missing and time is not None and event is not None:
+            t = _time_column(df, time, problems)
+            e = _event_column(df, event, event_value, problems)
+            if df.empty:
+                problems.append(f"{file.name}: no data rows")
+    if problems or df is None or t is None or e is None:
+        fail(problems)
+    emit(_km_result(df, t, e, group, conf_type, level), out_fmt)
+
+
+def _km_result(
+    df: pd.DataFrame,
+    t: pd.Series,
+    e: pd.Series,
+    group: str | None,
+    conf_type: str,
+    level: float,
+) -> dict[str, object]:
+    labels = df[group].str.strip() if group else pd.Series("all", index=df.index)
+    present = labels != ""
+    groups = []
+    for label in _group_order(sorted(set(labels[present]))):
+        m = (labels == label).to_numpy()
+        fit = kaplan_meier(t[m].to_numpy(), e[m].to_numpy(), conf_type, level)
+        med = km_median_ci(fit)
+        groups.append(
+            {
+                "group": label,
+                "n": fit.n,
+                "events": fit.events,
+                "median": med.estimate,
+                "ci": [med.lower, med.upper],
+            }
+        )
+    result: dict[str, object] = {
+        "groups": groups,
+        "conf_type": conf_type,
+        "conf_level": level,
+        "method": "kaplan-meier",
+        "variance": "greenwood",
+        "median_rule": MEDIAN_RULE,
+    }
+    if group:
+        result["excluded_missing_group"] = int((~present).sum())
+        if len(groups) >= 2:
+            keep = present.to_numpy()
+            lr = logrank_test(t[keep].to_numpy(), e[keep].to_numpy(), labels[keep].to_numpy())
+            result["logrank"] = {"chisq": lr.chisq, "df": lr.df, "p": lr.p, "method": "log-rank"}
+    return result
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+    """Add ``rate`` and ``km`` to *app*."""
+    app.command("rate")(rate)
+    app.command("km")(km)
