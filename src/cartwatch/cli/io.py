@@ -17,7 +17,8 @@ import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, NoReturn
+from enum import StrEnum
+from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -25,7 +26,14 @@ from pydantic import BaseModel, ValidationError
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.errors import ROOT_PATH, problems_from
 
-OutputFormat = Literal["json", "text"]
+
+class OutputFormat(StrEnum):
+    """``--format``: the contract JSON or a readable text summary (a Typer choice)."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
 STDIN = "-"
 
 
