@@ -529,11 +529,17 @@ def _rise_or_normal(
     return False, _change(name, before, now) if before is not None else f"{name} {_fmt(name, now)}"
 
 
+def _nodes_abnormal(b: Measurements) -> bool:
+    """Any node ≥1.5 cm at baseline [S41]; without the largest node, a positive SPD (the
+    SPD sums measurable, i.e. abnormal, nodes)."""
+    if b.largest_node_cm is not None:
+        return b.largest_node_cm >= NODE_NORMAL_BELOW_CM
+    return b.lymph_nodes_spd_cm2 is not None and b.lymph_nodes_spd_cm2 > 0
+
+
 def _nodes(b: Measurements, a: Measurements) -> _Parameter:
-    spd0, big0 = b.lymph_nodes_spd_cm2, b.largest_node_cm
-    abnormal = (spd0 is not None and spd0 > 0) or (
-        big0 is not None and big0 >= NODE_NORMAL_BELOW_CM
-    )
+    abnormal = _nodes_abnormal(b)
+    spd0 = b.lymph_nodes_spd_cm2
     spd1 = a.lymph_nodes_spd_cm2
     if spd0 is not None and spd1 is not None and _decreased_by(spd0, spd1, PR_IMPROVEMENT_FRACTION):
         return _Parameter("nodes", "A", abnormal, True, _change("lymph_nodes_spd_cm2", spd0, spd1))
