@@ -1,0 +1,309 @@
+"""ADaM variable metadata for the datasets cartwatch derives (ADSL, ADRS, ADTTE, ADAE).
+
+The specifications are data, one :class:`DatasetSpec` per dataset, in the column order the
+datasets are written. They follow the CDISC ADaM Implementation Guide (ADaMIG v1.3):
+
+* ADSL is the subject-level dataset (ADaMIG §3.1), one record per subject;
+* ADRS is a BDS dataset (ADaMIG §3.2) with ``PARAMCD``/``AVALC``/``AVAL``;
+* ADTTE is a BDS time-to-event dataset (ADaM BDS-TTE v1.0): ``STARTDT``, ``ADT``, ``AVAL``,
+  ``CNSR`` (0 = event, positive = censored), ``EVNTDESC``, ``CNSDTDSC``;
+* ADAE follows the ADaM OCCDS structure (ADaM OCCDS v1.0).
+
+SAS XPORT version 5 limits, which every spec here respects (checked by the unit tests and by
+:func:`cartwatch.adam.xpt.write_xpt`): variable names ≤8 characters (letters, digits,
+underscore, not starting with a digit), variable and dataset labels ≤40 characters, character
+values ≤200 bytes, ASCII only (the FDA Study Data Technical Conformance Guide asks for ASCII
+in v5 transport files). Numeric variables are 8-byte doubles; dates are SAS dates (days since
+1960-01-01) carrying the ``DATE9.`` format, held in pandas as ``datetime64[ns]``.
+
+Names that ADaMIG does not define are cartwatch extensions. Each says so in its
+``note``; they are chosen to be unambiguous and ≤8 characters:
+
+ADSL  ``LABELFL`` (label efficacy population), ``PEASFL`` (TRANSCEND primary efficacy
+      analysis set), ``DEL17P``/``TP53MUT``/``CKARYO``/``IGHVUNM``/``HIGHRISK``/``BULKY``,
+      ``PRIORLN``, ``BTKIFL``/``BCL2IFL``/``BTKIPDFL``/``BCL2FFL``, ``PROLCYFL``
+ADRS  ``AVALREAS`` (the clinical engine's reasons for ``AVALC``)
+ADTTE ``BOR`` (best overall response carried from ADRS, for KM by best response)
+ADAE  ``ONSDYINF`` (onset in days after infusion, infusion = day 0, as the trial reports),
+      ``TOXGRSTD`` (grading scale), ``ATOXREAS`` (engine reasons), ``TOCIFL``/``TOCIN``/
+      ``STERFL`` (tocilizumab/corticosteroid use), ``PROLCYFL`` (prolonged cytopenia)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+VarType = Literal["Char", "Num"]
+Core = Literal["Req", "Cond", "Perm"]
+
+#: SAS XPORT v5 limits (SAS TS-140; FDA Study Data Technical Conformance Guide §3.3.1).
+XPT_V5_NAME_MAX = 8
+XPT_V5_LABEL_MAX = 40
+XPT_V5_CHAR_MAX = 200
+_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
+
+DATE_FORMAT = "DATE9."
+#: Text written for the missing value of a character variable. SAS has no character missing;
+#: a blank is the convention (the pilot TDF ADAE.TRTEMFL is "" for non-TE records).
+CHAR_MISSING = ""
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One ADaM variable: name, label, SAS type, length and display format.
+
+    ``length`` is the maximum byte length for ``Char`` variables (values are checked against
+    it; pyreadstat stores the observed maximum, see ``xpt.write_xpt``) and 8 for ``Num``.
+    ``core`` is the ADaMIG core attribute ("Req", "Cond", "Perm"); cartwatch extensions are
+    "Perm". ``note`` records the derivation or the controlled terms in one line.
+    """
+
+    name: str
+    label: str
+    type: VarType
+    length: int = 8
+    format: str | None = None
+    core: Core = "Perm"
+    note: str = ""
+
+    @property
+    def is_date(self) -> bool:
+        """True for SAS date variables (numeric with a DATE format)."""
+        return self.type == "Num" and (self.format or "").upper().startswith("DATE")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: name, label, ADaM class, key variables and ordered variable specs."""
+
+    name: str
+    label: str
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[VariableSpec, ...]
+    #: Variables a dataset made by another tool must have for cartwatch to use it
+    #: (``read_adam_dir`` names any that are missing).
+    required_on_read: tuple[str, ...] = field(default=())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+    def labels(self) -> dict[str, str]:
+        """``{name: label}`` in dataset order."""
+        return {v.name: v.label for v in self.variables}
+
+    def variable(self, name: str) -> VariableSpec:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(f"{self.name} has no variable {name}")
+
+    def date_variables(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables if v.is_date)
+
+    def char_variables(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables if v.type == "Char")
+
+
+def _c(name: str, label: str, length: int, core: Core = "Perm", note: str = "") -> VariableSpec:
+    return VariableSpec(name, label, "Char", length, None, core, note)
+
+
+def _n(name: str, label: str, core: Core = "Perm", note: str = "") -> VariableSpec:
+    return VariableSpec(name, label, "Num", 8, None, core, note)
+
+
+def _d(name: str, label: str, core: Core = "Perm", note: str = "") -> VariableSpec:
+    return VariableSpec(name, label, "Num", 8, DATE_FORMAT, core, note)
+
+
+# Identifier block shared by every dataset (ADaMIG §3.1.1 / §3.2.1).
+_IDS: tuple[VariableSpec, ...] = (
+    _c("STUDYID", "Study Identifier", 40, "Req"),
+    _c("USUBJID", "Unique Subject Identifier", 80, "Req", "SITEID-SUBJID"),
+    _c("SUBJID", "Subject Identifier for the Study", 40, "Req", "centre patient_id"),
+    _c("SITEID", "Study Site Identifier", 40, "Req", "centre_id"),
+)
+
+YN_NOTE = "Y/N"
+YNU_NOTE = "Y/N; blank = unknown"
+
+ADSL = DatasetSpec(
+    name="ADSL",
+    label="Subject-Level Analysis Dataset",
+    structure="ADSL",
+    keys=("STUDYID", "USUBJID"),
+    required_on_read=("STUDYID", "USUBJID"),
+    variables=(
+        *_IDS,
+        _n("AGE", "Age", "Req"),
+        _c("AGEU", "Age Units", 5, "Req", "YEARS"),
+        _c("SEX", "Sex", 1, "Req", "F/M/U"),
+        _c("RACE", "Race", 40, "Req", "not collected in the centre format: NOT REPORTED"),
+        _c("DIAGNOS", "Diagnosis (CLL or SLL)", 3, "Perm", "extension"),
+        _d("DIAGDT", "Date of Initial Diagnosis"),
+        _n("ECOGBL", "Baseline ECOG Performance Status"),
+        _c("ARM", "Description of Planned Arm", 40, "Req", "product"),
+        _c("TRT01P", "Planned Treatment for Period 01", 40, "Req", "product"),
+        _c("TRT01A", "Actual Treatment for Period 01", 40, "Cond", "product if infused"),
+        _d("APHDT", "Leukapheresis Date", note="extension"),
+        _d("LDSTDT", "Lymphodepletion Start Date", note="extension"),
+        _c("LDREG", "Lymphodepletion Regimen", 100, note="extension"),
+        _d("TRTSDT", "Date of First Exposure to Treatment", "Cond", "CAR-T infusion date"),
+        _d("TRTEDT", "Date of Last Exposure to Treatment", "Cond", "single infusion"),
+        _n("DOSE01A", "Actual Dose for Period 01", note="x10^6 CAR+ viable T cells"),
+        _c("DOSE01U", "Units for DOSE01A", 30),
+        _c("ENRLFL", "Enrolled Population Flag", 1, "Cond", "Y when leukapheresed"),
+        _c("SAFFL", "Safety Population Flag", 1, "Cond", "Y when infused"),
+        _c("EFFFL", "Efficacy Evaluable Population Flag", 1, "Cond", "see derive docstring"),
+        _c("PEASFL", "Primary Efficacy Analysis Set Flag", 1, note="extension; TRANSCEND"),
+        _c("LABELFL", "Label Efficacy Population Flag", 1, note="extension; US label"),
+        _c("DEL17P", "Deletion 17p", 1, note=YNU_NOTE),
+        _c("TP53MUT", "TP53 Mutated", 1, note=YNU_NOTE),
+        _c("CKARYO", "Complex Karyotype", 1, note=YNU_NOTE),
+        _c("IGHVUNM", "IGHV Unmutated", 1, note=YNU_NOTE),
+        _c("HIGHRISK", "High-Risk Feature Present", 1, note="any of the four = Y"),
+        _c("BULKY", "Bulky Disease", 1, note=YNU_NOTE),
+        _n("PRIORLN", "Number of Prior Lines of Therapy"),
+        _c("BTKIFL", "Prior BTK Inhibitor Flag", 1, note=YN_NOTE),
+        _c("BCL2IFL", "Prior BCL-2 Inhibitor Flag", 1, note=YN_NOTE),
+        _c("BTKIPDFL", "Progression on Prior BTKi Flag", 1, note=YN_NOTE),
+        _c("BCL2FFL", "Prior Venetoclax Failure Flag", 1, note=YN_NOTE),
+        _c("PROLCYFL", "Prolonged Cytopenia Flag", 1, note="see derive docstring"),
+        _d("NACTDT", "Date of New Anti-Cancer Therapy"),
+        _c("DTHFL", "Subject Death Flag", 1, "Cond", "Y or blank"),
+        _d("DTHDT", "Date of Death", "Cond"),
+        _c("DTHCAUS", "Cause of Death", 100, "Perm"),
+        _d("LSTALVDT", "Date Last Known Alive", "Cond"),
+        _d("DCUTDT", "Data Cutoff Date", note="latest record date when not given"),
+    ),
+)
+
+#: Response codes for ADRS.AVAL (lower is better), following admiral's ``aval_resp`` order.
+RESPONSE_AVAL: Mapping[str, float] = {
+    "CR": 1.0,
+    "CRi": 2.0,
+    "PR": 3.0,
+    "SD": 4.0,
+    "PD": 5.0,
+    "NE": 6.0,
+}
+MRD_AVALC = ("uMRD4", "uMRD5", "uMRD6", "detectable", "not_assessed")
+
+ADRS = DatasetSpec(
+    name="ADRS",
+    label="Response Analysis Dataset",
+    structure="BDS",
+    keys=("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
+    required_on_read=("USUBJID", "PARAMCD", "AVALC"),
+    variables=(
+        *_IDS,
+        _n("ASEQ", "Analysis Sequence Number"),
+        _d("TRTSDT", "Date of First Exposure to Treatment"),
+        _c("PARAMCD", "Parameter Code", 8, "Req", "OVRLRESP, BOR, MRDPB, MRDBM, UMRD4PB, UMRD4BM"),
+        _c("PARAM", "Parameter", 100, "Req"),
+        _c("PARCAT1", "Parameter Category 1", 40, note="response standard, e.g. iwCLL 2018"),
+        _c("AVALC", "Analysis Value (C)", 20, "Cond", "CR/CRi/PR/SD/PD/NE; MRD status; Y/N"),
+        _n("AVAL", "Analysis Value", "Cond", "response code (RESPONSE_AVAL); MRD level"),
+        _d("ADT", "Analysis Date", "Cond"),
+        _n("ADY", "Analysis Relative Day", "Cond", "infusion = day 1"),
+        _c("ANL01FL", "Analysis Flag 01", 1, "Cond", "Y = used for BOR / summary"),
+        _c("AVALREAS", "Reasons for Analysis Value (Engine)", 200, note="extension"),
+        _c("SAFFL", "Safety Population Flag", 1),
+        _c("EFFFL", "Efficacy Evaluable Population Flag", 1),
+        _c("LABELFL", "Label Efficacy Population Flag", 1),
+    ),
+)
+
+ADTTE = DatasetSpec(
+    name="ADTTE",
+    label="Time-to-Event Analysis Dataset",
+    structure="BDS-TTE",
+    keys=("STUDYID", "USUBJID", "PARAMCD"),
+    required_on_read=("USUBJID", "PARAMCD", "AVAL", "CNSR"),
+    variables=(
+        *_IDS,
+        _c("PARAMCD", "Parameter Code", 8, "Req", "PFS, OS, DOR, TTCRS, TTNT"),
+        _c("PARAM", "Parameter", 100, "Req"),
+        _n("AVAL", "Analysis Value", "Req", "ADT - STARTDT + 1, days"),
+        _c("AVALU", "Analysis Value Unit", 10, note="DAYS"),
+        _d("STARTDT", "Time to Event Origin Date for Subject", "Req"),
+        _d("ADT", "Analysis Date", "Req", "event or censoring date"),
+        _n("CNSR", "Censor", "Req", "0 = event, 1 = censored"),
+        _c("EVNTDESC", "Event or Censoring Description", 100, "Perm"),
+        _c("CNSDTDSC", "Censor Date Description", 100, "Perm"),
+        _c("SRCDOM", "Source Data", 8, "Perm"),
+        _c("SRCVAR", "Source Variable", 8, "Perm"),
+        _c("BOR", "Best Overall Response (iwCLL 2018)", 3, note="extension; from ADRS"),
+        _c("SAFFL", "Safety Population Flag", 1),
+        _c("EFFFL", "Efficacy Evaluable Population Flag", 1),
+        _c("LABELFL", "Label Efficacy Population Flag", 1),
+    ),
+)
+
+ADAE = DatasetSpec(
+    name="ADAE",
+    label="Adverse Events Analysis Dataset",
+    structure="OCCDS",
+    keys=("STUDYID", "USUBJID", "AEDECOD", "ASTDT", "AESEQ"),
+    required_on_read=("USUBJID", "AEDECOD"),
+    variables=(
+        *_IDS,
+        _n("AESEQ", "Sequence Number"),
+        _d("TRTSDT", "Date of First Exposure to Treatment"),
+        _c("AECAT", "Category for Adverse Event", 40, note="CRS, NEUROTOXICITY, CYTOPENIA"),
+        _c("AETERM", "Reported Term for the Adverse Event", 100, "Req"),
+        _c("AEDECOD", "Dictionary-Derived Term", 100, "Req", "MedDRA preferred term"),
+        _c("AEBODSYS", "Body System or Organ Class", 100, "Req", "MedDRA SOC"),
+        _c("AESER", "Serious Event", 1, "Req", "not collected: blank"),
+        _d("ASTDT", "Analysis Start Date", "Cond", "episode onset"),
+        _n("ASTDY", "Analysis Start Relative Day", "Cond", "infusion = day 1"),
+        _n("ONSDYINF", "Onset Day After Infusion (Infusion=0)", note="extension"),
+        _d("AENDT", "Analysis End Date", "Cond", "resolution date"),
+        _n("AENDY", "Analysis End Relative Day", "Cond", "infusion = day 1"),
+        _n("ADURN", "Analysis Duration (N)", note="resolution - onset, days"),
+        _c("ADURU", "Analysis Duration Units", 10),
+        _c("AETOXGR", "Standard Toxicity Grade", 1, note="maximum grade of the episode"),
+        _n("AETOXGRN", "Standard Toxicity Grade (N)"),
+        _c("BTOXGR", "Baseline Toxicity Grade", 1, note="cytopenias: last pre-infusion lab"),
+        _c("TOXGRSTD", "Toxicity Grading Standard", 20, note="ASTCT 2019 / CTCAE v5.0"),
+        _c("ATOXREAS", "Reasons for Toxicity Grade (Engine)", 200, note="extension"),
+        _c("AEOUT", "Outcome of Adverse Event", 40),
+        _c("TOCIFL", "Tocilizumab Given for Event Flag", 1, note=YN_NOTE),
+        _n("TOCIN", "Number of Tocilizumab Doses for Event"),
+        _c("STERFL", "Corticosteroid Given for Event Flag", 1, note=YN_NOTE),
+        _c("PROLCYFL", "Prolonged Cytopenia Flag", 1, note="cytopenias; see derive"),
+        _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, "Cond", "Y or blank"),
+        _c("AOCCPIFL", "1st Max Grade Occurrence in PT Flag", 1, note="Y or blank"),
+        _c("SAFFL", "Safety Population Flag", 1),
+    ),
+)
+
+DATASETS: Mapping[str, DatasetSpec] = {d.name: d for d in (ADSL, ADRS, ADTTE, ADAE)}
+
+
+def spec_problems(spec: DatasetSpec) -> list[str]:
+    """XPT v5 / ADaM naming problems in *spec* (empty when it is valid)."""
+    problems: list[str] = []
+    if len(spec.label) > XPT_V5_LABEL_MAX:
+        problems.append(f"{spec.name}: dataset label longer than {XPT_V5_LABEL_MAX}")
+    seen: set[str] = set()
+    for v in spec.variables:
+        where = f"{spec.name}.{v.name}"
+        if not _NAME_RE.match(v.name):
+            problems.append(f"{where}: name is not an upper-case SAS v5 name of ≤8 characters")
+        if v.name in seen:
+            problems.append(f"{where}: duplicate variable")
+        seen.add(v.name)
+        if len(v.label) > XPT_V5_LABEL_MAX or not v.label.isascii():
+            problems.append(f"{where}: label must be ASCII and ≤{XPT_V5_LABEL_MAX} characters")
+        if v.type == "Char" and not 1 <= v.length <= XPT_V5_CHAR_MAX:
+            problems.append(f"{where}: character length must be 1..{XPT_V5_CHAR_MAX}")
+    for key in spec.keys + spec.required_on_read:
+        if key not in seen:
+            problems.append(f"{spec.name}: key/required variable {key} not in the spec")
+    return problems
