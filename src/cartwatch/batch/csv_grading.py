@@ -41,7 +41,14 @@ from cartwatch.batch.csv_format import (
     records,
     width_problem,
 )
+from cartwatch.clinical.cytopenia import (
+    ANEMIA_TERM,
+    NEUTROPHIL_TERM,
+    PLATELET_TERM,
+    grade_cytopenia,
+)
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.cytopenia import CytopeniaObservationIn
 from cartwatch.schemas.errors import problem_pairs
 
 GradeKind = Literal["crs", "icans", "cytopenia"]
@@ -146,3 +153,32 @@ def grade_rows(
                 if advance is not None:
                     advance(1)
     return BatchReport(rows, graded, tuple(problems))
+
+
+# --- the graders --------------------------------------------------------------------------
+
+
+def _cytopenia_cells(result: Mapping[str, object]) -> list[str]:
+    grades = result["grades"]
+    assert isinstance(grades, Mapping)
+    return [*(cell(grades.get(term)) for term in CYTOPENIA_TERMS), cell(result["reasons"])]
+
+
+CYTOPENIA_TERMS = (NEUTROPHIL_TERM, PLATELET_TERM, ANEMIA_TERM)
+CYTOPENIA = RowGrader(
+    model=CytopeniaObservationIn,
+    grade=lambda obs: grade_cytopenia(obs).to_dict(),
+    result_columns=(*(f"grades.{term}" for term in CYTOPENIA_TERMS), "reasons"),
+    result_cells=_cytopenia_cells,
+)
+
+
+def grade_csv(
+    kind: GradeKind, in_path: str, out_path: str, advance: Advance | None = None
+) -> BatchReport:
+    """Grade every row of *in_path* into *out_path* (see the module docstring).
+
+    Raises CsvFileError (nothing written) for a file-level problem.
+    """
+    graders = {"cytopenia": CYTOPENIA}
+    return grade_rows(graders[kind], in_path, out_path, advance)

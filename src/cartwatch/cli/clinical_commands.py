@@ -19,6 +19,8 @@ from typing import Annotated, Any, Protocol
 import typer
 from pydantic import BaseModel, ValidationError
 
+from cartwatch.batch.csv_format import CsvFileError
+from cartwatch.batch.csv_grading import GradeKind, grade_csv
 from cartwatch.cli.io import (
     InputProblems,
     OutputFormat,
@@ -27,11 +29,15 @@ from cartwatch.cli.io import (
     input_errors,
     read_json,
 )
+from cartwatch.clinical.cytopenia import grade_cytopenia, grade_cytopenia_series
 from cartwatch.clinical.eligibility import check_eligibility
 from cartwatch.clinical.errors import ClinicalInputError
-from cartwatch.clinical.schedule import post_infusion_schedule
+from cartwatch.clinical.iwcll import ResponseRequest, assess_response
+from cartwatch.clinical.schedule import ScheduleRequest, post_infusion_schedule
+from cartwatch.schemas.cytopenia import CytopeniaObservationIn
 from cartwatch.schemas.eligibility import EligibilityIn
 from cartwatch.schemas.errors import ROOT_PATH, problems_from
+from cartwatch.schemas.response import ResponseAssessmentIn
 from cartwatch.schemas.schedule import ScheduleIn
 
 
@@ -106,12 +112,121 @@ def _json_command(app: typer.Typer, name: str, command: JsonCommand, help_text: 
     app.command(name)(handler)
 
 
-def _schedule(request: Any) -> Result:
+BATCH_HELP = (
+    "Batch mode: --csv IN.csv -o OUT.csv grades every row. Columns are the contract fields "
+    "(nested objects as dotted columns, e.g. ice_items.orientation, lln.neutrophils_10e9_l), "
+    "plus an optional 'id' column passed through; any other column is an error. Lists are "
+    "';'-separated, booleans true/false, an empty cell means the field is absent. Rows are "
+    "graded independently (no episodes). OUT has the input columns plus the result columns "
+    "(crs: grade, reasons; icans: grade, instrument, reasons; cytopenia: "
+    "grades.<term>, reasons). A row that fails validation is NOT written to OUT: it is "
+    "listed on stderr as 'row N: field: problem' (row 1 = first data row after the header, "
+    "blank lines skipped), the valid rows are still graded, and the exit status is 2."
+)
+
+
+def _grade_command(app: typer.Typer, kind: GradeKind, command: JsonCommand, help_text: str) -> None:
+    def handler(
+        source: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="FILE",
+                help="JSON input file (object or time-ordered array), or - for standard input.",
+                show_default=False,
+            ),
+        ] = None,
+        fmt: FormatOpt = OutputFormat.JSON,
+        csv_in: Annotated[
+            str | None,
+            typer.Option("--csv", metavar="IN.csv", help="Grade every row of a CSV file."),
+        ] = None,
+        out: Annotated[
+            str | None,
+            typer.Option("-o", "--output", metavar="OUT.csv", help="Where --csv writes grades."),
+        ] = None,
+    ) -> None:
+        if csv_in is None:
+            if out is not None:
+                raise typer.BadParameter("only with --csv", param_hint="-o/--output")
+            if source is None:
+                raise typer.BadParameter(
+                    "give a JSON file, - for standard input, or --csv IN.csv -o OUT.csv",
+                    param_hint="FILE",
+                )
+            run_json(command, source, fmt)
+            return
+        if source is not None:
+            raise typer.BadParameter("give either FILE or --csv, not both", param_hint="FILE")
+        if out is None:
+            raise typer.BadParameter("--csv needs -o OUT.csv", param_hint="-o/--output")
+        if fmt is not OutputFormat.JSON:
+            raise typer.BadParameter("applies to JSON input only", param_hint="--format")
+        run_batch(kind, csv_in, out)
+
+    handler.__doc__ = f"{help_text}\n\n{BATCH_HELP}"
+    app.command(kind)(handler)
+
+
+def _row_ranges(rows: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` → ``3-5, 9``."""
+    spans: list[list[int]] = []
+    for row in rows:
+        if spans and row == spans[-1][1] + 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def run_batch(kind: GradeKind, in_path: str, out_path: str) -> None:
+    """Grade a CSV file; row problems on stderr, exit 2 if any row failed, stdout empty."""
+    try:
+        with progress_bar(in_path) as advance:
+            report = grade_csv(kind, in_path, out_path, advance)
+    except CsvFileError as exc:
+        fail(exc.problems)
+    for problem in report.problems:
+        typer.echo(str(problem), err=True)
+    if report.problems:
+        failed = report.failed_rows
+        typer.echo(
+            f"{len(failed)} of {report.rows} rows failed and were not written "
+            f"(rows {_row_ranges(failed)}); {report.graded} rows graded into {out_path}",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    typer.echo(f"{report.graded} rows graded into {out_path}", err=True)
+
+
+def _schedule(request: ScheduleRequest) -> Result:
     return post_infusion_schedule(request.product, request.infusion_date)
+
+
+def _response(request: ResponseRequest) -> Result:
+    return assess_response(request.baseline, request.assessment, request.nadir)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``grade``, ``assess``, ``eligibility`` and ``schedule`` to *app*."""
+    grade = typer.Typer(name="grade", help="Grade CRS, ICANS or cytopenia.", no_args_is_help=True)
+    _grade_command(
+        grade,
+        "cytopenia",
+        JsonCommand(CytopeniaObservationIn, grade_cytopenia, grade_cytopenia_series),
+        "CTCAE v5.0 neutrophil, platelet and anaemia grades of a blood count "
+        "(an array: the series with the worst grade per term).",
+    )
+    app.add_typer(grade)
+
+    assess = typer.Typer(name="assess", help="Assess disease response.", no_args_is_help=True)
+    _json_command(
+        assess,
+        "response",
+        JsonCommand(ResponseAssessmentIn, _response),
+        "iwCLL 2018 response of an assessment against baseline (and nadir), with MRD status.",
+    )
+    app.add_typer(assess)
+
     _json_command(
         app,
         "eligibility",

@@ -197,13 +197,13 @@ def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def _observation_line(index: int, item: Mapping[str, object]) -> str:
-    head = [f"{k} {_scalar(item[k])}" for k in _HEADLINE if k in item and k != "standard"]
-    reasons = item.get("reasons")
-    tail = "; ".join(str(r) for r in reasons) if isinstance(reasons, list | tuple) else ""
+def _observation_lines(index: int, item: Mapping[str, object]) -> list[str]:
+    head = ", ".join(f"{k} {_scalar(item[k])}" for k in _HEADLINE if k in item and k != "standard")
     when = item.get("observed_at")
-    at = f" at {_scalar(when)}" if when is not None else ""
-    return f"  [{index}]{at}: {', '.join(head)}" + (f" — {tail}" if tail else "")
+    at = f" {_scalar(when)}" if when is not None else ""
+    reasons = item.get("reasons")
+    bullets = [f"      • {r}" for r in reasons] if isinstance(reasons, list | tuple) else []
+    return [f"  [{index}]{at}: {head}", *bullets]
 
 
 def render_text(result: Mapping[str, object]) -> str:
@@ -233,9 +233,7 @@ def render_text(result: Mapping[str, object]) -> str:
     observations = result.get("observations")
     if isinstance(observations, list | tuple) and observations:
         lines.append("Observations:")
-        lines.extend(
-            _observation_line(i, item)
-            for i, item in enumerate(observations)
-            if isinstance(item, Mapping)
-        )
+        for i, item in enumerate(observations):
+            if isinstance(item, Mapping):
+                lines.extend(_observation_lines(i, item))
     return "\n".join(lines)
