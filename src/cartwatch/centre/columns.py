@@ -86,6 +86,8 @@ def model_columns(
     """Every CSV column of *model*, nested models flattened to dotted names, in field order."""
     out: list[Column] = []
     for name, info in model.model_fields.items():
+        if info.exclude is True:
+            continue  # not part of the row (e.g. ``mrd`` of an assessment: its own file)
         members = _unwrap(info.annotation)
         required = parent_required and info.is_required()
         nested = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]

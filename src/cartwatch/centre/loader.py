@@ -82,8 +82,9 @@ SPECS_BY_STEM: dict[str, FileSpec] = {spec.stem: spec for spec in FILE_SPECS}
 def file_columns(spec: FileSpec) -> tuple[Column, ...]:
     """Columns of a file in CSV order: patient_id, the timestamp, then the model's fields."""
     cols = model_columns(spec.model)
-    first = ("patient_id", spec.time_field)
-    return tuple(sorted(cols, key=lambda c: first.index(c.name) if c.name in first else 2))
+    first = ("patient_id", spec.time_field, "timepoint")
+    rank = {name: i for i, name in enumerate(first)}
+    return tuple(sorted(cols, key=lambda c: rank.get(c.name, len(first))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,10 +269,11 @@ def _validate_row(
             name, message = _error_field(err, columns)
             problems.append(Problem(spec.filename, index, name, message, line))
         return None
-    to_domain = getattr(row, "to_domain", None)
-    if to_domain is not None:
+    # Contradictions only the clinical engine sees (e.g. ice_score and ice_items together).
+    check = getattr(row, "check_domain", None) or getattr(row, "to_domain", None)
+    if check is not None:
         try:
-            to_domain()
+            check()
         except ClinicalInputError as exc:
             for path, message in exc.problems:
                 problems.append(Problem(spec.filename, index, path, message, line))

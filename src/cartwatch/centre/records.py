@@ -17,19 +17,32 @@ offset and naive times would make the time order ambiguous); ``patient_id`` is a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+
+from cartwatch.clinical.iwcll import Measurements, Mrd
+from cartwatch.clinical.iwcll import MrdResultKind as MrdResult  # noqa: F401 - re-export
+from cartwatch.clinical.iwcll import MrdSample as MrdSample
+from cartwatch.schemas.cytopenia import (
+    CytopeniaObservationIn,
+    NonNegativeNumber,
+)
+from cartwatch.schemas.response import MeasurementsIn, MrdIn
 
 # A pseudonym, never a name: letters, digits and ``-_.``; no spaces, so a full name
 # ("Jane Doe") cannot be typed into the column by mistake.
@@ -121,16 +134,6 @@ class DoseUnit(StrEnum):
 class Timepoint(StrEnum):
     BASELINE = "baseline"
     POST = "post"
-
-
-class MrdSample(StrEnum):
-    BLOOD = "blood"
-    MARROW = "marrow"
-
-
-class MrdResult(StrEnum):
-    UNDETECTABLE = "undetectable"
-    DETECTABLE = "detectable"
 
 
 class FollowupEvent(StrEnum):
@@ -340,65 +343,106 @@ class IcansObservationRow(_Row):
     death_due_to_icans: StrictBool = False
 
 
-class LowerLimits(_Row):
-    neutrophils_10e9_l: float | None = Field(default=None, ge=0)
-    platelets_10e9_l: float | None = Field(default=None, ge=0)
-    hemoglobin_g_dl: float | None = Field(default=None, ge=0)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class LabRow(_Row):
-    """``labs.csv``: one lab draw (``grade cytopenia`` fields + lymphocytes)."""
+def _parse_timestamp(value: object) -> object:
+    """``YYYY-MM-DD`` → date, any other ISO 8601 text → date-time (as the contract's
+    ``observed_at``); dates and date-times pass through; anything else is refused."""
+    if not isinstance(value, str):
+        if isinstance(value, dt.date):
+            return value
+        raise ValueError(f"must be an ISO 8601 date or date-time string, got {value!r}")
+    try:
+        if _ISO_DATE.match(value):
+            return dt.date.fromisoformat(value)
+        return dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from exc
+
+
+def _required_timestamp(value: object) -> object:
+    """Date or date-time as in the contract's ``observed_at``; a UTC offset is refused."""
+    if value is None:
+        raise ValueError("required")
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        raise ValueError("give local wall-clock time at the centre without a UTC offset")
+    return value
+
+
+#: ``observed_at`` of an observation row: required, ISO date or date-time (contract), local.
+ObservationTime = Annotated[
+    dt.date | dt.datetime,
+    BeforeValidator(_parse_timestamp),
+    AfterValidator(_required_timestamp),
+    Field(description="ISO 8601 date or local date-time (no UTC offset)"),
+]
+
+
+class LabRow(CytopeniaObservationIn):
+    """``labs.csv``: one blood count = the ``grade cytopenia`` fields + lymphocytes.
+
+    Extends :class:`cartwatch.schemas.cytopenia.CytopeniaObservationIn`; ``observed_at`` is
+    required here. A draw with only a lymphocyte count is allowed (the cytopenia grader is
+    then not applicable, see :meth:`check_domain`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient_id: PatientId
-    observed_at: LocalDateTime
-    neutrophils_10e9_l: float | None = Field(default=None, ge=0)
-    platelets_10e9_l: float | None = Field(default=None, ge=0)
-    hemoglobin_g_dl: float | None = Field(default=None, ge=0)
-    lymphocytes_10e9_l: float | None = Field(default=None, ge=0)
-    lln: LowerLimits | None = None
-    transfusion_indicated: StrictBool = False
+    observed_at: ObservationTime
+    lymphocytes_10e9_l: NonNegativeNumber | None = None
+
+    def check_domain(self) -> None:
+        """Raise ClinicalInputError for contradictions the clinical engine refuses."""
+        if self.lymphocytes_10e9_l is not None and self.counts_missing:
+            return
+        self.to_domain()
+
+    @property
+    def counts_missing(self) -> bool:
+        """True when none of the three CTCAE-graded counts was measured."""
+        counts = (self.neutrophils_10e9_l, self.platelets_10e9_l, self.hemoglobin_g_dl)
+        return all(v is None for v in counts)
 
 
-class Marrow(StrEnum):
-    NOT_DONE = "not_done"
-    NORMOCELLULAR_NO_CLL = "normocellular_no_cll"
-    HYPOCELLULAR_NO_CLL = "hypocellular_no_cll"
-    CLL_OR_NODULES_PRESENT = "cll_or_nodules_present"
+class ResponseAssessmentRow(MeasurementsIn):
+    """``response_assessments.csv``: one iwCLL evaluation (the contract's M without ``mrd``).
 
+    Extends :class:`cartwatch.schemas.response.MeasurementsIn`. MRD samples live in
+    ``mrd.csv`` (several samples per assessment, blood and marrow); ``mrd`` is therefore not
+    a column, and :meth:`measurements` attaches a sample when the analysis wants one.
+    ``timepoint`` says whether this is the pre-infusion baseline or a post-infusion visit.
+    """
 
-class ResponseAssessmentRow(_Row):
-    """``response_assessments.csv``: one iwCLL assessment (measurement fields except mrd)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient_id: PatientId
     assessed_at: dt.date
     timepoint: Timepoint
-    lymph_nodes_spd_cm2: float | None = Field(default=None, ge=0)
-    largest_node_cm: float | None = Field(default=None, ge=0)
-    new_lesion: StrictBool | None = None
-    spleen_cm: float | None = Field(default=None, ge=0)
-    liver_enlarged: StrictBool | None = None
-    lymphocytes_10e9_l: float | None = Field(default=None, ge=0)
-    neutrophils_10e9_l: float | None = Field(default=None, ge=0)
-    platelets_10e9_l: float | None = Field(default=None, ge=0)
-    hemoglobin_g_dl: float | None = Field(default=None, ge=0)
-    transfused_or_epo: StrictBool | None = None
-    constitutional_symptoms: StrictBool | None = None
-    marrow: Marrow | None = None
-    cytopenia_due_to_cll: StrictBool | None = None
-    cytopenia_due_to_treatment: StrictBool | None = None
-    richter_transformation: StrictBool | None = None
+    mrd: SkipJsonSchema[None] = Field(default=None, exclude=True)
+
+    def to_domain(self) -> Measurements:
+        """The clinical engine's :class:`Measurements` (no MRD), built by the parent schema."""
+        own = set(MeasurementsIn.model_fields) - {"mrd"}
+        return MeasurementsIn.model_validate(self.model_dump(include=own)).to_domain()
+
+    def measurements(self, mrd: Mrd | None = None) -> Measurements:
+        """The clinical engine's :class:`Measurements`, with an optional MRD result."""
+        return dataclasses.replace(self.to_domain(), mrd=mrd)
 
 
-class MrdRow(_Row):
-    """``mrd.csv``: one MRD sample (``mrd`` object of ``assess response``)."""
+class MrdRow(MrdIn):
+    """``mrd.csv``: one MRD sample = the contract's ``mrd`` object + patient and date.
+
+    Extends :class:`cartwatch.schemas.response.MrdIn` (sensitivity is a fraction, e.g. 1e-4
+    for the TRANSCEND CLL 004 NGS cut-off [S16]; uMRD needs it, clinical-standards.md §2.5).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient_id: PatientId
     sampled_at: dt.date
-    sample: MrdSample
-    result: MrdResult
-    level: float | None = Field(default=None, ge=0, le=1)
-    sensitivity: float | None = Field(default=None, gt=0, le=1)
-    method: ShortText | None = None
 
 
 def row_dict(row: BaseModel) -> dict[str, Any]:
