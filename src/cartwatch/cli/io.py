@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -197,7 +197,9 @@ def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def _observation_lines(index: int, item: Mapping[str, object]) -> list[str]:
+def _observation_lines(index: int, item: object) -> list[str]:
+    if not isinstance(item, Mapping):
+        return [f"  [{index}]: {_scalar(item)}"]
     head = ", ".join(f"{k} {_scalar(item[k])}" for k in _HEADLINE if k in item and k != "standard")
     when = item.get("observed_at")
     at = f" {_scalar(when)}" if when is not None else ""
@@ -206,34 +208,32 @@ def _observation_lines(index: int, item: Mapping[str, object]) -> list[str]:
     return [f"  [{index}]{at}: {head}", *bullets]
 
 
+def _section(title: str, value: object, line: Callable[[Any], list[str]]) -> list[str]:
+    """``title:`` then the lines of each item of a non-empty list *value*."""
+    if not isinstance(value, list | tuple) or not value:
+        return []
+    return [f"{title}:", *(text for item in value for text in line(item))]
+
+
+def _event_lines(event: object) -> list[str]:
+    if not isinstance(event, Mapping):
+        return [f"  {_scalar(event)}"]
+    return [f"  {_scalar(event.get('date'))}  {_scalar(event.get('what'))}"]
+
+
 def render_text(result: Mapping[str, object]) -> str:
     """A readable summary: headline, standard, reasons as bullets, timing, per-item lines."""
     lines = [f"{_label(k)}: {_scalar(result[k])}" for k in _HEADLINE if k in result]
-    for key, value in result.items():
-        if key not in _HANDLED and not isinstance(value, list | tuple):
-            lines.append(f"{_label(key)}: {_scalar(value)}")
-    reasons = result.get("reasons")
-    if isinstance(reasons, list | tuple) and reasons:
-        lines.append("Reasons:")
-        lines.extend(f"  • {reason}" for reason in reasons)
-    timing = [f"{_label(k)}: {_scalar(result[k])}" for k in _TIMING if k in result]
-    if timing:
-        lines.append("Episode:")
-        lines.extend(f"  {line}" for line in timing)
-    for key, value in result.items():
-        if key in _HANDLED or not isinstance(value, list | tuple) or key == "reasons":
-            continue
-        lines.append(f"{_label(key)}: {_scalar(value)}")
-    events = result.get("events")
-    if isinstance(events, list | tuple) and events:
-        lines.append("Events:")
-        for event in events:
-            if isinstance(event, Mapping):
-                lines.append(f"  {_scalar(event.get('date'))}  {_scalar(event.get('what'))}")
-    observations = result.get("observations")
-    if isinstance(observations, list | tuple) and observations:
-        lines.append("Observations:")
-        for i, item in enumerate(observations):
-            if isinstance(item, Mapping):
-                lines.extend(_observation_lines(i, item))
+    lines += [
+        f"{_label(key)}: {_scalar(value)}"
+        for key, value in result.items()
+        if key not in _HANDLED and key not in _TIMING
+    ]
+    lines += _section("Reasons", result.get("reasons"), lambda r: [f"  • {r}"])
+    timing = [k for k in _TIMING if k in result]
+    lines += _section("Episode", timing, lambda k: [f"  {_label(k)}: {_scalar(result[k])}"])
+    lines += _section("Events", result.get("events"), _event_lines)
+    items = result.get("observations")
+    observations = list(enumerate(items)) if isinstance(items, list | tuple) else []
+    lines += _section("Observations", observations, lambda pair: _observation_lines(*pair))
     return "\n".join(lines)
