@@ -1,9 +1,129 @@
-"""Command module (being built): registers its commands on the cartwatch Typer app."""
+"""``cartwatch serve``, ``createuser``, ``createtoken``, ``audit verify``, ``manage``.
+
+Parsing and printing only; the work is in ``cartwatch.web.commands`` (imported when a
+command runs, so the clinical commands never load Django).
+"""
 
 from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
 
 import typer
 
 
+def _web():  # type: ignore[no-untyped-def]
+    from cartwatch.web import commands
+
+    commands.setup()
+    return commands
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    threads: Annotated[int, typer.Option(help="Worker threads.")] = 8,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations.")] = False,
+) -> None:
+    """Run the centre web app (applies database migrations first)."""
+    web = _web()
+    if not no_migrate:
+        web.migrate()
+    typer.echo(f"database: {web.database_description()}")
+    typer.echo(f"cartwatch at http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    web.serve(host, port, threads)
+
+
+def createuser(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="centre_admin, physician, nurse, data_manager, researcher, network_reviewer"
+        ),
+    ],
+    centre: Annotated[
+        str | None, typer.Option(help="Centre code (not for network_reviewer).")
+    ] = None,
+    email: Annotated[str, typer.Option()] = "",
+    superuser: Annotated[
+        bool, typer.Option("--superuser", help="Also a Django superuser (admin site).")
+    ] = False,
+    create_centre: Annotated[
+        str | None, typer.Option("--create-centre", help="Create the centre with this name.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Create a user with a role at a centre (the first centre administrator, for instance)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            typer.echo("passwords differ", err=True)
+            raise typer.Exit(1)
+    web = _web()
+    web.migrate()
+    try:
+        made = web.create_user(
+            username,
+            password,
+            role,
+            centre,
+            email=email,
+            superuser=superuser,
+            create_centre_name=create_centre,
+        )
+    except web.CommandError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    where = (
+        f" at {made.centre}" + (" (centre created)" if made.centre_created else "")
+        if made.centre
+        else ""
+    )
+    typer.echo(f"created {made.username} ({made.role}{where})")
+
+
+def createtoken(
+    username: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
+) -> None:
+    """Issue an API token (printed once; only its hash is stored)."""
+    web = _web()
+    try:
+        raw = web.create_token(username, name)
+    except web.CommandError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(raw)
+
+
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken link."""
+    web = _web()
+    intact, message = web.verify_audit()
+    typer.echo(message, err=not intact)
+    raise typer.Exit(0 if intact else 1)
+
+
+def manage(args: Annotated[list[str] | None, typer.Argument()] = None) -> None:
+    """Pass arguments to Django's manage.py (e.g. ``cartwatch manage -- check --deploy``)."""
+    web = _web()
+    web.manage(["cartwatch manage", *(args or [])])
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+    """Add the web commands to *app*."""
+    app.command("serve")(serve)
+    app.command("createuser")(createuser)
+    app.command("createtoken")(createtoken)
+    audit = typer.Typer(name="audit", help="Audit log tools.", no_args_is_help=True)
+    audit.command("verify")(audit_verify)
+    app.add_typer(audit)
+    app.command(
+        "manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    )(manage)

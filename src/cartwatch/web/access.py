@@ -1,0 +1,198 @@
+"""Centre scoping and role permissions: the one place that decides who sees what.
+
+Every HTML view (``@scoped(Perm.X)``) and every API endpoint (``scope(request, Perm.X)``)
+goes through :func:`resolve_actor`. It returns an :class:`Actor` whose ``patients()`` is the
+only queryset of patients a view may start from, and whose ``patient()`` / ``record()``
+lookups raise ``Http404`` for anything outside the actor's centre, so a foreign-centre
+patient looks exactly like a patient that does not exist.
+
+Order of checks: authenticated (else 401/redirect) → has a membership (else 403) → role has
+the permission (else 403, which says nothing about any patient) → object in the centre
+(else 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from cartwatch.web.centres.models import Centre, Membership, Role
+from cartwatch.web.patients.models import AuditedModel, Patient, PatientRecord
+
+
+class Perm(StrEnum):
+    READ_PATIENTS = "read_patients"  # patient rows of the own centre
+    IDENTIFIABLE = "identifiable"  # hospital number and free text; else pseudonymised
+    WRITE_PATIENTS = (
+        "write_patients"  # registration, prior lines, CAR-T course, response, MRD, follow-up
+    )
+    WRITE_ASSESSMENTS = "write_assessments"  # daily CRS/ICANS, labs, treatments
+    EDIT_ELIGIBILITY = "edit_eligibility"  # a label eligibility decision is a physician's
+    DELETE_RECORDS = "delete_records"  # correcting data-entry mistakes
+    CENTRE_ANALYTICS = "centre_analytics"  # dashboard, alerts work list of the own centre
+    EXPORT = "export"  # ADaM / centre-format export (audited)
+    VIEW_AUDIT = "view_audit"  # the centre's audit events
+    MANAGE_USERS = "manage_users"  # memberships of the own centre
+    NETWORK_AGGREGATES = "network_aggregates"  # pooled counts and rates, no rows
+
+
+P = Perm
+#: Role → permissions. Data, so the access-matrix test and the docs read the same table.
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Perm]] = {
+    Role.CENTRE_ADMIN: frozenset(
+        {P.READ_PATIENTS, P.IDENTIFIABLE, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT,
+         P.MANAGE_USERS}
+    ),
+    Role.PHYSICIAN: frozenset(
+        {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
+         P.EDIT_ELIGIBILITY, P.CENTRE_ANALYTICS}
+    ),
+    Role.NURSE: frozenset(
+        {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_ASSESSMENTS, P.CENTRE_ANALYTICS}
+    ),
+    Role.DATA_MANAGER: frozenset(
+        {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
+         P.DELETE_RECORDS, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT}
+    ),
+    Role.RESEARCHER: frozenset({P.READ_PATIENTS, P.CENTRE_ANALYTICS, P.EXPORT}),
+    Role.NETWORK_REVIEWER: frozenset({P.NETWORK_AGGREGATES}),
+}  # fmt: skip
+
+
+class NotAuthenticated(Exception):
+    """No logged-in user and no valid API token."""
+
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user acting in one role at one centre (no centre for the network reviewer)."""
+
+    user: AbstractBaseUser
+    role: Role
+    centre: Centre | None
+
+    @property
+    def username(self) -> str:
+        return str(self.user.get_username())
+
+    @property
+    def permissions(self) -> frozenset[Perm]:
+        return ROLE_PERMISSIONS[self.role]
+
+    def can(self, perm: Perm) -> bool:
+        return perm in self.permissions
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise PermissionDenied(f"role {self.role} may not {perm}")
+
+    @property
+    def identifiable(self) -> bool:
+        return self.can(Perm.IDENTIFIABLE)
+
+    def patients(self) -> QuerySet[Patient]:
+        """The patients this actor may see: its own centre's, nothing else."""
+        self.require(Perm.READ_PATIENTS)
+        if self.centre is None:  # unreachable by the table; kept so a table edit cannot leak
+            return Patient.objects.none()
+        return Patient.objects.filter(centre=self.centre).select_related("centre")
+
+    def patient(self, patient_id: str) -> Patient:
+        """One patient of the own centre by pseudonym; Http404 otherwise (also if foreign)."""
+        try:
+            return self.patients().get(patient_id=patient_id)
+        except Patient.DoesNotExist:
+            raise Http404("no such patient") from None
+
+    def records(self, model: type[M]) -> QuerySet[M]:
+        """Rows of a patient-data model restricted to the own centre's patients."""
+        if not issubclass(model, PatientRecord):
+            raise TypeError(f"{model.__name__} is not a per-patient record")
+        return model.objects.filter(patient__in=self.patients()).select_related("patient")  # type: ignore[attr-defined,no-any-return]
+
+    def record(self, model: type[M], pk: int, patient_id: str | None = None) -> M:
+        """One row by id, of the own centre (and of *patient_id* if given); Http404 otherwise."""
+        queryset = self.records(model)
+        if patient_id is not None:
+            queryset = queryset.filter(patient__patient_id=patient_id)
+        try:
+            return queryset.get(pk=pk)
+        except model.DoesNotExist:  # type: ignore[attr-defined]
+            raise Http404("no such record") from None
+
+    def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
+        """Blank the identifying fields of *data* (a row as a dict) unless the role may see them."""
+        if self.identifiable:
+            return data
+        return {k: (None if k in instance.IDENTIFYING_FIELDS else v) for k, v in data.items()}
+
+
+def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | None = None) -> Actor:
+    """THE scoping function: the user's role and centre, with *perm* checked.
+
+    Raises NotAuthenticated (no user), PermissionDenied (no membership, inactive, or the role
+    lacks *perm*).
+    """
+    if user is None or not user.is_authenticated:
+        raise NotAuthenticated()
+    if not user.is_active:
+        raise PermissionDenied("account inactive")
+    try:
+        membership = Membership.objects.select_related("centre").get(user=user)
+    except Membership.DoesNotExist:
+        raise PermissionDenied("no centre membership") from None
+    actor = Actor(user=user, role=Role(membership.role), centre=membership.centre)  # type: ignore[arg-type]
+    if perm is not None:
+        actor.require(perm)
+    return actor
+
+
+def scope(request: HttpRequest, perm: Perm | None = None) -> Actor:
+    """For API endpoints: the actor of a request authenticated by session or token."""
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    actor = resolve_actor(user, perm)
+    request.actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+Params = ParamSpec("Params")
+ViewFunc = Callable[Concatenate[HttpRequest, Actor, Params], HttpResponse]
+
+
+def scoped(
+    perm: Perm,
+) -> Callable[[ViewFunc[Params]], Callable[Concatenate[HttpRequest, Params], HttpResponse]]:
+    """Decorator for HTML views: ``@scoped(Perm.READ_PATIENTS) def view(request, actor, ...)``.
+
+    Anonymous users are redirected to the login page; everything else as resolve_actor.
+    """
+
+    def decorate(
+        view: ViewFunc[Params],
+    ) -> Callable[Concatenate[HttpRequest, Params], HttpResponse]:
+        @wraps(view)
+        def wrapper(
+            request: HttpRequest, *args: Params.args, **kwargs: Params.kwargs
+        ) -> HttpResponse:
+            try:
+                actor = resolve_actor(request.user, perm)
+            except NotAuthenticated:
+                return redirect_to_login(request.get_full_path())
+            request.actor = actor  # type: ignore[attr-defined]
+            return view(request, actor, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,1 @@
+"""The django-ninja API at /api/ (OpenAPI docs at /api/docs)."""

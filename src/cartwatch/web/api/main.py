@@ -1,0 +1,29 @@
+"""The NinjaAPI instance: routers, authentication, error mapping."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from cartwatch.web.api import errors, routers
+from cartwatch.web.api.auth import API_AUTH
+
+api = NinjaAPI(
+    title="cartwatch",
+    version="1",
+    description=(
+        "CAR-T centre API. Authenticate with `Authorization: Bearer <token>` "
+        "(`cartwatch createtoken`) or the browser session (with CSRF). Data are scoped to "
+        "your centre; other centres' patients are 404."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+errors.install(api)
+for router in (
+    routers.me_router,
+    routers.patients_router,
+    routers.grade_router,
+    routers.centre_router,
+    routers.network_router,
+):
+    api.add_router("", router)

@@ -1,0 +1,135 @@
+"""The centre's work list: patients needing attention today.
+
+Rules (each alert names its rule and the observed value):
+* ``crs_grade_ge2`` / ``icans_grade_ge2``: the latest assessment, in the last 48 hours, has
+  grade ≥2 (ASTCT grade 2 is where tocilizumab/steroids are considered);
+* ``crs_grade_rose`` / ``icans_grade_rose``: the latest grade is higher than the one before;
+* ``missed_assessment``: a day in the first N days after infusion (default 14, setting
+  ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment;
+* ``obligation_ending``: stay-near-centre or no-driving date from the label in force (via
+  ``clinical.schedule.post_infusion_schedule``) within the next days (default 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.web.access import Actor, Perm
+from cartwatch.web.patients import models as m
+
+RECENT = dt.timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Alert:
+    patient_id: str
+    rule: str
+    message: str
+    when: str  # ISO date or date-time the alert refers to
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _grade_alerts(patient_id: str, label: str, rows: list[Any], now: dt.datetime) -> list[Alert]:
+    if not rows:
+        return []
+    latest = rows[-1]
+    out: list[Alert] = []
+    when = latest.observed_at.isoformat()
+    if latest.grade >= 2 and now - latest.observed_at <= RECENT:
+        out.append(
+            Alert(patient_id, f"{label}_grade_ge2", f"{label.upper()} grade {latest.grade}", when)
+        )
+    if len(rows) >= 2 and latest.grade > rows[-2].grade:
+        out.append(
+            Alert(
+                patient_id,
+                f"{label}_grade_rose",
+                f"{label.upper()} grade rose from {rows[-2].grade} to {latest.grade}",
+                when,
+            )
+        )
+    return out
+
+
+def _missed_days(
+    infusion: dt.date, assessed: set[dt.date], today: dt.date, window: int
+) -> list[dt.date]:
+    last = min(today - dt.timedelta(days=1), infusion + dt.timedelta(days=window - 1))
+    days = (last - infusion).days + 1
+    return [
+        d
+        for d in (infusion + dt.timedelta(days=i) for i in range(max(days, 0)))
+        if d not in assessed
+    ]
+
+
+def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -> list[Alert]:
+    from cartwatch.clinical.schedule import post_infusion_schedule
+
+    assert course.infusion_date is not None
+    try:
+        schedule = post_infusion_schedule(course.product, course.infusion_date)
+    except ClinicalInputError as exc:
+        return [
+            Alert(patient_id, "schedule_unavailable", str(exc), course.infusion_date.isoformat())
+        ]
+    horizon = today + dt.timedelta(days=settings.CARTWATCH_OBLIGATION_WARNING_DAYS)
+    out = []
+    for what, until in (
+        ("stay near the centre", schedule.stay_near_centre_until),
+        ("no driving", schedule.no_driving_until),
+    ):
+        if today <= until <= horizon:
+            out.append(
+                Alert(
+                    patient_id,
+                    "obligation_ending",
+                    f"{what} until {until.isoformat()} ({schedule.label_version})",
+                    until.isoformat(),
+                )
+            )
+    return out
+
+
+def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
+    actor.require(Perm.CENTRE_ANALYTICS)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    window = settings.CARTWATCH_DAILY_ASSESSMENT_DAYS
+    patients = actor.patients().prefetch_related(
+        Prefetch("crsassessments", queryset=m.CrsAssessment.objects.order_by("observed_at", "id")),
+        Prefetch(
+            "icansassessments", queryset=m.IcansAssessment.objects.order_by("observed_at", "id")
+        ),
+        Prefetch("celltherapys", queryset=m.CellTherapy.objects.exclude(infusion_date=None)),
+    )
+    alerts: list[Alert] = []
+    for patient in patients:
+        crs = list(patient.crsassessments.all())  # type: ignore[attr-defined]
+        icans = list(patient.icansassessments.all())  # type: ignore[attr-defined]
+        alerts += _grade_alerts(patient.patient_id, "crs", crs, now)
+        alerts += _grade_alerts(patient.patient_id, "icans", icans, now)
+        for course in patient.celltherapys.all():  # type: ignore[attr-defined]
+            assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
+            missed = _missed_days(course.infusion_date, assessed, today, window)
+            if missed:
+                alerts.append(
+                    Alert(
+                        patient.patient_id,
+                        "missed_assessment",
+                        f"no CRS/ICANS assessment on {len(missed)} day(s) after infusion: "
+                        + ", ".join(d.isoformat() for d in missed),
+                        missed[-1].isoformat(),
+                    )
+                )
+            alerts += _obligation_alerts(patient.patient_id, course, today)
+    return alerts

@@ -1,0 +1,83 @@
+"""Calls into the clinical engines: validate with the shared CLI schemas, grade, return dicts.
+
+No thresholds here. The engines and their input schemas (``cartwatch.schemas.*``) are the
+same ones the CLI uses, so a grade computed live in the form, stored with an assessment and
+printed by ``cartwatch grade`` can never disagree. Imports happen inside the functions: the
+web app starts (and the other endpoints work) even in a build where one engine is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from cartwatch.clinical.errors import ClinicalInputError
+
+LIVE_KINDS = ("crs", "icans", "cytopenia")
+
+
+def _contract_dict(result: Any) -> dict[str, Any]:
+    out: dict[str, Any] = result.to_dict()
+    return out
+
+
+def grade_crs(clinical: dict[str, Any]) -> dict[str, Any]:
+    """``grade crs`` on one observation (contract fields): grade, standard, reasons."""
+    from cartwatch.clinical.crs import grade_crs as engine
+    from cartwatch.schemas.crs import CrsObservationIn
+
+    return _contract_dict(engine(CrsObservationIn.model_validate(clinical).to_domain()))
+
+
+def grade_icans(clinical: dict[str, Any]) -> dict[str, Any]:
+    """``grade icans`` on one observation: grade, standard, instrument, reasons."""
+    from cartwatch.clinical.icans import grade_icans as engine
+    from cartwatch.schemas.icans import IcansObservationIn
+
+    return _contract_dict(engine(IcansObservationIn.model_validate(clinical).to_domain()))
+
+
+def grade_cytopenia(clinical: dict[str, Any]) -> dict[str, Any]:
+    """``grade cytopenia`` on one lab draw: grades per term, standard, reasons."""
+    from cartwatch.clinical.cytopenia import grade_cytopenia as engine
+    from cartwatch.schemas.cytopenia import CytopeniaObservationIn
+
+    return _contract_dict(engine(CytopeniaObservationIn.model_validate(clinical).to_domain()))
+
+
+def assess_response(
+    baseline: dict[str, Any], assessment: dict[str, Any], nadir: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``assess response`` (iwCLL 2018): response, standard, reasons, mrd."""
+    from cartwatch.schemas.response import ResponseAssessmentIn
+
+    doc: dict[str, Any] = {"baseline": baseline, "assessment": assessment}
+    if nadir is not None:
+        doc["nadir"] = nadir
+    return _contract_dict(ResponseAssessmentIn.model_validate(doc).to_domain().assess())
+
+
+def classify_mrd(mrd: dict[str, Any]) -> dict[str, Any]:
+    """uMRD4/5/6 | detectable | not_assessed for one MRD sample."""
+    from cartwatch.clinical.iwcll import classify_mrd as engine
+    from cartwatch.schemas.response import MrdIn
+
+    return _contract_dict(engine(MrdIn.model_validate(mrd).to_domain()))
+
+
+def check_eligibility(document: dict[str, Any]) -> tuple[BaseModel, dict[str, Any]]:
+    """The label eligibility decision; returns the validated input and the result dict."""
+    from cartwatch.clinical.eligibility import check_eligibility as engine
+    from cartwatch.schemas.eligibility import EligibilityIn
+
+    request = EligibilityIn.model_validate(document)
+    return request, _contract_dict(engine(request.to_domain()))
+
+
+def grade_live(kind: str, clinical: dict[str, Any]) -> dict[str, Any]:
+    """Live grading for the assessment form: nothing is stored."""
+    graders = {"crs": grade_crs, "icans": grade_icans, "cytopenia": grade_cytopenia}
+    if kind not in graders:
+        raise ClinicalInputError.single("kind", f"unknown grading {kind!r}")
+    return graders[kind](clinical)

@@ -1,0 +1,316 @@
+"""Create, update and delete patient data: validation, grading, locking, audit.
+
+Every write path of the web app (HTML views and API) calls these functions, so checks live
+here once:
+
+* input is validated by the centre-format row models (``centre/records.py``) and, for
+  clinical content, by the CLI's schemas; grades are computed by the clinical engines and
+  stored with their standard and reasons;
+* an update or delete quotes the ``version`` it read; a different current version raises
+  ``Conflict`` (optimistic locking: nobody silently overwrites someone else's edit);
+* editing or deleting a completed assessment needs a reason for change;
+* each save runs inside ``audit_context`` so the audit signal attributes it to the actor
+  with the reason, and simple-history gets the same user and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from pydantic import BaseModel
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.web.access import Actor, Perm
+from cartwatch.web.audit.chain import audit_context
+from cartwatch.web.patients import models as m
+from cartwatch.web.services import grading
+from cartwatch.web.services.errors import Conflict, ReasonRequired
+from cartwatch.web.services.rows import ROW_MODELS, apply_fields, row_to_fields, to_row
+
+Computed = dict[str, Any]
+
+
+def _crs(row: BaseModel, patient: m.Patient) -> Computed:
+    result = grading.grade_crs(row.model_dump(mode="json", exclude={"patient_id", "observed_at"}))
+    return {k: result[k] for k in ("grade", "standard", "reasons")}
+
+
+def _icans(row: BaseModel, patient: m.Patient) -> Computed:
+    clinical = row.model_dump(mode="json", exclude={"patient_id", "observed_at"})
+    result = grading.grade_icans(clinical)
+    return {k: result[k] for k in ("grade", "standard", "instrument", "reasons")}
+
+
+def _labs(row: BaseModel, patient: m.Patient) -> Computed:
+    clinical = row.model_dump(
+        mode="json", exclude={"patient_id", "observed_at", "lymphocytes_10e9_l"}
+    )
+    if all(
+        clinical.get(k) is None
+        for k in ("neutrophils_10e9_l", "platelets_10e9_l", "hemoglobin_g_dl")
+    ):
+        # Lymphocytes only: nothing CTCAE grades here.
+        return {"standard": "", "reasons": []}
+    result = grading.grade_cytopenia(clinical)
+    grades = result["grades"]
+    return {
+        "grade_neutrophil_count_decreased": grades.get("neutrophil_count_decreased"),
+        "grade_platelet_count_decreased": grades.get("platelet_count_decreased"),
+        "grade_anemia": grades.get("anemia"),
+        "standard": result["standard"],
+        "reasons": result["reasons"],
+    }
+
+
+_NOT_MEASUREMENTS = {"patient_id", "assessed_at", "timepoint"}
+
+
+def _measurements(row: BaseModel) -> dict[str, Any]:
+    return row.model_dump(mode="json", exclude=_NOT_MEASUREMENTS, exclude_none=True)
+
+
+def _response(row: BaseModel, patient: m.Patient) -> Computed:
+    if row.timepoint == m.Timepoint.BASELINE:
+        return {"response": "", "standard": "", "reasons": [], "mrd_status": ""}
+    baseline = (
+        m.ResponseAssessment.objects.filter(
+            patient=patient,
+            timepoint=m.Timepoint.BASELINE,
+            assessed_at__lte=row.assessed_at,
+        )
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+    if baseline is None:
+        raise ClinicalInputError.single(
+            "timepoint", "no baseline assessment recorded on or before this date"
+        )
+    result = grading.assess_response(_measurements(to_row(baseline)), _measurements(row))
+    return {
+        "response": result["response"],
+        "standard": result["standard"],
+        "reasons": result["reasons"],
+        "mrd_status": "",
+    }
+
+
+def _mrd(row: BaseModel, patient: m.Patient) -> Computed:
+    sample = row.model_dump(mode="json", exclude={"patient_id", "sampled_at"}, exclude_none=True)
+    if "sensitivity" not in sample or "method" not in sample:
+        return {
+            "status": "",
+            "standard": "iwCLL 2018",
+            "reasons": ["not classified: assay sensitivity and method are needed for uMRD"],
+        }
+    result = grading.classify_mrd(sample)
+    return {"status": result["status"], "standard": "iwCLL 2018", "reasons": result["reasons"]}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of per-patient row: its model, who may write it, what is computed on save."""
+
+    name: str
+    model: type[m.PatientRecord]
+    write_perm: Perm
+    compute: Callable[[BaseModel, m.Patient], Computed] | None = None
+
+    @property
+    def row_model(self) -> type[BaseModel]:
+        return ROW_MODELS[self.model][1]
+
+    @property
+    def is_assessment(self) -> bool:
+        return issubclass(self.model, m.AssessmentRecord)
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("prior-lines", m.PriorLine, Perm.WRITE_PATIENTS),
+        Kind("cell-therapy", m.CellTherapy, Perm.WRITE_PATIENTS),
+        Kind("crs", m.CrsAssessment, Perm.WRITE_ASSESSMENTS, _crs),
+        Kind("icans", m.IcansAssessment, Perm.WRITE_ASSESSMENTS, _icans),
+        Kind("treatments", m.Treatment, Perm.WRITE_ASSESSMENTS),
+        Kind("labs", m.Lab, Perm.WRITE_ASSESSMENTS, _labs),
+        Kind("responses", m.ResponseAssessment, Perm.WRITE_PATIENTS, _response),
+        Kind("mrd", m.MrdResult, Perm.WRITE_PATIENTS, _mrd),
+        Kind("followup", m.FollowUp, Perm.WRITE_PATIENTS),
+    )
+}
+
+
+def _validate(row_model: type[BaseModel], payload: dict[str, Any], **injected: str) -> BaseModel:
+    for key in injected:
+        if key in payload:
+            raise ClinicalInputError.single(
+                key, "is given by the URL and your centre; leave it out"
+            )
+    return row_model.model_validate({**payload, **injected})
+
+
+def _values(kind: Kind, patient: m.Patient, payload: dict[str, Any]) -> dict[str, Any]:
+    row = _validate(kind.row_model, payload, patient_id=patient.patient_id)
+    values = row_to_fields(row)
+    if kind.compute is not None:
+        values.update(kind.compute(row, patient))
+    return values
+
+
+def _save(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
+    instance.updated_by = actor.user  # type: ignore[assignment]
+    instance._history_user = actor.user  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    with audit_context(actor.username, reason):
+        instance.save()
+
+
+def _locked(instance: m.AuditedModel, version: int | None) -> m.AuditedModel:
+    current = type(instance).objects.select_for_update().get(pk=instance.pk)
+    if version is None or current.version != version:
+        raise Conflict(current.version, version)
+    return current
+
+
+def _needs_reason(instance: m.AuditedModel, reason: str) -> None:
+    if isinstance(instance, m.AssessmentRecord) and instance.completed and not reason.strip():
+        raise ReasonRequired("a reason for change is required to alter a completed assessment")
+
+
+# --- per-patient rows --------------------------------------------------------------------
+
+
+def create_record(
+    actor: Actor, kind: Kind, patient: m.Patient, payload: dict[str, Any], *, completed: bool = True
+) -> m.PatientRecord:
+    actor.require(kind.write_perm)
+    values = _values(kind, patient, payload)
+    instance = kind.model(patient=patient, created_by=actor.user)
+    apply_fields(instance, values)
+    if isinstance(instance, m.AssessmentRecord):
+        instance.completed = completed
+    with transaction.atomic():
+        _save(actor, instance)
+    return instance
+
+
+def update_record(
+    actor: Actor,
+    kind: Kind,
+    instance: m.PatientRecord,
+    payload: dict[str, Any],
+    *,
+    version: int | None,
+    reason: str = "",
+    completed: bool | None = None,
+) -> m.PatientRecord:
+    actor.require(kind.write_perm)
+    values = _values(kind, instance.patient, payload)
+    with transaction.atomic():
+        current = _locked(instance, version)
+        _needs_reason(current, reason)
+        apply_fields(current, values)
+        if isinstance(current, m.AssessmentRecord) and completed is not None:
+            current.completed = completed
+        current.version += 1
+        _save(actor, current, reason)
+    assert isinstance(current, m.PatientRecord)
+    return current
+
+
+def delete_record(
+    actor: Actor, instance: m.AuditedModel, *, version: int | None, reason: str
+) -> None:
+    actor.require(Perm.DELETE_RECORDS)
+    if not reason.strip():
+        raise ReasonRequired("a reason is required to delete a record")
+    with transaction.atomic():
+        current = _locked(instance, version)
+        current._history_user = actor.user  # type: ignore[attr-defined]
+        current._change_reason = reason  # type: ignore[attr-defined]
+        with audit_context(actor.username, reason):
+            current.delete()
+
+
+# --- patients ----------------------------------------------------------------------------
+
+
+def _patient_values(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    payload = dict(payload)
+    # The hospital number is the web app's only identifying field; it is not part of the
+    # centre data format, so it is taken out before the row model sees the payload.
+    hospital_number = payload.pop("hospital_number", "")
+    if not isinstance(hospital_number, str) or len(hospital_number) > 64:
+        raise ClinicalInputError.single("hospital_number", "must be text of at most 64 characters")
+    assert actor.centre is not None
+    row = _validate(m_row("patients"), payload, centre_id=actor.centre.code)
+    values = row_to_fields(row)
+    values["patient_id"] = row.patient_id
+    values["hospital_number"] = hospital_number
+    return values
+
+
+def m_row(stem: str) -> type[BaseModel]:
+    return next(model for s, model in ROW_MODELS.values() if s == stem)
+
+
+def create_patient(actor: Actor, payload: dict[str, Any]) -> m.Patient:
+    actor.require(Perm.WRITE_PATIENTS)
+    values = _patient_values(actor, payload)
+    if actor.patients().filter(patient_id=values["patient_id"]).exists():
+        raise ClinicalInputError.single("patient_id", "already registered at this centre")
+    patient = m.Patient(centre=actor.centre, created_by=actor.user)
+    apply_fields(patient, values)
+    with transaction.atomic():
+        _save(actor, patient)
+    return patient
+
+
+def update_patient(
+    actor: Actor,
+    patient: m.Patient,
+    payload: dict[str, Any],
+    *,
+    version: int | None,
+    reason: str = "",
+) -> m.Patient:
+    actor.require(Perm.WRITE_PATIENTS)
+    values = _patient_values(actor, payload)
+    if values["patient_id"] != patient.patient_id:
+        raise ClinicalInputError.single("patient_id", "cannot be changed")
+    with transaction.atomic():
+        current = _locked(patient, version)
+        apply_fields(current, values)
+        current.version += 1
+        _save(actor, current, reason)
+    assert isinstance(current, m.Patient)
+    return current
+
+
+# --- eligibility -------------------------------------------------------------------------
+
+
+def create_eligibility(
+    actor: Actor, patient: m.Patient, document: dict[str, Any]
+) -> m.EligibilityCheck:
+    """Check the label in force and store the decision with the input and the label version."""
+    actor.require(Perm.EDIT_ELIGIBILITY)
+    request, result = grading.check_eligibility(document)
+    check = m.EligibilityCheck(
+        patient=patient,
+        created_by=actor.user,
+        as_of=request.as_of,
+        input=request.model_dump(mode="json"),
+        eligible=result["eligible"],
+        label_version=result["label_version"],
+        indication=result.get("indication") or "",
+        standard=str(result.get("standard") or result["label_version"]),
+        reasons=list(result["reasons"]),
+        result=result,
+    )
+    with transaction.atomic():
+        _save(actor, check)
+    return check

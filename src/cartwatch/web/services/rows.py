@@ -1,0 +1,123 @@
+"""Mapping between Django rows and the centre data format row models (centre/records.py).
+
+Dotted columns are flattened into model fields with a prefix (``ice_items.orientation`` →
+``ice_orientation``, ``lln.neutrophils_10e9_l`` → ``lln_neutrophils_10e9_l``). Local
+wall-clock timestamps of the format become aware datetimes in ``settings.TIME_ZONE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone
+from pydantic import BaseModel
+
+from cartwatch.centre import records as r
+from cartwatch.schemas.cytopenia import LowerLimitsIn
+from cartwatch.web.patients import models as m
+
+#: Nested row objects and the prefix of their flattened model fields.
+NESTED_PREFIX = {"ice_items": "ice", "lln": "lln"}
+NESTED_MODELS: dict[str, type[BaseModel]] = {"ice_items": r.IceItems, "lln": LowerLimitsIn}
+
+#: Django model → (centre file stem, row model).
+ROW_MODELS: dict[type[Model], tuple[str, type[BaseModel]]] = {
+    m.Patient: ("patients", r.PatientRow),
+    m.PriorLine: ("prior_lines", r.PriorLineRow),
+    m.CellTherapy: ("cell_therapy", r.CellTherapyRow),
+    m.CrsAssessment: ("crs_observations", r.CrsObservationRow),
+    m.IcansAssessment: ("icans_observations", r.IcansObservationRow),
+    m.Treatment: ("treatments", r.TreatmentRow),
+    m.Lab: ("labs", r.LabRow),
+    m.ResponseAssessment: ("response_assessments", r.ResponseAssessmentRow),
+    m.MrdResult: ("mrd", r.MrdRow),
+    m.FollowUp: ("followup", r.FollowupRow),
+}
+
+
+def to_aware(value: dt.datetime) -> dt.datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def to_local_naive(value: dt.datetime) -> dt.datetime:
+    return timezone.make_naive(value) if timezone.is_aware(value) else value
+
+
+def row_to_fields(row: BaseModel) -> dict[str, Any]:
+    """Model field values from a validated row (patient_id and centre_id left out)."""
+    out: dict[str, Any] = {}
+    for name, value in row.model_dump(mode="python").items():
+        if name in ("patient_id", "centre_id"):
+            continue
+        if name in NESTED_PREFIX:
+            # Absent nested object: every flattened field is cleared (matters on update).
+            for sub in NESTED_MODELS[name].model_fields:
+                out[f"{NESTED_PREFIX[name]}_{sub}"] = (value or {}).get(sub)
+            continue
+        if isinstance(value, dt.datetime):
+            value = to_aware(value)
+        out[name] = _blank_to_model(value)
+    return out
+
+
+def _blank_to_model(value: Any) -> Any:
+    # Text columns are non-null in the database ("" = missing), enums are stored by value.
+    if hasattr(value, "value") and isinstance(value.value, str):
+        return value.value
+    return value
+
+
+def fields_to_row_dict(instance: Model, row_model: type[BaseModel]) -> dict[str, Any]:
+    """The row-model input dict for a stored row (the inverse of row_to_fields)."""
+    data: dict[str, Any] = {}
+    for name in row_model.model_fields:
+        if name == "patient_id":
+            data[name] = (
+                instance.patient_id
+                if isinstance(instance, m.Patient)
+                else (
+                    instance.patient.patient_id  # type: ignore[attr-defined]
+                )
+            )
+        elif name == "centre_id":
+            data[name] = instance.centre.code  # type: ignore[attr-defined]
+        elif name in NESTED_PREFIX:
+            prefix = NESTED_PREFIX[name]
+            nested = {
+                f.name[len(prefix) + 1 :]: getattr(instance, f.name)
+                for f in instance._meta.concrete_fields
+                if f.name.startswith(prefix + "_")
+            }
+            data[name] = nested if any(v is not None for v in nested.values()) else None
+        else:
+            value = getattr(instance, name)
+            if isinstance(value, dt.datetime):
+                value = to_local_naive(value)
+            if value == "" and name not in ("agents",):
+                value = None  # "" in a text column means missing
+            data[name] = value
+    return data
+
+
+def apply_fields(instance: Model, values: dict[str, Any]) -> None:
+    """Set model fields from row values; None in a text column is stored as ""."""
+    for name, value in values.items():
+        field = instance._meta.get_field(name)
+        kind = field.get_internal_type()
+        if (
+            kind == "DateTimeField"
+            and isinstance(value, dt.date)
+            and not isinstance(value, dt.datetime)
+        ):
+            # The format allows a date for an observation; it is stored as local midnight.
+            value = to_aware(dt.datetime.combine(value, dt.time()))
+        if value is None and kind in ("CharField", "TextField"):
+            value = ""
+        setattr(instance, name, value)
+
+
+def to_row(instance: Model) -> BaseModel:
+    _, row_model = ROW_MODELS[type(instance)]
+    return row_model.model_validate(fields_to_row_dict(instance, row_model))
