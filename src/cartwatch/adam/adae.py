@@ -1,0 +1,336 @@
+"""ADAE: CRS and neurotoxicity episodes (ASTCT 2019) and laboratory cytopenias (CTCAE v5.0).
+
+Episodes (TRANSCEND CLL 004 Table 4 footnote, clinical-standards.md §3.5 [S14]: "an event
+that stopped and restarted within 7 days counts as one episode"): a patient's observations
+are graded as one time-ordered series by the engine (``grade_crs_episode`` /
+``grade_icans_episode``); a new episode starts at an observation with grade ≥1 that comes
+more than :data:`EPISODE_GAP_DAYS` days after the previous episode resolved (its first
+grade-0 observation). Each episode is then graded again on its own observations by the
+same engine, which gives the maximum grade, onset, resolution, duration and reasons.
+
+Cytopenias: every post-infusion blood count is graded by ``grade_cytopenia``; one record
+per patient and term with grade ≥1 after infusion; onset/resolution/duration over that
+term's grades by ``summarise_episode``. Conventions: :mod:`cartwatch.adam.derive`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from cartwatch.adam.common import as_day, join_reasons
+from cartwatch.centre.loader import CentreData
+from cartwatch.centre.records import LabRow, TreatmentRow
+from cartwatch.clinical import crs, cytopenia, icans
+from cartwatch.clinical.episodes import EpisodeSummary, summarise_episode
+from cartwatch.schemas.crs import CrsObservationIn
+from cartwatch.schemas.icans import IcansObservationIn
+
+#: [S14] Table 4 footnote: stopped and restarted within 7 days = one episode.
+EPISODE_GAP_DAYS = 7
+#: Prolonged cytopenia (definition not published; clinical-standards.md §3.5 recollection,
+#: UNVERIFIED: "grade ≥3 laboratory cytopenia at the day-29 visit"): grade ≥3 at the blood
+#: count nearest to 28 days after infusion (trial day 29, infusion = day 1) within ±7 days.
+PROLONGED_DAY = 28
+PROLONGED_WINDOW_DAYS = 7
+PROLONGED_MIN_GRADE = 3
+
+CTCAE = cytopenia.STANDARD  # "CTCAE v5.0"
+ASTCT = crs.STANDARD  # "ASTCT 2019"
+STEROIDS = frozenset({"dexamethasone", "methylprednisolone"})
+
+
+@dataclass(frozen=True)
+class Term:
+    """AE coding: reported term, MedDRA preferred term and system organ class."""
+
+    category: str
+    aeterm: str
+    decod: str
+    bodsys: str
+
+
+CRS_TERM = Term(
+    "CRS", "Cytokine release syndrome", "Cytokine release syndrome", "Immune system disorders"
+)
+ICANS_TERM = Term(
+    "NEUROTOXICITY",
+    "Immune effector cell-associated neurotoxicity syndrome",
+    "Immune effector cell-associated neurotoxicity syndrome",
+    "Nervous system disorders",
+)
+CYTOPENIA_TERMS: Mapping[str, Term] = {
+    cytopenia.NEUTROPHIL_TERM: Term(
+        "CYTOPENIA", "Neutrophil count decreased", "Neutrophil count decreased", "Investigations"
+    ),
+    cytopenia.PLATELET_TERM: Term(
+        "CYTOPENIA", "Platelet count decreased", "Platelet count decreased", "Investigations"
+    ),
+    # CTCAE term "Anemia"; MedDRA preferred term "Anaemia".
+    cytopenia.ANEMIA_TERM: Term(
+        "CYTOPENIA", "Anemia", "Anaemia", "Blood and lymphatic system disorders"
+    ),
+}
+
+
+class _Episode(Protocol):
+    grade: int
+    summary: EpisodeSummary
+    reasons: tuple[str, ...]
+    standard: str
+
+    @property
+    def observations(self) -> Sequence[Any]: ...
+
+
+def _domain(row: BaseModel, schema: type[BaseModel]) -> Any:
+    """The engine's record of an observation row (the row's own ``to_domain`` when it has
+    one; otherwise through the contract input schema, whose fields the row repeats)."""
+    to_domain = getattr(row, "to_domain", None)
+    if to_domain is not None:
+        return to_domain()
+    fields = row.model_dump(mode="json", exclude={"patient_id"})
+    return schema.model_validate(fields).to_domain()  # type: ignore[attr-defined]
+
+
+def _when(value: dt.date | dt.datetime) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+
+
+def split_episodes(grades: Sequence[int], times: Sequence[dt.datetime]) -> list[int]:
+    """Start indices of the episodes in a patient's graded, time-ordered series."""
+    starts = [0]
+    active = False
+    resolved_at: dt.datetime | None = None
+    for i, (grade, when) in enumerate(zip(grades, times, strict=True)):
+        if grade >= 1:
+            gap = resolved_at is not None and (when - resolved_at).days > EPISODE_GAP_DAYS
+            if gap:
+                starts.append(i)
+            active, resolved_at = True, None
+        elif active:
+            active, resolved_at = False, when
+    return starts
+
+
+def _episode_records(
+    observations: Sequence[Any],
+    grade_episode: Callable[[Sequence[Any]], Any],
+) -> list[_Episode]:
+    """Episodes (each re-graded on its own observations) with a maximum grade ≥1."""
+    whole = grade_episode(observations)
+    grades = [int(g.grade) for g in whole.observations]
+    times = [_when(o.observed_at) for o in observations]
+    starts = split_episodes(grades, times)
+    bounds = [*starts, len(observations)]
+    episodes = [grade_episode(observations[a:b]) for a, b in itertools.pairwise(bounds)]
+    return [e for e in episodes if e.grade >= 1]
+
+
+def _treatments(rows: Sequence[TreatmentRow]) -> dict[tuple[str, str], list[TreatmentRow]]:
+    by: dict[tuple[str, str], list[TreatmentRow]] = {}
+    for row in rows:
+        by.setdefault((row.patient_id, str(row.indication.value)), []).append(row)
+    return by
+
+
+def _toxicity_records(
+    rows: Sequence[BaseModel],
+    schema: type[BaseModel],
+    grade_episode: Callable[[Sequence[Any]], Any],
+    term: Term,
+    indication: str,
+    treatments: Mapping[tuple[str, str], list[TreatmentRow]],
+) -> list[dict[str, object]]:
+    by_patient: dict[str, list[BaseModel]] = {}
+    for row in rows:
+        by_patient.setdefault(str(row.patient_id), []).append(row)  # type: ignore[attr-defined]
+    out: list[dict[str, object]] = []
+    for pid in sorted(by_patient):
+        ordered = sorted(by_patient[pid], key=lambda r: _when(r.observed_at))  # type: ignore[attr-defined]
+        observations = [_domain(r, schema) for r in ordered]
+        episodes = _episode_records(observations, grade_episode)
+        given = treatments.get((pid, indication), [])
+        for k, episode in enumerate(episodes):
+            s = episode.summary
+            start = as_day(s.onset)
+            if s.resolved_at is not None:
+                end = as_day(s.resolved_at)
+            elif k + 1 < len(episodes):
+                end = as_day(episodes[k + 1].summary.onset) - pd.Timedelta(days=1)
+            else:
+                end = pd.Timestamp.max.normalize()
+            during = [t for t in given if start <= as_day(t.given_at) <= end]
+            toci = sum(t.agent.value == "tocilizumab" for t in during)
+            steroid = any(t.agent.value in STEROIDS for t in during)
+            out.append(
+                _record(pid, term, episode.grade, episode.standard, s, episode.reasons)
+                | {
+                    "TOCIFL": "Y" if toci else "N",
+                    "TOCIN": float(toci),
+                    "STERFL": "Y" if steroid else "N",
+                }
+            )
+    return out
+
+
+def _record(
+    pid: str,
+    term: Term,
+    grade: int,
+    standard: str,
+    s: EpisodeSummary,
+    reasons: Sequence[str],
+) -> dict[str, object]:
+    return {
+        "patient_id": pid,
+        "AECAT": term.category,
+        "AETERM": term.aeterm,
+        "AEDECOD": term.decod,
+        "AEBODSYS": term.bodsys,
+        "ASTDT": as_day(s.onset),
+        "AENDT": as_day(s.resolved_at),
+        "ADURN": np.nan if s.duration_days is None else float(s.duration_days),
+        "AETOXGR": str(grade),
+        "AETOXGRN": float(grade),
+        "TOXGRSTD": standard,
+        "ATOXREAS": join_reasons(tuple(reasons)),
+        "AEOUT": (
+            "FATAL"
+            if grade == 5
+            else "RECOVERED/RESOLVED"
+            if s.resolved_at is not None
+            else "NOT RECOVERED/NOT RESOLVED"
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- cytopenias
+
+
+@dataclass(frozen=True)
+class _GradedLab:
+    when: dt.datetime
+    grades: Mapping[str, int | None]
+    reasons: tuple[str, ...]
+
+
+def _graded_labs(rows: Sequence[LabRow]) -> dict[str, list[_GradedLab]]:
+    out: dict[str, list[_GradedLab]] = {}
+    for row in sorted(rows, key=lambda r: (r.patient_id, _when(r.observed_at))):
+        if row.counts_missing:
+            continue  # lymphocytes only: nothing for CTCAE to grade
+        g = cytopenia.grade_cytopenia(row.to_domain())
+        out.setdefault(row.patient_id, []).append(
+            _GradedLab(_when(row.observed_at), g.grades, g.reasons)
+        )
+    return out
+
+
+def _prolonged(
+    labs: Sequence[_GradedLab], infusion: pd.Timestamp
+) -> tuple[str, Mapping[str, int | None]]:
+    """("Y"/"N"/"", grades of the count used) for the day-28 ± 7 window."""
+    target = infusion + pd.Timedelta(days=PROLONGED_DAY)
+    window = [
+        lab
+        for lab in labs
+        if abs((pd.Timestamp(lab.when).normalize() - target).days) <= PROLONGED_WINDOW_DAYS
+    ]
+    if not window:
+        return "", {}
+    nearest = min(window, key=lambda lab: abs(pd.Timestamp(lab.when) - target))
+    hit = any((g or 0) >= PROLONGED_MIN_GRADE for g in nearest.grades.values())
+    return ("Y" if hit else "N"), nearest.grades
+
+
+def cytopenia_records(
+    data: CentreData, infusion: Mapping[str, pd.Timestamp]
+) -> tuple[list[dict[str, object]], pd.Series]:
+    """Cytopenia ADAE records and ADSL.PROLCYFL per infused patient."""
+    graded = _graded_labs(data.labs)
+    out: list[dict[str, object]] = []
+    prolonged: dict[str, str] = {}
+    for pid in sorted(infusion):
+        day = infusion[pid]
+        labs = graded.get(pid, [])
+        before = [lab for lab in labs if pd.Timestamp(lab.when).normalize() < day]
+        after = [lab for lab in labs if pd.Timestamp(lab.when).normalize() >= day]
+        flag, grades_at_day28 = _prolonged(after, day)
+        prolonged[pid] = flag
+        for term_key, term in CYTOPENIA_TERMS.items():
+            series = [lab for lab in after if term_key in lab.grades]
+            if not series:
+                continue
+            s = summarise_episode(
+                [lab.grades[term_key] for lab in series], [lab.when for lab in series]
+            )
+            if s.max_grade is None or s.max_grade < 1:
+                continue
+            peak = series[s.peak_index or 0]
+            reasons = [r for r in peak.reasons if r.startswith(term_key)]
+            base = [lab.grades[term_key] for lab in before if term_key in lab.grades]
+            term_flag = ""
+            if flag:
+                term_flag = (
+                    "Y" if (grades_at_day28.get(term_key) or 0) >= PROLONGED_MIN_GRADE else "N"
+                )
+            out.append(
+                _record(pid, term, s.max_grade, CTCAE, s, reasons)
+                | {
+                    "BTOXGR": "" if not base or base[-1] is None else str(base[-1]),
+                    "PROLCYFL": term_flag,
+                }
+            )
+    return out, pd.Series(prolonged, dtype=object)
+
+
+def derive_adae_records(
+    data: CentreData, infusion: Mapping[str, pd.Timestamp]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """All ADAE records keyed by ``patient_id``, and ADSL.PROLCYFL."""
+    treatments = _treatments(data.treatments)
+    records = _toxicity_records(
+        data.crs_observations, CrsObservationIn, crs.grade_crs_episode, CRS_TERM, "crs", treatments
+    )
+    records += _toxicity_records(
+        data.icans_observations,
+        IcansObservationIn,
+        icans.grade_icans_episode,
+        ICANS_TERM,
+        "icans",
+        treatments,
+    )
+    cyto, prolonged = cytopenia_records(data, infusion)
+    records += cyto
+    frame = pd.DataFrame.from_records(records, columns=list(_COLUMNS))
+    return frame, prolonged
+
+
+_COLUMNS = (
+    "patient_id",
+    "AECAT",
+    "AETERM",
+    "AEDECOD",
+    "AEBODSYS",
+    "ASTDT",
+    "AENDT",
+    "ADURN",
+    "AETOXGR",
+    "AETOXGRN",
+    "BTOXGR",
+    "TOXGRSTD",
+    "ATOXREAS",
+    "AEOUT",
+    "TOCIFL",
+    "TOCIN",
+    "STERFL",
+    "PROLCYFL",
+)

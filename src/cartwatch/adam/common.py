@@ -1,0 +1,115 @@
+"""Shared pieces of the ADaM derivation: subject identifiers, dates, day counting, text.
+
+Kept apart from ``derive.py`` so that ``adsl``/``adrs``/``adtte``/``adae`` can import them
+without a cycle. Conventions are documented once, in :mod:`cartwatch.adam.derive`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cartwatch.adam.metadata import XPT_V5_CHAR_MAX
+
+NaT = pd.NaT
+
+#: Unicode the clinical engines use in reasons, spelled in ASCII (XPT v5 is ASCII, and the
+#: CSV holds the same text so both files agree).
+_ASCII = {
+    "≥": ">=",
+    "≤": "<=",
+    "×": "x",
+    "→": "->",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "°": " deg ",
+    "µ": "u",
+    "²": "2",
+    "’": "'",
+    "‘": "'",
+    "“": '"',
+    "”": '"',
+}
+_ASCII_TABLE = str.maketrans(_ASCII)
+
+
+def ascii_text(text: str, limit: int = XPT_V5_CHAR_MAX) -> str:
+    """*text* in ASCII, at most *limit* characters (ending in "..." when cut).
+
+    Reasons can be longer than the 200-byte XPT v5 character limit; the full text is always
+    reproducible by re-running the engine on the centre data, so the ADaM copy is cut.
+    """
+    out = text.translate(_ASCII_TABLE)
+    out = unicodedata.normalize("NFKD", out).translate(_ASCII_TABLE)
+    out = out.encode("ascii", "ignore").decode("ascii")
+    out = " ".join(out.split())
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def join_reasons(reasons: tuple[str, ...] | list[str]) -> str:
+    return ascii_text("; ".join(reasons))
+
+
+def yn(flag: pd.Series) -> pd.Series:
+    """Boolean → "Y"/"N" (ADaM Y/N flags)."""
+    return pd.Series(np.where(flag.fillna(False).astype(bool), "Y", "N"), index=flag.index)
+
+
+def y_blank(flag: pd.Series) -> pd.Series:
+    """Boolean → "Y"/"" (ADaM population-style flags that are Y or null, e.g. DTHFL)."""
+    return pd.Series(np.where(flag.fillna(False).astype(bool), "Y", ""), index=flag.index)
+
+
+def ynu(values: pd.Series) -> pd.Series:
+    """Nullable boolean → "Y"/"N"/"" (blank = unknown/not tested)."""
+    return values.map(lambda v: "" if v is None or v is pd.NA else ("Y" if v else "N")).astype(
+        object
+    )
+
+
+def as_day(value: dt.date | dt.datetime | None) -> pd.Timestamp:
+    """A date or local date-time as a midnight ``Timestamp`` (NaT for None)."""
+    if value is None:
+        return NaT  # type: ignore[return-value]  # NaT is the Timestamp missing value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return pd.Timestamp(value)
+
+
+def study_day(when: pd.Series, ref: pd.Series) -> pd.Series:
+    """ADaM relative day (ADaMIG ``--DY``): ref day = day 1, the day before = day -1."""
+    diff = (when - ref).dt.days.astype("float64")
+    return diff.where(diff < 0, diff + 1)
+
+
+def days_after(when: pd.Series, ref: pd.Series) -> pd.Series:
+    """Elapsed days (ref day = day 0): how TRANSCEND reports onset after infusion."""
+    return (when - ref).dt.days.astype("float64")
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """Identifiers and anchor dates of every patient, indexed by centre ``patient_id``."""
+
+    table: pd.DataFrame  # STUDYID USUBJID SUBJID SITEID TRTSDT (datetime64) INFUSED (bool)
+
+    def ids(self, patient_ids: pd.Series) -> pd.DataFrame:
+        """STUDYID/USUBJID/SUBJID/SITEID for *patient_ids*, in their order."""
+        cols = ["STUDYID", "USUBJID", "SUBJID", "SITEID"]
+        return self.table.loc[patient_ids.to_numpy(), cols].reset_index(drop=True)
+
+    def trtsdt(self, patient_ids: pd.Series) -> pd.Series:
+        return pd.Series(
+            self.table.loc[patient_ids.to_numpy(), "TRTSDT"].to_numpy(), dtype="datetime64[ns]"
+        )
+
+    def infusion(self) -> Mapping[str, pd.Timestamp]:
+        infused = self.table[self.table["INFUSED"]]
+        return dict(zip(infused.index, infused["TRTSDT"], strict=True))
