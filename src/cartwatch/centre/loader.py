@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -79,6 +80,7 @@ FILE_SPECS: tuple[FileSpec, ...] = (
 SPECS_BY_STEM: dict[str, FileSpec] = {spec.stem: spec for spec in FILE_SPECS}
 
 
+@functools.cache
 def file_columns(spec: FileSpec) -> tuple[Column, ...]:
     """Columns of a file in CSV order: patient_id, the timestamp, then the model's fields."""
     cols = model_columns(spec.model)

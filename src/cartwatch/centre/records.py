@@ -38,10 +38,12 @@ from pydantic.json_schema import SkipJsonSchema
 from cartwatch.clinical.iwcll import Measurements, Mrd
 from cartwatch.clinical.iwcll import MrdResultKind as MrdResult  # noqa: F401 - re-export
 from cartwatch.clinical.iwcll import MrdSample as MrdSample
+from cartwatch.schemas.crs import CrsObservationIn
 from cartwatch.schemas.cytopenia import (
     CytopeniaObservationIn,
     NonNegativeNumber,
 )
+from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import MeasurementsIn, MrdIn
 
 # A pseudonym, never a name: letters, digits and ``-_.``; no spaces, so a full name
@@ -272,77 +274,6 @@ class FollowupRow(_Row):
         return self
 
 
-# ---------------------------------------------------------------------------------------------
-# Observation rows: the clinical input schemas + patient_id + timestamp.
-#
-# PROVISIONAL: the clinical input schemas (cartwatch.schemas.crs/icans/cytopenia/response) are
-# being written in parallel. Until they land, the contract fields (cli-contract.md) are
-# declared here under the same names; these classes will then *extend* the schemas instead,
-# with no change to column names.
-
-
-class OxygenDevice(StrEnum):
-    NONE = "none"
-    NASAL_CANNULA = "nasal_cannula"
-    BLOW_BY = "blow_by"
-    HIGH_FLOW_NASAL_CANNULA = "high_flow_nasal_cannula"
-    FACE_MASK = "face_mask"
-    NONREBREATHER_MASK = "nonrebreather_mask"
-    VENTURI_MASK = "venturi_mask"
-    CPAP = "cpap"
-    BIPAP = "bipap"
-    MECHANICAL_VENTILATION = "mechanical_ventilation"
-
-
-class CrsObservationRow(_Row):
-    """``crs_observations.csv``: one CRS observation (``grade crs`` contract fields)."""
-
-    patient_id: PatientId
-    observed_at: LocalDateTime
-    temperature_c: float | None = Field(default=None, ge=25, le=45)
-    fever_attributable_to_other_cause: StrictBool = False
-    antipyretic_or_anticytokine_given: StrictBool = False
-    hypotension: StrictBool = False
-    vasopressors: list[str] = Field(default_factory=list)
-    oxygen_device: OxygenDevice = OxygenDevice.NONE
-    oxygen_flow_l_min: float | None = Field(default=None, ge=0)
-    hypotension_attributable_to_other_cause: StrictBool = False
-    hypoxia_attributable_to_other_cause: StrictBool = False
-    death_due_to_crs: StrictBool = False
-
-
-class IceItems(_Row):
-    orientation: int = Field(ge=0, le=4)
-    naming: int = Field(ge=0, le=3)
-    commands: int = Field(ge=0, le=1)
-    writing: int = Field(ge=0, le=1)
-    attention: int = Field(ge=0, le=1)
-
-
-class IcansObservationRow(_Row):
-    """``icans_observations.csv``: one neurotoxicity observation (``grade icans`` fields)."""
-
-    patient_id: PatientId
-    observed_at: LocalDateTime
-    age_years: float = Field(ge=0, le=120)
-    developmental_delay: StrictBool = False
-    ice_score: int | None = Field(default=None, ge=0, le=10)
-    ice_items: IceItems | None = None
-    capd_score: int | None = Field(default=None, ge=0, le=32)
-    capd_unable: StrictBool = False
-    consciousness: str = "alert"
-    seizure: str = "none"
-    motor_weakness: str = "none"
-    cerebral_edema: str = "none"
-    raised_icp_signs: StrictBool = False
-    attributable_to_other_cause: list[str] = Field(default_factory=list)
-    tremor: StrictBool = False
-    myoclonus: StrictBool = False
-    headache: StrictBool = False
-    intracranial_hemorrhage: StrictBool = False
-    death_due_to_icans: StrictBool = False
-
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -377,6 +308,39 @@ ObservationTime = Annotated[
     AfterValidator(_required_timestamp),
     Field(description="ISO 8601 date or local date-time (no UTC offset)"),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Observation rows: the clinical input schemas (cli-contract.md) + patient_id + timestamp.
+
+
+class CrsObservationRow(CrsObservationIn):
+    """``crs_observations.csv``: one CRS observation = every ``grade crs`` contract field.
+
+    Extends :class:`cartwatch.schemas.crs.CrsObservationIn`; ``observed_at`` is required.
+    ``vasopressors`` is a ``;``-list in CSV. ``antipyretic_or_anticytokine_given`` is true on
+    observations made after antipyretic/tocilizumab/steroid therapy for CRS (the grader also
+    carries it forward within the episode).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patient_id: PatientId
+    observed_at: ObservationTime
+
+
+class IcansObservationRow(IcansObservationIn):
+    """``icans_observations.csv``: one neurotoxicity observation = every ``grade icans`` field.
+
+    Extends :class:`cartwatch.schemas.icans.IcansObservationIn`; ``ice_items`` become the
+    dotted columns ``ice_items.orientation`` … (all five or none);
+    ``attributable_to_other_cause`` is a ``;``-list.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patient_id: PatientId
+    observed_at: ObservationTime
 
 
 class LabRow(CytopeniaObservationIn):
