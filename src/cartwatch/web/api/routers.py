@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Body, Router
+from ninja import Body, Router, Status
 
 from cartwatch.web.access import Perm, scope
 from cartwatch.web.api.schemas import (
@@ -63,10 +63,10 @@ def list_patients(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @patients_router.post("/patients", response={201: RecordOut, **ERRORS})
-def create_patient(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[str, Any]]:
+def create_patient(request: HttpRequest, payload: RecordIn) -> Status[dict[str, Any]]:
     actor = scope(request, Perm.WRITE_PATIENTS)
     _data_body(request)
-    return 201, present(actor, records.create_patient(actor, payload.data))
+    return Status(201, present(actor, records.create_patient(actor, payload.data)))
 
 
 @patients_router.get("/patients/{patient_id}", response={200: PatientDetailOut, **ERRORS})
@@ -99,12 +99,12 @@ def update_patient(
 
 
 @patients_router.delete("/patients/{patient_id}", response={204: None, **ERRORS})
-def delete_patient(request: HttpRequest, patient_id: str, payload: DeleteIn) -> tuple[int, None]:
+def delete_patient(request: HttpRequest, patient_id: str, payload: DeleteIn) -> Status[None]:
     actor = scope(request, Perm.DELETE_RECORDS)
     records.delete_record(
         actor, actor.patient(patient_id), version=payload.version, reason=payload.reason
     )
-    return 204, None
+    return Status(204, None)
 
 
 # --- eligibility (before the generic {kind} routes so the path wins) -----------------------
@@ -124,10 +124,10 @@ def check_eligibility(
     request: HttpRequest,
     patient_id: str,
     payload: dict[str, Any] = Body(...),  # noqa: B008
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     actor = scope(request, Perm.EDIT_ELIGIBILITY)
     patient = actor.patient(patient_id)
-    return 201, present(actor, records.create_eligibility(actor, patient, payload))
+    return Status(201, present(actor, records.create_eligibility(actor, patient, payload)))
 
 
 # --- per-patient records -------------------------------------------------------------------
@@ -144,13 +144,13 @@ def list_records(request: HttpRequest, patient_id: str, kind: str) -> list[dict[
 @patients_router.post("/patients/{patient_id}/{kind}", response={201: RecordOut, **ERRORS})
 def create_record(
     request: HttpRequest, patient_id: str, kind: str, payload: RecordIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     spec = _kind(kind)
     actor = scope(request, spec.write_perm)
     _data_body(request)
     patient = actor.patient(patient_id)
     created = records.create_record(actor, spec, patient, payload.data, completed=payload.completed)
-    return 201, present(actor, created)
+    return Status(201, present(actor, created))
 
 
 @patients_router.get(
@@ -188,12 +188,12 @@ def update_record(
 @patients_router.delete("/patients/{patient_id}/{kind}/{record_id}", response={204: None, **ERRORS})
 def delete_record(
     request: HttpRequest, patient_id: str, kind: str, record_id: int, payload: DeleteIn
-) -> tuple[int, None]:
+) -> Status[None]:
     spec = _kind(kind)
     actor = scope(request, Perm.DELETE_RECORDS)
     instance = actor.record(spec.model, record_id, patient_id)
     records.delete_record(actor, instance, version=payload.version, reason=payload.reason)
-    return 204, None
+    return Status(204, None)
 
 
 # --- live grading ----------------------------------------------------------------------------

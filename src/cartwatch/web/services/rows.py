@@ -8,6 +8,7 @@ wall-clock timestamps of the format become aware datetimes in ``settings.TIME_ZO
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Any
 
 from django.db.models import Model
@@ -15,12 +16,21 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from cartwatch.centre import records as r
-from cartwatch.schemas.cytopenia import LowerLimitsIn
 from cartwatch.web.patients import models as m
 
 #: Nested row objects and the prefix of their flattened model fields.
 NESTED_PREFIX = {"ice_items": "ice", "lln": "lln"}
-NESTED_MODELS: dict[str, type[BaseModel]] = {"ice_items": r.IceItems, "lln": LowerLimitsIn}
+
+
+def nested_model(row_model: type[BaseModel], name: str) -> type[BaseModel]:
+    """The object type of a nested column (``IceItemsIn``, ``LowerLimitsIn``), from the row
+    model itself so the mapping follows the schema as it evolves."""
+    annotation = row_model.model_fields[name].annotation
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    raise TypeError(f"{row_model.__name__}.{name} is not a nested object")
+
 
 #: Django model → (centre file stem, row model).
 ROW_MODELS: dict[type[Model], tuple[str, type[BaseModel]]] = {
@@ -53,7 +63,7 @@ def row_to_fields(row: BaseModel) -> dict[str, Any]:
             continue
         if name in NESTED_PREFIX:
             # Absent nested object: every flattened field is cleared (matters on update).
-            for sub in NESTED_MODELS[name].model_fields:
+            for sub in nested_model(type(row), name).model_fields:
                 out[f"{NESTED_PREFIX[name]}_{sub}"] = (value or {}).get(sub)
             continue
         if isinstance(value, dt.datetime):

@@ -1,0 +1,208 @@
+"""Every API endpoint and URL, called by every role, a foreign-centre user and nobody.
+
+Expected outcome from the role table (access.ROLE_PERMISSIONS): the role has the endpoint's
+permission → success; it does not → 403; a centre-B user asking for a centre-A patient → 404
+(exactly what a non-existent patient gives, so nothing leaks); no credentials → 401.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tests.web.conftest import CAST_ROLES, CRS_ROW, PATIENT_ROW
+
+P = "/api/patients/A-001"
+FOLLOWUP = {"event_date": "2025-08-01", "event": "last_contact"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # {crs} is replaced by the fixture's CRS assessment id
+    perm: str | None  # None: any member
+    ok: int
+    body: Any = None
+    patient_scoped: bool = True
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/me", None, 200, patient_scoped=False),
+    Endpoint("GET", "/api/patients", "read_patients", 200, patient_scoped=False),
+    Endpoint(
+        "POST",
+        "/api/patients",
+        "write_patients",
+        201,
+        {"data": {**PATIENT_ROW, "patient_id": "A-002"}},
+        patient_scoped=False,
+    ),
+    Endpoint("GET", P, "read_patients", 200),
+    Endpoint("PUT", P, "write_patients", 200, {"data": PATIENT_ROW, "version": 1}),
+    Endpoint("DELETE", P, "delete_records", 204, {"version": 1, "reason": "duplicate"}),
+    Endpoint("GET", P + "/eligibility", "read_patients", 200),
+    Endpoint(
+        "POST",
+        P + "/eligibility",
+        "edit_eligibility",
+        201,
+        {
+            "product": "liso-cel",
+            "diagnosis": "CLL",
+            "age_years": 64,
+            "relapsed_or_refractory": True,
+            "prior_lines": [{"agents": ["ibrutinib"]}, {"agents": ["venetoclax"]}],
+            "as_of": "2025-06-01",
+        },
+    ),
+    Endpoint("GET", P + "/crs", "read_patients", 200),
+    Endpoint("POST", P + "/crs", "write_assessments", 201, {"data": CRS_ROW}),
+    Endpoint("GET", P + "/crs/{crs}", "read_patients", 200),
+    Endpoint(
+        "PUT",
+        P + "/crs/{crs}",
+        "write_assessments",
+        200,
+        {"data": {**CRS_ROW, "temperature_c": 39.0}, "version": 1, "reason": "misread"},
+    ),
+    Endpoint(
+        "DELETE", P + "/crs/{crs}", "delete_records", 204, {"version": 1, "reason": "wrong patient"}
+    ),
+    Endpoint("GET", P + "/followup", "read_patients", 200),
+    Endpoint("POST", P + "/followup", "write_patients", 201, {"data": FOLLOWUP}),
+    Endpoint(
+        "POST",
+        P + "/treatments",
+        "write_assessments",
+        201,
+        {
+            "data": {
+                "given_at": "2025-07-02T09:00:00",
+                "agent": "tocilizumab",
+                "indication": "crs",
+                "dose": 8,
+                "dose_unit": "mg/kg",
+            }
+        },
+    ),  # fmt: skip
+    Endpoint("POST", "/api/grade/crs", None, 200, {"temperature_c": 38.5}, patient_scoped=False),
+    Endpoint("GET", "/api/alerts", "centre_analytics", 200, patient_scoped=False),
+    Endpoint("GET", "/api/exports/centre-csv", "export", 200, patient_scoped=False),
+    Endpoint("GET", "/api/audit", "view_audit", 200, patient_scoped=False),
+    Endpoint("GET", "/api/network", "network_aggregates", 200, patient_scoped=False),
+]
+
+
+def expected(endpoint: Endpoint, user: str) -> int:
+    from cartwatch.web.access import ROLE_PERMISSIONS
+    from cartwatch.web.centres.models import Role
+
+    role, centre = CAST_ROLES[user]
+    perms = {str(p) for p in ROLE_PERMISSIONS[Role(role)]}
+    if endpoint.perm is not None and endpoint.perm not in perms:
+        return 403
+    if endpoint.patient_scoped and centre != "A":
+        return 404
+    return endpoint.ok
+
+
+def _id(endpoint: Endpoint) -> str:
+    return f"{endpoint.method} {endpoint.path}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", list(CAST_ROLES))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
+def test_role_gets_expected_status(endpoint: Endpoint, user: str, patient_a: Any, api: Any) -> None:
+    crs_id = patient_a.crsassessments.get().pk
+    response = api(user, endpoint.method, endpoint.path.format(crs=crs_id), endpoint.body)
+    assert response.status_code == expected(endpoint, user), response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
+def test_anonymous_is_refused(endpoint: Endpoint, patient_a: Any, api: Any) -> None:
+    crs_id = patient_a.crsassessments.get().pk
+    response = api(None, endpoint.method, endpoint.path.format(crs=crs_id), endpoint.body)
+    # Unsafe methods without credentials fail the session's CSRF check first (403).
+    assert response.status_code in ((401,) if endpoint.method == "GET" else (401, 403))
+
+
+@pytest.mark.django_db
+def test_every_api_route_is_in_the_matrix() -> None:
+    """A new endpoint must be added to ENDPOINTS (and so to the access matrix)."""
+    from cartwatch.web.api.main import api
+
+    schema = api.get_openapi_schema()
+    routes = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    covered = {
+        (e.method, e.path.replace("A-001", "{patient_id}").replace("{crs}", "{record_id}")
+         .replace("/crs", "/{kind}").replace("/followup", "/{kind}").replace("/treatments", "/{kind}")
+         .replace("/grade/{kind}", "/grade/{kind}").replace("centre-csv", "{fmt}"))
+        for e in ENDPOINTS
+    }  # fmt: skip
+    covered = {(m, p.replace("/grade/crs", "/grade/{kind}")) for m, p in covered}
+    assert routes <= covered, routes - covered
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["prior-lines", "cell-therapy", "crs", "icans", "treatments",
+                                  "labs", "responses", "mrd", "followup"])  # fmt: skip
+def test_foreign_user_gets_404_for_every_kind(kind: str, patient_a: Any, api: Any) -> None:
+    assert api("physician_a", "GET", f"{P}/{kind}").status_code == 200
+    assert api("physician_b", "GET", f"{P}/{kind}").status_code == 404
+    assert api("physician_b", "GET", f"{P}/{kind}/1").status_code == 404
+
+
+@pytest.mark.django_db
+def test_foreign_patient_looks_like_a_missing_one(patient_a: Any, api: Any) -> None:
+    foreign = api("physician_b", "GET", P)
+    missing = api("physician_b", "GET", "/api/patients/NO-SUCH")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+@pytest.mark.django_db
+def test_patient_list_is_scoped_to_the_centre(patient_a: Any, api: Any) -> None:
+    assert [p["patient_id"] for p in api("nurse_a", "GET", "/api/patients").json()] == ["A-001"]
+    assert api("physician_b", "GET", "/api/patients").json() == []
+
+
+@pytest.mark.django_db
+def test_researcher_sees_pseudonymised_rows(patient_a: Any, api: Any) -> None:
+    clinician = api("physician_a", "GET", P).json()["patient"]
+    researcher = api("researcher_a", "GET", P).json()["patient"]
+    assert clinician["data"]["hospital_number"] == "MRN-123"
+    assert researcher["data"]["hospital_number"] is None
+    assert researcher["patient_id"] == "A-001"  # the pseudonym stays
+
+
+@pytest.mark.django_db
+def test_reviewer_sees_counts_not_rows(patient_a: Any, api: Any) -> None:
+    body = api("reviewer", "GET", "/api/network").json()
+    assert body["pooled"]["patients"] == 1
+    assert body["pooled"]["infused"] == 1
+    assert body["pooled"]["crs_any"]["k"] == 1
+    assert "A-001" not in str(body)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "anonymous", "member"),
+    [
+        ("/accounts/login/", 200, 200),
+        ("/api/docs", 200, 200),
+        ("/api/openapi.json", 200, 200),
+        ("/admin/", 302, 302),  # admin site: staff only; no patient data is registered there
+        ("/", 302, 302),
+    ],
+)
+def test_html_urls(url: str, anonymous: int, member: int, cast: Any) -> None:
+    from django.test import Client
+
+    client = Client()
+    assert client.get(url).status_code == anonymous
+    for user in cast.users.values():
+        client.force_login(user)
+        assert client.get(url).status_code == member, (url, user)
