@@ -1,0 +1,266 @@
+"""The contract JSON commands: end to end as real ``cartwatch`` processes, and the many
+bad-input variants in process through Typer's CliRunner (same app, same streams; a process
+start costs seconds, mostly the statistics imports).
+
+Expected outputs come from the contract's rules worked by hand (cli-contract.md), never
+from running the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cartwatch.cli.app import app
+
+CLI = [sys.executable, "-m", "cartwatch.cli.app"]
+
+
+def run(args: list[str], stdin: str | None = None, cwd: Path | None = None) -> Any:
+    """A real ``cartwatch`` process."""
+    return subprocess.run(
+        [*CLI, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def invoke(args: list[str], stdin: str | None = None) -> Any:
+    """The same app in process (result has .returncode, .stdout, .stderr like a process)."""
+    result = CliRunner().invoke(app, args, input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    result.returncode = result.exit_code
+    return result
+
+
+# One valid document per command, with the contract result worked by hand.
+ELIGIBLE = {
+    # 2 lines incl. a BTK and a BCL-2 inhibitor, adult, R/R CLL, after 2024-03-14: eligible.
+    "product": "Breyanzi",
+    "diagnosis": "CLL",
+    "age_years": 64,
+    "relapsed_or_refractory": True,
+    "prior_lines": [{"agents": ["ibrutinib"]}, {"agents": ["venetoclax", "obinutuzumab"]}],
+    "as_of": "2024-06-01",
+}
+SCHEDULE = {"product": "liso-cel", "infusion_date": "2025-01-06"}  # REMS era: 4 and 8 weeks
+RESPONSE = {  # a new lesion is PD whatever else improved
+    "baseline": {"lymph_nodes_spd_cm2": 20.0, "lymphocytes_10e9_l": 40.0},
+    "assessment": {"lymph_nodes_spd_cm2": 5.0, "lymphocytes_10e9_l": 2.0, "new_lesion": True},
+}
+CYTOPENIA = {"neutrophils_10e9_l": 0.8, "platelets_10e9_l": 40.0}  # ANC <1.0 → 3; PLT <50 → 3
+
+COMMANDS: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "eligibility": (["eligibility"], ELIGIBLE),
+    "schedule": (["schedule"], SCHEDULE),
+    "assess response": (["assess", "response"], RESPONSE),
+    "grade cytopenia": (["grade", "cytopenia"], CYTOPENIA),
+}
+
+EXPECTED: dict[str, dict[str, Any]] = {
+    "eligibility": {"eligible": True, "prior_lines": 2, "prior_btki": True, "prior_bcl2i": True},
+    "schedule": {"stay_near_centre_until": "2025-02-03", "no_driving_until": "2025-03-03"},
+    "assess response": {"response": "PD"},
+    "grade cytopenia": {
+        "grades": {"neutrophil_count_decreased": 3, "platelet_count_decreased": 3},
+        "standard": "CTCAE v5.0",
+    },
+}
+
+
+def _write(tmp_path: Path, document: object, name: str = "in.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _assert_bad_input(done: Any, *paths: str) -> list[str]:
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    for path in paths:
+        assert any(line.startswith(f"{path}: ") for line in lines), (path, lines)
+    return lines
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_valid_file_prints_the_contract_result(name: str, tmp_path: Path) -> None:
+    args, document = COMMANDS[name]
+    done = run([*args, str(_write(tmp_path, document))])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert isinstance(result["standard"], str) and result["standard"]
+    assert isinstance(result["reasons"], list) and result["reasons"]
+    for key, value in EXPECTED[name].items():
+        assert result[key] == value, key
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_dash_reads_stdin_like_a_file(name: str, tmp_path: Path) -> None:
+    args, document = COMMANDS[name]
+    from_file = run([*args, str(_write(tmp_path, document))])
+    from_stdin = run([*args, "-"], stdin=json.dumps(document))
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_format_text_is_a_readable_summary(name: str) -> None:
+    args, document = COMMANDS[name]
+    done = invoke([*args, "--format", "text", "-"], stdin=json.dumps(document))
+    assert done.returncode == 0, done.stderr
+    assert not done.stdout.lstrip().startswith("{")
+    assert "Reasons:\n  • " in done.stdout
+    result = json.loads(invoke([*args, "-"], stdin=json.dumps(document)).stdout)
+    assert f"Standard: {result['standard']}" in done.stdout
+
+
+def test_text_summary_as_a_process_names_the_decision() -> None:
+    args, document = COMMANDS["assess response"]
+    done = run([*args, "--format", "text", "-"], stdin=json.dumps(document))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Response: PD"
+
+
+def test_cytopenia_series_has_worst_and_episode_timing() -> None:
+    series = [
+        {
+            "neutrophils_10e9_l": 2.0,
+            "observed_at": "2024-05-01",
+            "lln": {"neutrophils_10e9_l": 1.8},
+        },
+        {"neutrophils_10e9_l": 0.4, "observed_at": "2024-05-03"},  # <0.5 → 4
+        {"neutrophils_10e9_l": 1.2, "observed_at": "2024-05-04T12:00:00"},  # <1.5 → 2
+        {
+            "neutrophils_10e9_l": 2.5,
+            "observed_at": "2024-05-08",
+            "lln": {"neutrophils_10e9_l": 1.8},
+        },
+    ]
+    done = run(["grade", "cytopenia", "-"], stdin=json.dumps(series))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["worst"]["neutrophil_count_decreased"] == 4
+    assert [o["grades"]["neutrophil_count_decreased"] for o in result["observations"]] == [
+        0,
+        4,
+        2,
+        0,
+    ]
+    assert result["onset"] == "2024-05-03"
+    assert result["peak_at"] == "2024-05-03"
+    assert result["resolved_at"] == "2024-05-08"
+    assert result["duration_days"] == 5
+
+
+def test_series_out_of_time_order_names_the_item() -> None:
+    series = [
+        {"neutrophils_10e9_l": 0.4, "observed_at": "2024-05-03"},
+        {"neutrophils_10e9_l": 0.9, "observed_at": "2024-05-01"},
+    ]
+    _assert_bad_input(run(["grade", "cytopenia", "-"], stdin=json.dumps(series)), "[1].observed_at")
+
+
+def test_series_item_errors_carry_the_index_and_all_are_reported() -> None:
+    series = [
+        {"neutrophils_10e9_l": 0.4},
+        {"neutrophils_10e9_l": -1},
+        "not an object",
+        {"platelets": 30},
+    ]
+    lines = _assert_bad_input(
+        invoke(["grade", "cytopenia", "-"], stdin=json.dumps(series)),
+        "[1].neutrophils_10e9_l",
+        "[2]",
+        "[3].platelets",
+    )
+    assert "[3].platelets: unknown field" in lines
+
+
+def test_empty_series_is_an_error() -> None:
+    _assert_bad_input(invoke(["grade", "cytopenia", "-"], stdin="[]"), "input")
+
+
+BAD_FIELDS = [
+    ("grade cytopenia", {"neutrophils_10e9_l": "0.8"}, "neutrophils_10e9_l"),
+    (
+        "grade cytopenia",
+        {"neutrophils_10e9_l": 1.0, "lln": {"neutrophils_10e9_l": -2}},
+        "lln.neutrophils_10e9_l",
+    ),
+    (
+        "grade cytopenia",
+        {"platelets_10e9_l": 50, "transfusion_indicated": "yes"},
+        "transfusion_indicated",
+    ),
+    ("eligibility", {**ELIGIBLE, "age_years": 130}, "age_years"),
+    ("eligibility", {**ELIGIBLE, "prior_lines": [{"agents": []}]}, "prior_lines[0].agents"),
+    ("eligibility", {**ELIGIBLE, "product": "tisa-cel"}, "product"),
+    ("schedule", {**SCHEDULE, "infusion_date": "06/01/2025"}, "infusion_date"),
+    ("assess response", {"baseline": {}}, "assessment"),
+    ("assess response", {**RESPONSE, "nadir": {"spleen_cm": True}}, "nadir.spleen_cm"),
+]
+
+
+@pytest.mark.parametrize(("name", "document", "path"), BAD_FIELDS)
+def test_bad_value_exits_2_naming_the_field(name: str, document: object, path: str) -> None:
+    args, _ = COMMANDS[name]
+    _assert_bad_input(invoke([*args, "-"], stdin=json.dumps(document)), path)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_unknown_field_is_rejected_by_the_process(name: str) -> None:
+    args, document = COMMANDS[name]
+    lines = _assert_bad_input(
+        run([*args, "-"], stdin=json.dumps({**document, "temprature": 39})), "temprature"
+    )
+    assert lines == ["temprature: unknown field"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "input: not valid JSON"),
+        ('{"neutrophils_10e9_l": NaN}', "input: not valid JSON: NaN is not allowed"),
+        ('{"neutrophils_10e9_l": 1e999}', "input: not valid JSON: number 1e999 is too large"),
+        ("", "input: not valid JSON"),
+        ('{"neutrophils_10e9_l": 1, "neutrophils_10e9_l": 0.2}', "neutrophils_10e9_l: duplicate"),
+        ('[{"lln": {"hemoglobin_g_dl": 12, "hemoglobin_g_dl": 11}}]', "[0].lln.hemoglobin_g_dl"),
+    ],
+)
+def test_not_strict_json_exits_2(text: str, problem: str) -> None:
+    lines = _assert_bad_input(invoke(["grade", "cytopenia", "-"], stdin=text))
+    assert lines[0].startswith(problem), lines
+
+
+def test_not_json_as_a_process_exits_2() -> None:
+    lines = _assert_bad_input(run(["eligibility", "-"], stdin="eligible: yes"))
+    assert lines[0].startswith("input: not valid JSON")
+
+
+def test_missing_file_exits_2_naming_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    lines = _assert_bad_input(run(["schedule", str(missing)]))
+    assert lines == [f"{missing}: cannot read file: No such file or directory"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schedule", "--format", "xml", "-"],
+        ["schedule"],
+        ["grade", "cytopenia", "--output", "out.csv", "-"],
+        ["grade", "cytopenia", "--csv", "in.csv"],
+        ["grade", "nothing", "-"],
+    ],
+)
+def test_usage_errors_exit_2_with_nothing_on_stdout(args: list[str]) -> None:
+    done = invoke(args, stdin="{}")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip()
