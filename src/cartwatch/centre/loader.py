@@ -435,7 +435,7 @@ def _post_infusion_problem(
     pid: str, when: dt.date, infusion: dict[str, dt.date | None], inclusive: bool
 ) -> str | None:
     if pid not in infusion:
-        return None  # unknown patient or no course: reported elsewhere / no course row
+        return "patient has no CAR-T course in cell_therapy.csv"
     day = infusion[pid]
     if day is None:
         return "patient has no infusion_date in cell_therapy.csv"
