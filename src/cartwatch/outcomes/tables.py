@@ -130,6 +130,8 @@ class Table:
     population: str
     n: int
     footnotes: tuple[str, ...] = ()
+    #: Optional spanning header over the value columns: (label, number of columns) pairs.
+    header_groups: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -138,6 +140,7 @@ class Table:
             "population": self.population,
             "N": self.n,
             "method": self.method,
+            "header_groups": [{"label": g, "span": n} for g, n in self.header_groups],
             "columns": list(self.columns),
             "rows": [r.to_dict() for r in self.rows],
             "footnotes": list(self.footnotes),
@@ -172,11 +175,12 @@ def fmt_pct(x: float) -> str:
     return f"{pct1(x):.1f}"
 
 
-def fmt_ci(lo: float | None, hi: float | None, scale: float = 100.0) -> str:
-    """``11.1–31.8``; a missing limit prints as NR (not reached) / NA."""
+def fmt_ci(lo: float | None, hi: float | None, scale: float = 100.0, missing: str = "NR") -> str:
+    """``11.1–31.8``; a missing limit prints as *missing*: NR (a median limit not reached)
+    or NA (a survival-rate limit R leaves undefined, e.g. log-log at S = 1)."""
 
     def one(v: float | None) -> str:
-        return "NR" if v is None else fmt_pct(v * scale)
+        return missing if v is None else fmt_pct(v * scale)
 
     return f"{one(lo)}–{one(hi)}"
 
@@ -439,9 +443,11 @@ def efficacy_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
     if efficacy_flag not in flags:
         flags.insert(0, efficacy_flag)
     columns: list[str] = ["Best overall response"]
+    groups: list[tuple[str, int]] = []
     per_pop: list[pd.Series] = []
     for f in flags:
-        columns += [f"{set_label(adsl, f)}: n (%)", "95% CI"]
+        columns += ["n (%)", "95% CI"]
+        groups.append((set_label(adsl, f), 2))
         per_pop.append(best_response(adrs, population(adsl, f)["USUBJID"]))
     categories: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
         ("ORR", "Overall response (CR + CRi + PR)", RESPONDER, 0),
@@ -463,6 +469,7 @@ def efficacy_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
         key="efficacy",
         title="Best overall response (iwCLL 2018)",
         columns=tuple(columns),
+        header_groups=tuple(groups),
         rows=tuple(rows),
         method=f"k/N of the analysis set; {CP_METHOD}",
         population=set_label(adsl, efficacy_flag),
@@ -510,14 +517,11 @@ def mrd_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag: str)
     return Table(
         key="mrd",
         title="Undetectable minimal residual disease (<10⁻⁴)",
-        columns=(
-            "Sample",
-            f"All patients (N = {len(ids)}): n (%)",
-            "95% CI",
-            "MRD-evaluable: n (%)",
-            "95% CI",
-            f"In CR/CRi (n = {len(in_cr)}): n (%)",
-            "95% CI",
+        columns=("Sample", "n (%)", "95% CI", "n (%)", "95% CI", "n (%)", "95% CI"),
+        header_groups=(
+            (f"All patients (N = {len(ids)})", 2),
+            ("MRD-evaluable patients", 2),
+            (f"Patients in CR/CRi (n = {len(in_cr)})", 2),
         ),
         rows=tuple(rows),
         method=f"uMRD4 = undetectable at ≤10⁻⁴ (iwCLL 2018); {CP_METHOD}",
@@ -607,7 +611,7 @@ def _tte_cells(km: KaplanMeier) -> tuple[Cell, ...]:
             continue
         cells.append(
             Cell(
-                f"{fmt_pct(100 * lm.surv)}% ({fmt_ci(lm.lower, lm.upper)})",
+                f"{fmt_pct(100 * lm.surv)}% ({fmt_ci(lm.lower, lm.upper, missing='NA')})",
                 {
                     "months": m,
                     "surv": lm.surv,
@@ -671,7 +675,9 @@ def logrank_by_response(d: TteData) -> dict[str, object] | None:
     groups = groups_by_response(d)
     if len(groups) < 2:
         return None
-    return logrank_test(d.months, d.event, d.bor.astype(str)).to_dict()
+    lr = logrank_test(d.months, d.event, d.bor.astype(str))
+    # No events in any group: the test is undefined (df 0, p NaN); say nothing rather than NaN.
+    return lr.to_dict() if lr.df >= 1 and math.isfinite(lr.p) else None
 
 
 # --------------------------------------------------------------------------- safety
