@@ -189,7 +189,8 @@ def test_efficacy_label_population(adam: tb.AdamData) -> None:
     assert _cell(t, "CR").values["k"] == 1 and _cell(t, "CRI").values["k"] == 1
     assert _cell(t, "NE").values["k"] == 1
     # Second population is PEAS S01..S04: CR, CRi, PR, SD → ORR 3/4.
-    assert t.columns[3].startswith("PEAS (N = 4)")
+    assert t.header_groups[1] == ("PEAS (N = 4)", 2)
+    assert t.columns[3:5] == ("n (%)", "95% CI")
     assert _cell(t, "ORR", 2).values["k"] == 3 and _cell(t, "ORR", 2).values["n"] == 4
     # Efficacy-evaluable S01..S08: + PR (S07), SD (S08) → ORR 4/8.
     assert _cell(t, "ORR", 4).text == "4 (50.0%)"
