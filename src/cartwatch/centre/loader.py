@@ -182,6 +182,9 @@ class _Parsed:
 
     spec: FileSpec
     rows: list[tuple[int, int, BaseModel]] = field(default_factory=list)
+    # patient_id cells of every row, valid or not: an invalid patients.csv row is reported
+    # once, not again as "unknown patient_id" in every other file.
+    raw_ids: set[str] = field(default_factory=set)
 
 
 def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreData:
@@ -233,7 +236,9 @@ def _read_file(path: Path, spec: FileSpec, problems: list[Problem]) -> _Parsed:
                     )
                 )
                 continue
-            row = _validate_row(spec, dict(zip(header, cells, strict=True)), index, line, problems)
+            cells_by_name = dict(zip(header, cells, strict=True))
+            out.raw_ids.add(cells_by_name.get("patient_id", "").strip())
+            row = _validate_row(spec, cells_by_name, index, line, problems)
             if row is not None:
                 out.rows.append((index, line, row))
     return out
@@ -317,7 +322,7 @@ def _dated_fields(row: BaseModel) -> Iterator[tuple[str, dt.date]]:
 def check_integrity(parsed: dict[str, _Parsed], today: dt.date) -> list[Problem]:
     """Rules between rows and files (module docstring); only validated rows take part."""
     problems: list[Problem] = []
-    patient_ids = _unique_patients(parsed["patients"], problems)
+    patient_ids = _unique_patients(parsed["patients"], problems) | parsed["patients"].raw_ids
     infusion = _check_courses(parsed["cell_therapy"], problems)
     deaths = _deaths(parsed["followup"], problems)
     for stem, p in parsed.items():
