@@ -129,6 +129,8 @@ def _episode_records(
     grades = [int(g.grade) for g in whole.observations]
     times = [_when(o.observed_at) for o in observations]
     starts = split_episodes(grades, times)
+    if len(starts) == 1:
+        return [whole] if whole.grade >= 1 else []  # one episode: no second grading
     bounds = [*starts, len(observations)]
     episodes = [grade_episode(observations[a:b]) for a, b in itertools.pairwise(bounds)]
     return [e for e in episodes if e.grade >= 1]
@@ -238,15 +240,13 @@ def _prolonged(
     labs: Sequence[_GradedLab], infusion: pd.Timestamp
 ) -> tuple[str, Mapping[str, int | None]]:
     """("Y"/"N"/"", grades of the count used) for the day-28 ± 7 window."""
-    target = infusion + pd.Timedelta(days=PROLONGED_DAY)
+    target = infusion.to_pydatetime() + dt.timedelta(days=PROLONGED_DAY)
     window = [
-        lab
-        for lab in labs
-        if abs((pd.Timestamp(lab.when).normalize() - target).days) <= PROLONGED_WINDOW_DAYS
+        lab for lab in labs if abs((lab.when.date() - target.date()).days) <= PROLONGED_WINDOW_DAYS
     ]
     if not window:
         return "", {}
-    nearest = min(window, key=lambda lab: abs(pd.Timestamp(lab.when) - target))
+    nearest = min(window, key=lambda lab: abs(lab.when - target))
     hit = any((g or 0) >= PROLONGED_MIN_GRADE for g in nearest.grades.values())
     return ("Y" if hit else "N"), nearest.grades
 
@@ -261,8 +261,9 @@ def cytopenia_records(
     for pid in sorted(infusion):
         day = infusion[pid]
         labs = graded.get(pid, [])
-        before = [lab for lab in labs if pd.Timestamp(lab.when).normalize() < day]
-        after = [lab for lab in labs if pd.Timestamp(lab.when).normalize() >= day]
+        start = day.to_pydatetime()  # midnight of the infusion day
+        before = [lab for lab in labs if lab.when < start]
+        after = [lab for lab in labs if lab.when >= start]
         flag, grades_at_day28 = _prolonged(after, day)
         prolonged[pid] = flag
         for term_key, term in CYTOPENIA_TERMS.items():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,11 +37,10 @@ BTKI_PROGRESSION_OUTCOMES = RELAPSED_OUTCOMES
 BCL2I_FAILURE_OUTCOMES = frozenset({"progression", "refractory", "intolerance"})
 
 #: Measurable disease at baseline, for EFFFL (TRANSCEND's efficacy-evaluable set needs
-#: measurable disease before lymphodepletion, §3.2, UNVERIFIED). Any one suffices; the
-#: thresholds are the iwCLL 2018 limits of normal in ``clinical.iwcll`` [S41]: a node
-#: ≥1.5 cm, spleen ≥13 cm, or circulating lymphocytes ≥5 × 10⁹/L (the PD floor [S43]).
+#: measurable disease before lymphodepletion, §3.2, exact definition UNVERIFIED). Project
+#: definition, shared with ``synth.cohort``: a node iwCLL calls abnormal (largest node
+#: ≥1.5 cm [S41]) or the CLL diagnostic lymphocytosis (≥5 × 10⁹/L [S43]).
 MEASURABLE_NODE_CM = iwcll.NODE_NORMAL_BELOW_CM
-MEASURABLE_SPLEEN_CM = iwcll.SPLEEN_NORMAL_BELOW_CM
 MEASURABLE_LYMPHOCYTES_10E9_L = iwcll.PD_LYMPHOCYTES_MIN_10E9_L
 
 
@@ -82,24 +82,25 @@ def _prior_therapy(frames: Mapping[str, pd.DataFrame], index: pd.Index) -> pd.Da
     return out
 
 
-def _measurable_baseline(frames: Mapping[str, pd.DataFrame], index: pd.Index) -> pd.Series:
-    ra = frames["response_assessments"]
-    base = ra[ra["timepoint"].astype(str) == "baseline"].set_index("patient_id")
-    node = base["largest_node_cm"].astype("float64")
-    spd = base["lymph_nodes_spd_cm2"].astype("float64")
-    measurable = (
-        (node >= MEASURABLE_NODE_CM)
-        | (node.isna() & (spd > 0))
-        | (base["spleen_cm"].astype("float64") >= MEASURABLE_SPLEEN_CM)
-        | (base["lymphocytes_10e9_l"].astype("float64") >= MEASURABLE_LYMPHOCYTES_10E9_L)
-    )
-    return measurable.groupby(level=0).any().reindex(index, fill_value=False).astype(bool)
+def _measurable_baseline(data: CentreData, index: pd.Index) -> pd.Series:
+    found = {
+        r.patient_id
+        for r in data.response_assessments
+        if r.timepoint.value == "baseline"
+        and (
+            (r.largest_node_cm is not None and r.largest_node_cm >= MEASURABLE_NODE_CM)
+            or (
+                r.lymphocytes_10e9_l is not None
+                and r.lymphocytes_10e9_l >= MEASURABLE_LYMPHOCYTES_10E9_L
+            )
+        )
+    }
+    return pd.Series(index.isin(list(found)), index=index)
 
 
-def _has_post_assessment(frames: Mapping[str, pd.DataFrame], index: pd.Index) -> pd.Series:
-    ra = frames["response_assessments"]
-    post = ra.loc[ra["timepoint"].astype(str) == "post", "patient_id"]
-    return pd.Series(index.isin(post.to_numpy()), index=index)
+def _has_post_assessment(data: CentreData, index: pd.Index) -> pd.Series:
+    post = {r.patient_id for r in data.response_assessments if r.timepoint.value == "post"}
+    return pd.Series(index.isin(list(post)), index=index)
 
 
 def _label_eligible(data: CentreData, infusion: Mapping[str, pd.Timestamp]) -> dict[str, bool]:
@@ -149,35 +150,34 @@ def _followup_dates(frames: Mapping[str, pd.DataFrame], index: pd.Index) -> pd.D
     return out
 
 
-def last_known_alive(frames: Mapping[str, pd.DataFrame], index: pd.Index) -> pd.Series:
+def _alive_dates(data: CentreData) -> Iterator[tuple[str, dt.date | dt.datetime]]:
+    """(patient_id, date) of every record that shows the patient alive."""
+    for c in data.cell_therapy:
+        for value in (c.apheresis_date, c.lymphodepletion_start, c.infusion_date):
+            if value is not None:
+                yield c.patient_id, value
+    for rows in (data.crs_observations, data.icans_observations, data.labs):
+        for o in rows:
+            yield o.patient_id, o.observed_at
+    yield from ((t.patient_id, t.given_at) for t in data.treatments)
+    yield from ((a.patient_id, a.assessed_at) for a in data.response_assessments)
+    yield from ((m.patient_id, m.sampled_at) for m in data.mrd)
+    yield from ((f.patient_id, f.event_date) for f in data.followup if f.event.value != "death")
+
+
+def last_known_alive(data: CentreData, index: pd.Index) -> pd.Series:
     """LSTALVDT: the latest date of any record showing the patient alive (not the death).
 
     Sources: apheresis, lymphodepletion, infusion, every CRS/neurotoxicity observation,
     treatment, lab, response assessment, MRD sample and follow-up event other than death.
+    One pass over the rows (the large observation files are never turned into frames).
     """
-    parts: list[pd.Series] = []
-    ct = frames["cell_therapy"].set_index("patient_id")
-    for col in ("apheresis_date", "lymphodepletion_start", "infusion_date"):
-        parts.append(ct[col].astype("datetime64[ns]"))
-    timed = {
-        "crs_observations": "observed_at",
-        "icans_observations": "observed_at",
-        "treatments": "given_at",
-        "labs": "observed_at",
-        "response_assessments": "assessed_at",
-        "mrd": "sampled_at",
-    }
-    for stem, col in timed.items():
-        f = frames[stem]
-        parts.append(f.set_index("patient_id")[col].astype("datetime64[ns]").dt.normalize())
-    fu = frames["followup"]
-    alive = fu[fu["event"].astype(str) != "death"].set_index("patient_id")["event_date"]
-    parts.append(alive.astype("datetime64[ns]"))
-    stacked = pd.concat([p.dropna() for p in parts if len(p)])
-    if not len(stacked):
-        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-    latest: pd.Series = stacked.groupby(level=0).max().reindex(index)
-    return latest.astype("datetime64[ns]")
+    latest: dict[str, dt.date] = {}
+    for pid, value in _alive_dates(data):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if pid not in latest or day > latest[pid]:
+            latest[pid] = day
+    return pd.Series(latest, dtype="datetime64[ns]").reindex(index).astype("datetime64[ns]")
 
 
 def derive_adsl(
@@ -195,7 +195,7 @@ def derive_adsl(
     fu = _followup_dates(frames, index)
     infused = subjects.table["INFUSED"].reindex(index).astype(bool)
     dose = ct["dose_10e6_car_t_cells"].astype("float64")
-    efficacy = infused & _measurable_baseline(frames, index) & _has_post_assessment(frames, index)
+    efficacy = infused & _measurable_baseline(data, index) & _has_post_assessment(data, index)
     eligible = pd.Series(_label_eligible(data, subjects.infusion())).reindex(index)
     lo, hi = LABEL_DOSE_RANGE_10E6
     label_dose = (dose >= lo) & (dose <= hi)
@@ -241,7 +241,7 @@ def derive_adsl(
         DTHFL=y_blank(fu["death"].notna()),
         DTHDT=fu["death"],
         DTHCAUS=fu["cause"],
-        LSTALVDT=last_known_alive(frames, index),
+        LSTALVDT=last_known_alive(data, index),
         DCUTDT=cutoff,
     )
     out["HIGHRISK"] = _high_risk(out)

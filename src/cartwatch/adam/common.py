@@ -46,9 +46,10 @@ def ascii_text(text: str, limit: int = XPT_V5_CHAR_MAX) -> str:
     Reasons can be longer than the 200-byte XPT v5 character limit; the full text is always
     reproducible by re-running the engine on the centre data, so the ADaM copy is cut.
     """
-    out = text.translate(_ASCII_TABLE)
-    out = unicodedata.normalize("NFKD", out).translate(_ASCII_TABLE)
-    out = out.encode("ascii", "ignore").decode("ascii")
+    out = text
+    if not out.isascii():
+        out = unicodedata.normalize("NFKD", out.translate(_ASCII_TABLE)).translate(_ASCII_TABLE)
+        out = out.encode("ascii", "ignore").decode("ascii")
     out = " ".join(out.split())
     return out if len(out) <= limit else out[: limit - 3] + "..."
 

@@ -28,9 +28,9 @@ Day counting (two conventions, both stated on the variable)
 Analysis sets (ADSL)
     * ENRLFL: leukapheresed (a ``cell_therapy.csv`` course exists).
     * SAFFL: infused (TRTSDT present) - TRANSCEND safety set.
-    * EFFFL: SAFFL, measurable disease at the baseline assessment (a node ≥1.5 cm, or an SPD
-      > 0 when the largest node is not recorded; spleen ≥13 cm; or lymphocytes ≥5 × 10⁹/L),
-      and ≥1 post-baseline response assessment on or before the cut-off.
+    * EFFFL: SAFFL, measurable disease at the baseline assessment (largest node ≥1.5 cm or
+      lymphocytes ≥5 × 10⁹/L; the definition ``synth.cohort`` documents), and ≥1
+      post-baseline response assessment on or before the cut-off.
     * PEASFL: EFFFL, label-range dose, progression on a BTK inhibitor and venetoclax failure
       (prior line outcome progression/refractory; venetoclax: also intolerance) - PEAS
       (§3.2 [S16], definitions UNVERIFIED).
@@ -76,14 +76,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
 from cartwatch.adam import adae, adrs, adsl, adtte
-from cartwatch.adam.common import Subjects, as_day, days_after, study_day
+from cartwatch.adam.common import Subjects, days_after, study_day
 from cartwatch.adam.metadata import ADAE, ADRS, ADSL, ADTTE, DatasetSpec
 from cartwatch.adam.xpt import conform
 from cartwatch.centre.loader import CentreData
@@ -112,21 +111,6 @@ class AdamDatasets:
 # --------------------------------------------------------------------------- cut-off
 
 
-def _row_dates(row: BaseModel) -> list[dt.date]:
-    out = []
-    for name in type(row).model_fields:
-        value = getattr(row, name)
-        if isinstance(value, dt.date):
-            out.append(value.date() if isinstance(value, dt.datetime) else value)
-    return out
-
-
-def latest_date(data: CentreData) -> dt.date | None:
-    """The latest date of any record (the default data cut-off)."""
-    days = [d for f in fields(CentreData) for row in getattr(data, f.name) for d in _row_dates(row)]
-    return max(days, default=None)
-
-
 _TIME_FIELD = {
     "crs_observations": "observed_at",
     "icans_observations": "observed_at",
@@ -136,13 +120,32 @@ _TIME_FIELD = {
     "mrd": "sampled_at",
     "followup": "event_date",
 }
+_COURSE_DATES = ("apheresis_date", "lymphodepletion_start", "infusion_date")
+
+
+def _to_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def latest_date(data: CentreData) -> dt.date | None:
+    """The latest event date of any record (the default data cut-off).
+
+    Dates of the treatment history before the CAR-T (diagnosis, prior lines) precede it.
+    """
+    days = [
+        _to_date(getattr(row, col))
+        for stem, col in _TIME_FIELD.items()
+        for row in getattr(data, stem)
+    ]
+    days += [d for c in data.cell_therapy for name in _COURSE_DATES if (d := getattr(c, name))]
+    return max(days, default=None)
 
 
 def apply_cutoff(data: CentreData, cutoff: dt.date) -> CentreData:
     """*data* without anything dated after *cutoff* (an infusion after it is removed)."""
 
     def keep(value: Any) -> bool:
-        return value is None or as_day(value) <= pd.Timestamp(cutoff)
+        return value is None or _to_date(value) <= cutoff
 
     changes: dict[str, Any] = {
         stem: tuple(r for r in getattr(data, stem) if keep(getattr(r, col)))
@@ -254,7 +257,17 @@ def derive_adam(
     """Derive ADSL, ADRS, ADTTE and ADAE from validated centre data (module docstring)."""
     cutoff = data_cutoff or latest_date(data) or dt.date(1960, 1, 1)
     data = apply_cutoff(data, cutoff)
-    frames = data.frames()
+    # Frames of the small files only; the observation files are read row by row by the
+    # engines, so turning them into frames would be wasted work.
+    frames = replace(
+        data,
+        crs_observations=(),
+        icans_observations=(),
+        labs=(),
+        treatments=(),
+        mrd=(),
+        response_assessments=(),
+    ).frames()
     subjects = adsl.subjects_from(frames, study_id)
     infusion = subjects.infusion()
     adae_records, prolonged = adae.derive_adae_records(data, infusion)

@@ -100,7 +100,8 @@ def is_datetime_name(name: str) -> bool:
 
 def _char_column(s: pd.Series) -> pd.Series:
     """Strings with "" for missing (the XPT convention, applied to CSV and derived data too)."""
-    return s.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    obj = s.astype(object)
+    return obj.where(obj.notna(), "").astype(str).astype(object)
 
 
 def conform(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
