@@ -176,7 +176,7 @@ def width_problem(row: int, cells: Sequence[str], width: int) -> RowProblem | No
 # --- one record → one JSON value for the pydantic model ------------------------------------
 
 
-def _cell_value(column: Column, text: str, model: type[BaseModel]) -> tuple[object, str | None]:
+def cell_value(column: Column, text: str, model: type[BaseModel]) -> tuple[object, str | None]:
     if column.kind == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
@@ -212,7 +212,7 @@ def record_to_json(
         if name == ID_COLUMN or not text:
             continue
         column = layout.columns[name]
-        value, problem = _cell_value(column, text, layout.model)
+        value, problem = cell_value(column, text, layout.model)
         if problem is not None:
             problems.append(RowProblem(row, name, problem))
             continue

@@ -26,12 +26,15 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.batch.csv_format import (
+    ID_COLUMN,
     CsvFileError,
     CsvLayout,
     RowProblem,
@@ -48,8 +51,10 @@ from cartwatch.clinical.cytopenia import (
     grade_cytopenia,
 )
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.clinical.icans import grade_icans
 from cartwatch.schemas.cytopenia import CytopeniaObservationIn
 from cartwatch.schemas.errors import problem_pairs
+from cartwatch.schemas.icans import IcansObservationIn
 
 GradeKind = Literal["crs", "icans", "cytopenia"]
 Advance = Callable[[int], None]
@@ -164,6 +169,13 @@ def _cytopenia_cells(result: Mapping[str, object]) -> list[str]:
     return [*(cell(grades.get(term)) for term in CYTOPENIA_TERMS), cell(result["reasons"])]
 
 
+ICANS = RowGrader(
+    model=IcansObservationIn,
+    grade=lambda obs: grade_icans(obs).to_dict(),
+    result_columns=("grade", "instrument", "reasons"),
+    result_cells=lambda result: [cell(result[k]) for k in ("grade", "instrument", "reasons")],
+)
+
 CYTOPENIA_TERMS = (NEUTROPHIL_TERM, PLATELET_TERM, ANEMIA_TERM)
 CYTOPENIA = RowGrader(
     model=CytopeniaObservationIn,
@@ -180,5 +192,56 @@ def grade_csv(
 
     Raises CsvFileError (nothing written) for a file-level problem.
     """
-    graders = {"cytopenia": CYTOPENIA}
+    if kind == "crs":
+        return grade_crs_file(in_path, out_path, advance)
+    graders = {"icans": ICANS, "cytopenia": CYTOPENIA}
     return grade_rows(graders[kind], in_path, out_path, advance)
+
+
+def grade_crs_file(in_path: str, out_path: str, advance: Advance | None = None) -> BatchReport:
+    """The vectorised CRS path: chunks of rows validated column-wise and graded with
+    ``grade_crs_columns`` (see :mod:`cartwatch.batch.crs_columns`)."""
+    from cartwatch.batch import crs_columns  # numpy/pandas only when a CRS batch runs
+
+    with open_csv(in_path) as handle:
+        reader = csv.reader(handle)
+        header = read_header(reader, in_path)
+        header_problems = crs_columns.LAYOUT.check_header(header)
+        if header_problems:
+            raise CsvFileError(header_problems)
+        contract = [(j, name) for j, name in enumerate(header) if name != ID_COLUMN]
+        problems: list[RowProblem] = []
+        rows = graded = 0
+        stream = records(reader, len(header), in_path)
+        with atomic_csv(out_path) as writer:
+            writer.writerow([*header, "grade", "reasons"])
+            while chunk := list(islice(stream, CHUNK_ROWS)):
+                rows = chunk[-1][0]
+                good: list[tuple[int, list[str]]] = []
+                for row, cells in chunk:
+                    wrong_width = width_problem(row, cells, len(header))
+                    if wrong_width is None:
+                        good.append((row, cells))
+                    else:
+                        problems.append(wrong_width)
+                by_column = list(zip(*(cells for _, cells in good), strict=True))
+                parsed = crs_columns.parse_chunk(
+                    {name: np.array(by_column[j], dtype=object) for j, name in contract}
+                    if good
+                    else {},
+                    len(good),
+                )
+                result, kept, contradictions = crs_columns.grade_chunk(parsed)
+                found = sorted([*parsed.problems, *contradictions])
+                problems.extend(RowProblem(good[i][0], path, msg) for i, path, msg in found)
+                writer.writerows(
+                    [*good[i][1], grade, reasons]
+                    for i, grade, reasons in zip(
+                        kept.tolist(), result.grades.tolist(), result.reasons.tolist(), strict=True
+                    )
+                )
+                graded += len(kept)
+                if advance is not None:
+                    advance(len(chunk))
+    problems.sort(key=lambda p: p.row)
+    return BatchReport(rows, graded, tuple(problems))

@@ -29,14 +29,18 @@ from cartwatch.cli.io import (
     input_errors,
     read_json,
 )
+from cartwatch.clinical.crs import grade_crs, grade_crs_episode
 from cartwatch.clinical.cytopenia import grade_cytopenia, grade_cytopenia_series
 from cartwatch.clinical.eligibility import check_eligibility
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.clinical.icans import grade_icans, grade_icans_episode
 from cartwatch.clinical.iwcll import ResponseRequest, assess_response
 from cartwatch.clinical.schedule import ScheduleRequest, post_infusion_schedule
+from cartwatch.schemas.crs import CrsObservationIn
 from cartwatch.schemas.cytopenia import CytopeniaObservationIn
 from cartwatch.schemas.eligibility import EligibilityIn
 from cartwatch.schemas.errors import ROOT_PATH, problems_from
+from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import ResponseAssessmentIn
 from cartwatch.schemas.schedule import ScheduleIn
 
@@ -209,6 +213,18 @@ def _response(request: ResponseRequest) -> Result:
 def register(app: typer.Typer) -> None:
     """Add ``grade``, ``assess``, ``eligibility`` and ``schedule`` to *app*."""
     grade = typer.Typer(name="grade", help="Grade CRS, ICANS or cytopenia.", no_args_is_help=True)
+    _grade_command(
+        grade,
+        "crs",
+        JsonCommand(CrsObservationIn, grade_crs, grade_crs_episode),
+        "ASTCT 2019 CRS grade of an observation (an array: the episode, with peak and timing).",
+    )
+    _grade_command(
+        grade,
+        "icans",
+        JsonCommand(IcansObservationIn, grade_icans, grade_icans_episode),
+        "ASTCT 2019 ICANS grade (ICE or CAPD) of an observation (an array: the episode).",
+    )
     _grade_command(
         grade,
         "cytopenia",

@@ -20,7 +20,14 @@ from pydantic_core import ErrorDetails
 
 from cartwatch.clinical.errors import ClinicalInputError
 
-__all__ = ["join_path", "loc_to_path", "number_requirement", "problem_pairs", "problems_from"]
+__all__ = [
+    "join_path",
+    "loc_to_path",
+    "number_constraints",
+    "number_requirement",
+    "problem_pairs",
+    "problems_from",
+]
 
 #: Path printed for a problem with the whole document (or a whole array item without prefix).
 ROOT_PATH = "input"
@@ -248,6 +255,12 @@ def _validation_pairs(
         if pair not in out:
             out.append(pair)
     return out
+
+
+def number_constraints(model: type[BaseModel], loc: Sequence[int | str]) -> Mapping[str, Any]:
+    """The JSON-schema number constraints at *loc* of *model* (``minimum``, ``maximum``,
+    ``exclusiveMinimum``, ``exclusiveMaximum``, ``type``); empty when there are none."""
+    return _leaf_schema(model, loc) or {}
 
 
 def number_requirement(model: type[BaseModel], loc: Sequence[int | str]) -> str:
