@@ -13,6 +13,7 @@ invalidates it.
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,7 @@ def km_png(actor: Actor, endpoint: str) -> bytes | None:
     if outcomes._derived is None:
         return None
     ds, eff = outcomes._derived
+    code = actor.centre.code if actor.centre else ""
     for d in t.tte_data(ds.adsl, ds.adrs, ds.adtte, eff):
         if d.paramcd != endpoint:
             continue
@@ -110,12 +112,10 @@ def km_png(actor: Actor, endpoint: str) -> bytes | None:
         }
         fig = km_plot(
             curves,
-            title=f"{d.label} by best overall response — {actor.centre.code if actor.centre else ''}",
+            title=f"{d.label} by best overall response — centre {code}",
             xlabel=d.xlabel,
             width=8.0,
         )
-        import io
-
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)
         return buf.getvalue()

@@ -253,11 +253,132 @@ W, LEFT, RIGHT = 960, 150, 20
 LANE = 26
 
 
-def _daily_max(points: list[tuple[int, int]]) -> dict[int, int]:
+def _daily_max(points: Sequence[tuple[int | None, int]]) -> dict[int, int]:
     out: dict[int, int] = {}
     for day, grade in points:
-        out[day] = max(grade, out.get(day, 0))
+        if day is not None and day >= 0:
+            out[day] = max(grade, out.get(day, 0))
     return out
+
+
+Dose = tuple[int, str, float | None, str | None]  # day, agent, dose, unit
+Count = tuple[int, float | None, float | None]  # day, ANC, platelets
+
+
+class _Svg:
+    """Lanes stacked top to bottom over a shared day axis (day 0 = infusion)."""
+
+    def __init__(self, last_day: int) -> None:
+        self.span = last_day + 1
+        self.x0, self.x1 = LEFT, W - RIGHT
+        self.cell = (self.x1 - self.x0) / self.span
+        self.parts: list[str] = []
+        self.y = 30
+
+    def x(self, d: float) -> float:
+        return self.x0 + (d + 0.5) * self.cell
+
+    def label(self, text: str, height: float) -> None:
+        self.parts.append(
+            f'<text x="{LEFT - 8}" y="{self.y + height / 2 + 4:.1f}" class="tl-label">'
+            f"{escape(text)}</text>"
+        )
+
+    def axis(self) -> None:
+        step = 1 if self.span <= 21 else 2 if self.span <= 42 else 5
+        for d in range(0, self.span, step):
+            self.parts.append(f'<text x="{self.x(d):.1f}" y="{self.y}" class="tl-tick">{d}</text>')
+        self.parts.append(f'<text x="{LEFT - 8}" y="{self.y}" class="tl-label">day</text>')
+        self.y += 10
+
+    def grades(self, label: str, cells: dict[int, int], name: str) -> None:
+        self.label(label, LANE)
+        for d in range(self.span):
+            g = cells.get(d)
+            fill = "#f3f4f6" if g is None else ("#e5f5e0" if g == 0 else GRADE_COLOURS[min(g, 5)])
+            title = f"day {d}: no {name} assessment" if g is None else f"day {d}: {name} grade {g}"
+            self.parts.append(
+                f'<rect x="{self.x0 + d * self.cell + 1:.1f}" y="{self.y}" '
+                f'width="{self.cell - 2:.1f}" height="{LANE - 4}" rx="3" fill="{fill}">'
+                f"<title>{escape(title)}</title></rect>"
+            )
+            if g is not None:
+                ink = "#ffffff" if g >= 3 else "#1f2937"
+                self.parts.append(
+                    f'<text x="{self.x(d):.1f}" y="{self.y + LANE * 0.55:.1f}" class="tl-grade" '
+                    f'fill="{ink}">{g}</text>'
+                )
+        self.y += LANE
+
+    def doses(self, label: str, doses: Sequence[Dose], colour: str) -> None:
+        self.label(label, LANE)
+        cy = self.y + LANE / 2
+        self.parts.append(
+            f'<line x1="{self.x0}" x2="{self.x1}" y1="{cy}" y2="{cy}" stroke="#e5e7eb" />'
+        )
+        for d, agent, dose, unit in doses:
+            if d >= self.span:
+                continue
+            amount = "" if dose is None else f"{dose:g} {unit or ''}"
+            text = f"{agent} {amount}".strip()
+            self.parts.append(
+                f'<circle cx="{self.x(d):.1f}" cy="{cy}" r="7" fill="{colour}">'
+                f"<title>day {d}: {escape(text)}</title></circle>"
+            )
+        self.y += LANE
+
+    def counts(
+        self, label: str, pts: Sequence[tuple[int, float]], colour: str, threshold: float
+    ) -> None:
+        """A small line chart on its own scale, with a dashed reference line."""
+        height = 48
+        pts = [(d, v) for d, v in pts if d < self.span]
+        self.label(label, height)
+        top_value = max([v for _, v in pts] + [threshold])
+
+        def yy(v: float) -> float:
+            return self.y + height - 4 - (height - 8) * (v / top_value)
+
+        self.parts.append(
+            f'<rect x="{self.x0}" y="{self.y}" width="{self.x1 - self.x0}" height="{height}" '
+            'fill="none" stroke="#e5e7eb" />'
+        )
+        self.parts.append(
+            f'<line x1="{self.x0}" x2="{self.x1}" y1="{yy(threshold):.1f}" '
+            f'y2="{yy(threshold):.1f}" stroke="{colour}" stroke-dasharray="4 3" '
+            'stroke-opacity="0.6" />'
+        )
+        if pts:
+            path = " ".join(f"{self.x(d):.1f},{yy(v):.1f}" for d, v in sorted(pts))
+            self.parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2" />'
+            )
+            for d, v in pts:
+                self.parts.append(
+                    f'<circle cx="{self.x(d):.1f}" cy="{yy(v):.1f}" r="3" fill="{colour}">'
+                    f"<title>day {d}: {escape(label)} {v:g}</title></circle>"
+                )
+        self.y += height + 6
+
+    def markers(self, top: float, days: Sequence[tuple[int, str, dt.date]]) -> None:
+        bottom = self.y
+        self.parts.append(
+            f'<line x1="{self.x(0):.1f}" x2="{self.x(0):.1f}" y1="{top}" y2="{bottom}" '
+            'stroke="#111827" stroke-width="1.5" />'
+        )
+        for i, (d, what, until) in enumerate(days):
+            if d >= self.span:
+                continue
+            self.parts.append(
+                f'<line x1="{self.x(d):.1f}" x2="{self.x(d):.1f}" y1="{top}" '
+                f'y2="{bottom + 4}" stroke="#6b7280" stroke-dasharray="5 3" />'
+            )
+            anchor = "end" if self.x(d) > W - 160 else "middle"
+            self.parts.append(
+                f'<text x="{self.x(d):.1f}" y="{bottom + 18 + 14 * i}" class="tl-obl" '
+                f'text-anchor="{anchor}">{escape(what)} until {until.isoformat()}</text>'
+            )
+        self.y = bottom + 22 + 14 * len(days)
 
 
 def timeline(
@@ -271,7 +392,8 @@ def timeline(
     """CRS/ICANS grade per day after infusion, doses, counts and obligation end dates.
 
     Day 0 = infusion. Each grade cell shows the highest stored grade of that day; the
-    reasons stay in the tables under the chart (and in the SVG tooltips).
+    reasons stay in the tables under the chart (and in the SVG tooltips). The axis runs to
+    day 14 or the last record or obligation date, whichever is later, at most day 60.
     """
     if infusion is None:
         return None
@@ -280,145 +402,49 @@ def timeline(
         d = _local_date(iso)
         return None if d is None else (d - infusion).days
 
-    crs_pts = [(day(r["data"]["observed_at"]), r["result"]["grade"]) for r in crs]
-    icans_pts = [(day(r["data"]["observed_at"]), r["result"]["grade"]) for r in icans]
-    crs_day = _daily_max([(d, g) for d, g in crs_pts if d is not None and d >= 0])
-    icans_day = _daily_max([(d, g) for d, g in icans_pts if d is not None and d >= 0])
-    doses = [
-        (day(t["data"]["given_at"]), t["data"]["agent"], t["data"].get("dose"),
-         t["data"].get("dose_unit"))
-        for t in treatments
-    ]  # fmt: skip
-    doses = [x for x in doses if x[0] is not None and x[0] >= 0]
-    counts = [
-        (day(lab["data"]["observed_at"]), lab["data"].get("neutrophils_10e9_l"),
-         lab["data"].get("platelets_10e9_l"))
-        for lab in labs
-    ]  # fmt: skip
-    counts = [x for x in counts if x[0] is not None and x[0] >= 0]
-    obligation_days = [((until - infusion).days, what, until) for what, until in obligations]
-
-    data_days = [*crs_day, *icans_day, *(d for d, *_ in doses), *(d for d, *_ in counts)]
-    last = max([14, *data_days, *(d for d, _, _ in obligation_days if d <= 60)])
-    last = min(last, 60)
-    span = last + 1
-    x0, x1 = LEFT, W - RIGHT
-    cell = (x1 - x0) / span
-
-    def x(d: float) -> float:
-        return x0 + (d + 0.5) * cell
-
-    parts: list[str] = []
-    y = 30
-    # Axis: day numbers.
-    step = 1 if span <= 21 else 2 if span <= 42 else 5
-    for d in range(0, span, step):
-        parts.append(f'<text x="{x(d):.1f}" y="{y}" class="tl-tick">{d}</text>')
-    parts.append(f'<text x="{LEFT - 8}" y="{y}" class="tl-label">day</text>')
-    y += 10
-    top = y
-
-    def lane(label: str, cells: dict[int, int], name: str) -> None:
-        nonlocal y
-        parts.append(f'<text x="{LEFT - 8}" y="{y + LANE * 0.65:.1f}" class="tl-label">'
-                     f"{escape(label)}</text>")  # fmt: skip
-        for d in range(span):
-            g = cells.get(d)
-            fill = "#f3f4f6" if g is None else ("#e5f5e0" if g == 0 else GRADE_COLOURS[min(g, 5)])
-            title = f"day {d}: no {name} assessment" if g is None else f"day {d}: {name} grade {g}"
-            parts.append(
-                f'<rect x="{x0 + d * cell + 1:.1f}" y="{y}" width="{cell - 2:.1f}" '
-                f'height="{LANE - 4}" rx="3" fill="{fill}"><title>{escape(title)}</title></rect>'
+    crs_day = _daily_max([(day(r["data"]["observed_at"]), r["result"]["grade"]) for r in crs])
+    icans_day = _daily_max([(day(r["data"]["observed_at"]), r["result"]["grade"]) for r in icans])
+    doses: list[Dose] = []
+    for t in treatments:
+        d = day(t["data"]["given_at"])
+        if d is not None and d >= 0:
+            doses.append((d, t["data"]["agent"], t["data"].get("dose"), t["data"].get("dose_unit")))
+    counts: list[Count] = []
+    for lab in labs:
+        d = day(lab["data"]["observed_at"])
+        if d is not None and d >= 0:
+            counts.append(
+                (d, lab["data"].get("neutrophils_10e9_l"), lab["data"].get("platelets_10e9_l"))
             )
-            if g is not None:
-                ink = "#ffffff" if g >= 3 else "#1f2937"
-                parts.append(
-                    f'<text x="{x(d):.1f}" y="{y + LANE * 0.55:.1f}" class="tl-grade" '
-                    f'fill="{ink}">{g}</text>'
-                )
-        y += LANE
+    marks = [((until - infusion).days, what, until) for what, until in obligations]
+    data_days = [*crs_day, *icans_day, *(d[0] for d in doses), *(c[0] for c in counts)]
+    last = min(60, max([14, *data_days, *(d for d, _, _ in marks if d <= 60)]))
 
-    lane("CRS grade", crs_day, "CRS")
-    lane("ICANS grade", icans_day, "ICANS")
-
-    def dose_lane(label: str, agents: Sequence[str], colour: str) -> None:
-        nonlocal y
-        parts.append(f'<text x="{LEFT - 8}" y="{y + LANE * 0.65:.1f}" class="tl-label">'
-                     f"{escape(label)}</text>")  # fmt: skip
-        parts.append(
-            f'<line x1="{x0}" x2="{x1}" y1="{y + LANE / 2}" y2="{y + LANE / 2}" stroke="#e5e7eb" />'
-        )
-        for d, agent, dose, unit in doses:
-            if agent not in agents or d > last:
-                continue
-            cy = y + LANE / 2
-            text = f"{agent} {'' if dose is None else f'{dose:g} {unit or ''}'}".strip()
-            parts.append(
-                f'<circle cx="{x(d):.1f}" cy="{cy}" r="7" fill="{colour}">'
-                f"<title>day {d}: {escape(text)}</title></circle>"
-            )
-        y += LANE
-
-    dose_lane("Tocilizumab", ("tocilizumab",), "#0072B2")
-    dose_lane("Steroids", STEROIDS, "#CC79A7")
-
-    # Counts: ANC and platelets as two small line charts (own scales).
-    def count_lane(label: str, idx: int, colour: str, threshold: float | None) -> None:
-        nonlocal y
-        height = 48
-        pts = [(d, c[idx - 1]) for d, *c in counts if c[idx - 1] is not None and d <= last]
-        parts.append(f'<text x="{LEFT - 8}" y="{y + height / 2 + 4:.1f}" class="tl-label">'
-                     f"{escape(label)}</text>")  # fmt: skip
-        top_value = max([v for _, v in pts] + [threshold or 0, 1e-9])
-
-        def yy(v: float) -> float:
-            return y + height - 4 - (height - 8) * (v / top_value)
-
-        parts.append(f'<rect x="{x0}" y="{y}" width="{x1 - x0}" height="{height}" '
-                     'fill="none" stroke="#e5e7eb" />')  # fmt: skip
-        if threshold is not None:
-            parts.append(
-                f'<line x1="{x0}" x2="{x1}" y1="{yy(threshold):.1f}" y2="{yy(threshold):.1f}" '
-                f'stroke="{colour}" stroke-dasharray="4 3" stroke-opacity="0.6" />'
-            )
-        if pts:
-            path = " ".join(f"{x(d):.1f},{yy(v):.1f}" for d, v in sorted(pts))
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                         'stroke-width="2" />')  # fmt: skip
-            for d, v in pts:
-                parts.append(
-                    f'<circle cx="{x(d):.1f}" cy="{yy(v):.1f}" r="3" fill="{colour}">'
-                    f"<title>day {d}: {escape(label)} {v:g} × 10⁹/L</title></circle>"
-                )
-        y += height + 6
-
-    count_lane("ANC (×10⁹/L)", 1, "#D55E00", 0.5)
-    count_lane("Platelets (×10⁹/L)", 2, "#009E73", 50.0)
-
-    # Infusion and obligation end dates as vertical markers.
-    bottom = y
-    parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{bottom}" '
-                 'stroke="#111827" stroke-width="1.5" />')  # fmt: skip
-    summary = [f"Day 0 = infusion on {infusion.isoformat()}."]
-    for d, what, until in obligation_days:
-        summary.append(f"{what} until {until.isoformat()} (day {d}).")
-        if d > last:
-            continue
-        parts.append(
-            f'<line x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{top}" y2="{bottom + 4}" '
-            'stroke="#6b7280" stroke-dasharray="5 3" />'
-        )
-        parts.append(f'<text x="{x(d):.1f}" y="{bottom + 18}" class="tl-obl">'
-                     f"{escape(what)} until {until.isoformat()}</text>")  # fmt: skip
-    height = bottom + 30
+    svg = _Svg(last)
+    svg.axis()
+    top = svg.y
+    svg.grades("CRS grade", crs_day, "CRS")
+    svg.grades("ICANS grade", icans_day, "ICANS")
+    svg.doses("Tocilizumab", [x for x in doses if x[1] == "tocilizumab"], "#0072B2")
+    svg.doses("Steroids", [x for x in doses if x[1] in STEROIDS], "#CC79A7")
+    # Reference lines: ANC 0.5 and platelets 50 × 10⁹/L (CTCAE grade 3 cut-offs, drawn as
+    # orientation only; the graded values are in the blood-count table).
+    svg.counts("ANC (×10⁹/L)", [(c[0], c[1]) for c in counts if c[1] is not None], "#D55E00", 0.5)
+    svg.counts(
+        "Platelets (×10⁹/L)", [(c[0], c[2]) for c in counts if c[2] is not None], "#009E73", 50.0
+    )
+    svg.markers(top, marks)
+    summary = [f"Day 0 = infusion on {infusion.isoformat()}."] + [
+        f"{what.capitalize()} until {until.isoformat()} (day {d})." for d, what, until in marks
+    ]
     desc = (
         "Daily highest CRS and ICANS grade (ASTCT 2019), tocilizumab and steroid doses, "
         "neutrophil and platelet counts by day after infusion. " + " ".join(summary)
     )
-    svg = (
-        f'<svg class="timeline" viewBox="0 0 {W} {height}" role="img" '
-        f'aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="tl-title">Patient timeline after infusion</title>'
-        f'<desc id="tl-desc">{escape(desc)}</desc>' + "".join(parts) + "</svg>"
+    markup = (
+        f'<svg class="timeline" viewBox="0 0 {W} {svg.y}" role="img" '
+        'aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="tl-title">Patient timeline after infusion</title>'
+        f'<desc id="tl-desc">{escape(desc)}</desc>' + "".join(svg.parts) + "</svg>"
     )
-    return Timeline(svg=svg, summary=summary)
+    return Timeline(svg=markup, summary=summary)

@@ -13,7 +13,6 @@ and the row model's default applies (never a silently invented clinical value).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -219,7 +218,7 @@ def today_input() -> str:
 
 # --------------------------------------------------------------------------- the forms
 
-YES_NO = "tristate"
+YES_NO: Kind = "tristate"
 
 PATIENT = (
     Section(
@@ -310,7 +309,8 @@ CRS_FIELDS = (
     Field("antipyretic_or_anticytokine_given",
           "Antipyretic, tocilizumab or steroid given for CRS", "bool"),
     Field("hypotension", "Hypotension", "bool"),
-    Field("vasopressors", "Vasopressors running", "multi", choices_of(v.value for v in Vasopressor)),
+    Field("vasopressors", "Vasopressors running", "multi",
+          choices_of(v.value for v in Vasopressor)),
     Field("oxygen_device", "Oxygen device", "choice", choices_of(d.value for d in OxygenDevice)),
     Field("oxygen_flow_l_min", "Oxygen flow", "number", unit="L/min", step="0.5"),
     Field("hypotension_attributable_to_other_cause", "Hypotension explained by another cause",
@@ -500,6 +500,5 @@ __all__ = [
     "ParseError",
     "Section",
     "bind",
-    "dt",
     "parse",
 ]
