@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "cartwatch.web.centres",
     "cartwatch.web.patients",
     "cartwatch.web.audit",
+    "cartwatch.web.ui",
 ]
 
 MIDDLEWARE = [
