@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path
+from django.urls import include, path
 
 from cartwatch.web.api.main import api
 
@@ -18,6 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("", include("cartwatch.web.ui.urls")),  # HTML pages first: they own "/" and login
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
