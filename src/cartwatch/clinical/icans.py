@@ -40,7 +40,7 @@ Decisions where the sources are silent (documented here and in the reasons):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
@@ -328,9 +328,9 @@ class IcansGrade:
     """An ASTCT 2019 ICANS grade, the instrument used and the findings that decided it."""
 
     grade: int
-    instrument: Instrument
-    reasons: tuple[str, ...]
     standard: str = STANDARD
+    instrument: Instrument = field(kw_only=True)
+    reasons: tuple[str, ...] = field(kw_only=True)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -437,7 +437,7 @@ def grade_icans(obs: IcansObservation) -> IcansGrade:
     reasons = [_instrument_text(obs)]
     if obs.death_due_to_icans:
         reasons.append(f"death due to ICANS → grade {DEATH_GRADE}")
-        return IcansGrade(DEATH_GRADE, obs.instrument, tuple(reasons))
+        return IcansGrade(DEATH_GRADE, instrument=obs.instrument, reasons=tuple(reasons))
 
     counted: list[_DomainFinding] = []
     for finding in _findings(obs):
@@ -454,7 +454,7 @@ def grade_icans(obs: IcansObservation) -> IcansGrade:
     else:
         worst = ", ".join(_DOMAIN_LABELS[f.domain] for f in counted if f.grade == grade)
         reasons.append(f"worst domain not attributable to another cause: {worst} → grade {grade}")
-    return IcansGrade(grade, obs.instrument, tuple(reasons))
+    return IcansGrade(grade, instrument=obs.instrument, reasons=tuple(reasons))
 
 
 # --- episodes ---------------------------------------------------------------------------------
