@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2, norm
+from scipy.special import chdtrc, ndtri
 
 from cartwatch.outcomes.rates import validate_conf_level
 
@@ -309,7 +309,7 @@ def _confint(
     surv: FloatArray, se_log: FloatArray, conf_type: str, conf_level: float
 ) -> tuple[FloatArray, FloatArray]:
     """Pointwise limits as R ``survfit_confint`` (NaN where R returns NA)."""
-    z = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    z = float(ndtri(1.0 - (1.0 - conf_level) / 2.0))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             half = z * se_log * surv  # 0·inf = NaN at S = 0, as R
@@ -602,8 +602,10 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
     else:
         diff = (observed - expected)[keep][1:]
         vv = var[np.ix_(keep, keep)][1:, 1:]
-        chisq = float(diff @ np.linalg.solve(vv, diff))
-        pval = float(chi2.sf(chisq, df))
+        # Generalised inverse, as R's survdiff tolerates a singular covariance (e.g. every
+        # event at a time with one subject at risk); identical to solve() when V is regular.
+        chisq = float(diff @ np.linalg.pinv(vv, hermitian=True) @ diff)
+        pval = float(chdtrc(df, chisq))
     n_per = np.bincount(codes, minlength=k)
     return LogRank(
         chisq=chisq,

@@ -1,0 +1,130 @@
+"""``cartwatch rate`` and ``cartwatch km`` run as a user would (subprocess), per the contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cartwatch.cli.app", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_rate_json() -> None:
+    res = run("rate", "--responders", "13", "--n", "65")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["method"] == "clopper-pearson"
+    assert out["rate"] == pytest.approx(0.2)
+    assert out["ci"] == pytest.approx([0.1110, 0.3177], abs=5e-5)
+
+
+def test_rate_text_format() -> None:
+    res = run("rate", "--responders", "5", "--n", "10", "--format", "text")
+    assert res.returncode == 0, res.stderr
+    assert "clopper-pearson" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fields"),
+    [
+        (["--responders", "70", "--n", "65"], ["responders"]),
+        (["--responders", "x", "--n", "0"], ["responders", "n"]),
+        (["--responders", "1", "--n", "10", "--conf-level", "1.5"], ["conf_level"]),
+        (["--n", "10"], ["responders"]),
+    ],
+)
+def test_rate_bad_input_exits_2(args: list[str], fields: list[str]) -> None:
+    res = run("rate", *args)
+    assert res.returncode == 2
+    assert res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == fields
+
+
+@pytest.fixture
+def lung_csv(tmp_path: Path) -> Path:
+    rows = ["time,status,sex,label"]
+    rows += [f"{t},{s},{g},x" for t, s, g in [(5, 2, 1), (8, 1, 1), (12, 2, 2), (20, 2, 2)]]
+    rows += [f"{t},{s},{g},x" for t, s, g in [(3, 2, 1), (9, 2, 2), (15, 1, 1), (30, 1, 2)]]
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_km_json_by_group(lung_csv: Path) -> None:
+    res = run(
+        "km",
+        str(lung_csv),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+        "--group",
+        "sex",
+        "--conf-type",
+        "log",
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["conf_type"] == "log"
+    assert [g["group"] for g in out["groups"]] == ["1", "2"]
+    first = out["groups"][0]
+    assert set(first) >= {"group", "n", "events", "median", "ci"}
+    assert (first["n"], first["events"]) == (4, 2)
+    assert "logrank" in out
+
+
+def test_km_on_shared_lung(shared_data: Path) -> None:
+    """lung overall: median 310, log-log 95% CI (284, 361) — the CLI default transform."""
+    res = run(
+        "km",
+        str(shared_data / "survival" / "lung.csv"),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["conf_type"] == "log-log"
+    assert out["groups"][0]["median"] == 310
+    assert out["groups"][0]["ci"] == [284, 361]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--time", "nope", "--event", "status", "--event-value", "2"], "nope"),
+        (["--time", "label", "--event", "status", "--event-value", "2"], "label"),
+        (["--time", "time", "--event", "status"], "status"),
+        (["--time", "time", "--event", "status", "--conf-type", "logit"], "conf_type"),
+    ],
+)
+def test_km_bad_input_exits_2(lung_csv: Path, args: list[str], field: str) -> None:
+    res = run("km", str(lung_csv), *args)
+    assert res.returncode == 2
+    assert res.stdout == ""
+    assert any(line.startswith(f"{field}:") for line in res.stderr.splitlines()), res.stderr
+
+
+def test_cli_conf_types_match_outcomes() -> None:
+    """The CLI keeps its own copy (to avoid importing scipy at start-up); they must agree."""
+    from cartwatch.cli import stats_commands
+    from cartwatch.outcomes import survival
+
+    assert stats_commands.CONF_TYPES == survival.CONF_TYPES
