@@ -177,6 +177,10 @@ def _km_figure(d: tb.TteData, pop_label: str, conf_type: str, dpi: int) -> Repor
         xlabel=d.xlabel,
         ylabel="Probability",
         risk_times=ticks,
+        # 7.5 × 4.9 in: printed at ~92% of the A4 text width, two KM figures with their
+        # risk tables share a page and the 9-pt labels stay ≥8 pt on paper.
+        width=7.5,
+        height=4.9,
     )
     groups_data = []
     for label, km in curves.items():

@@ -318,8 +318,13 @@ def _median_range_cell(values: pd.Series) -> Cell:
     med, lo, hi = float(x.median()), float(x.min()), float(x.max())
     return Cell(
         f"{fmt_num(med)} ({fmt_num(lo)}–{fmt_num(hi)})",
-        {"n": int(x.size), "median": med, "min": lo, "max": hi},
+        {"n": int(x.size), "median": med, "min": lo, "max": hi, "rounded": _rounded(med, lo, hi)},
     )
+
+
+def _rounded(*values: float | None) -> list[float | None]:
+    """The numbers as printed (1 decimal), so the JSON holds exactly what a cell shows."""
+    return [None if v is None else pct1(float(v)) for v in values]
 
 
 def _yn_cell(df: pd.DataFrame, name: str) -> Cell:
@@ -540,7 +545,6 @@ TTE_PARAMS: tuple[tuple[str, str, str], ...] = (
     ("PFS", "Progression-free survival", "Months after infusion"),
     ("OS", "Overall survival", "Months after infusion"),
     ("DOR", "Duration of response", "Months from first response"),
-    ("TTNT", "Time to next treatment", "Months after infusion"),
 )
 
 
@@ -562,7 +566,8 @@ def tte_data(
     adtte: pd.DataFrame | None,
     efficacy_flag: str,
 ) -> list[TteData]:
-    """ADTTE parameters present (PFS, OS, DOR, TTNT) restricted to the efficacy population."""
+    """ADTTE PFS, OS and DOR restricted to the efficacy population (TTCRS/TTNT, times to
+    CRS/neurotoxicity onset, are safety parameters and stay out of this table)."""
     if adtte is None or adtte.empty:
         return []
     ids = population(adsl, efficacy_flag)["USUBJID"]
@@ -732,6 +737,7 @@ def _median_iqr_cell(values: Iterable[float | None]) -> Cell:
             "q1": m.q1,
             "q3": m.q3,
             "method": m.method,
+            "rounded": _rounded(m.median, m.q1, m.q3),
         },
     )
 
