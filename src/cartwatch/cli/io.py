@@ -24,7 +24,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.clinical.errors import ClinicalInputError
-from cartwatch.schemas.errors import ROOT_PATH, problems_from
+from cartwatch.schemas.errors import ROOT_PATH, key_text, problems_from
 
 
 class OutputFormat(StrEnum):
@@ -79,14 +79,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key_text(key)}" if path else key_text(key)
+
+
 def _duplicate_problems(value: object, path: str = "") -> Iterator[str]:
     if isinstance(value, dict):
         if isinstance(value, _DuplicateKeys):
             for key in value.duplicates:
-                where = f"{path}.{key}" if path else key
-                yield f"{where}: duplicate key (a repeated field is ambiguous)"
+                yield f"{_child(path, key)}: duplicate key (a repeated field is ambiguous)"
         for key, item in value.items():
-            yield from _duplicate_problems(item, f"{path}.{key}" if path else key)
+            yield from _duplicate_problems(item, _child(path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _duplicate_problems(item, f"{path}[{i}]")

@@ -9,6 +9,7 @@ joined with dots) and saying in plain words what is wrong. This module formats p
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -52,6 +53,14 @@ def join_path(prefix: str, path: str) -> str:
     return prefix + path if path.startswith("[") else f"{prefix}.{path}"
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def key_text(key: str) -> str:
+    """An object key as printed in a path: as is when plain, else JSON-quoted (one line)."""
+    return key if _PLAIN_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+
+
 def loc_to_path(loc: Sequence[int | str], *, keep_last: bool = False) -> str:
     """``('ice_items', 'orientation')`` → ``ice_items.orientation``; ``(2, 'x', 0)`` → ``[2].x[0]``.
 
@@ -64,7 +73,7 @@ def loc_to_path(loc: Sequence[int | str], *, keep_last: bool = False) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         elif (keep_last and i == last) or _is_field_name(part):
-            path = f"{path}.{part}" if path else part
+            path = f"{path}.{key_text(part)}" if path else key_text(part)
     return path or ROOT_PATH
 
 
