@@ -53,8 +53,24 @@ RESPONSE = {  # a new lesion is PD whatever else improved
     "assessment": {"lymph_nodes_spd_cm2": 5.0, "lymphocytes_10e9_l": 2.0, "new_lesion": True},
 }
 CYTOPENIA = {"neutrophils_10e9_l": 0.8, "platelets_10e9_l": 40.0}  # ANC <1.0 → 3; PLT <50 → 3
+# Fever with hypotension on one vasopressor (→3) and a low-flow cannula (→2): worse is 3.
+CRS = {
+    "temperature_c": 39.2,
+    "hypotension": True,
+    "vasopressors": ["Noradrenaline"],
+    "oxygen_device": "nasal_cannula",
+    "oxygen_flow_l_min": 3,
+}
+# ICE from items 3+3+1+0+1 = 8 (7–9 → 1); awakens to voice → 2: worst domain 2.
+ICANS = {
+    "age_years": 62,
+    "ice_items": {"orientation": 3, "naming": 3, "commands": 1, "writing": 0, "attention": 1},
+    "consciousness": "awakens_to_voice",
+}
 
 COMMANDS: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "grade crs": (["grade", "crs"], CRS),
+    "grade icans": (["grade", "icans"], ICANS),
     "eligibility": (["eligibility"], ELIGIBLE),
     "schedule": (["schedule"], SCHEDULE),
     "assess response": (["assess", "response"], RESPONSE),
@@ -62,6 +78,8 @@ COMMANDS: dict[str, tuple[list[str], dict[str, Any]]] = {
 }
 
 EXPECTED: dict[str, dict[str, Any]] = {
+    "grade crs": {"grade": 3, "standard": "ASTCT 2019"},
+    "grade icans": {"grade": 2, "standard": "ASTCT 2019", "instrument": "ICE"},
     "eligibility": {"eligible": True, "prior_lines": 2, "prior_btki": True, "prior_bcl2i": True},
     "schedule": {"stay_near_centre_until": "2025-02-03", "no_driving_until": "2025-03-03"},
     "assess response": {"response": "PD"},
@@ -158,6 +176,42 @@ def test_cytopenia_series_has_worst_and_episode_timing() -> None:
     assert result["duration_days"] == 5
 
 
+def test_crs_episode_carries_therapy_forward_with_timing() -> None:
+    episode = [
+        {"temperature_c": 38.6, "observed_at": "2024-05-01T08:00"},  # fever → 1
+        {"temperature_c": 39.4, "hypotension": True, "observed_at": "2024-05-01T20:00"},  # → 2
+        # tocilizumab given: fever no longer required from here on
+        {
+            "temperature_c": 37.1,
+            "antipyretic_or_anticytokine_given": True,
+            "oxygen_device": "high_flow_nasal_cannula",
+            "observed_at": "2024-05-02T08:00",
+        },  # high-flow → 3
+        {"temperature_c": 36.9, "hypotension": True, "observed_at": "2024-05-03T08:00"},
+        {"temperature_c": 36.8, "observed_at": "2024-05-04T08:00"},  # therapy carried: → 0
+    ]
+    done = run(["grade", "crs", "-"], stdin=json.dumps(episode))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    # Observation [3] is afebrile but after therapy, so its hypotension still counts (→ 2).
+    assert [o["grade"] for o in result["observations"]] == [1, 2, 3, 2, 0]
+    assert (result["grade"], result["peak_index"]) == (3, 2)
+    assert result["onset"] == "2024-05-01T08:00:00"
+    assert result["peak_at"] == "2024-05-02T08:00:00"
+    assert result["resolved_at"] == "2024-05-04T08:00:00"
+    assert result["duration_days"] == 3
+
+
+def test_icans_episode_without_timestamps_has_no_timing() -> None:
+    episode = [{**ICANS, "consciousness": "alert"}, ICANS, {"age_years": 62, "ice_score": 10}]
+    done = run(["grade", "icans", "-"], stdin=json.dumps(episode))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [o["grade"] for o in result["observations"]] == [1, 2, 0]
+    assert (result["grade"], result["peak_index"]) == (2, 1)
+    assert "onset" not in result
+
+
 def test_series_out_of_time_order_names_the_item() -> None:
     series = [
         {"neutrophils_10e9_l": 0.4, "observed_at": "2024-05-03"},
@@ -187,6 +241,13 @@ def test_empty_series_is_an_error() -> None:
 
 
 BAD_FIELDS = [
+    ("grade crs", {"temperature_c": 46}, "temperature_c"),
+    ("grade crs", {"vasopressors": ["levophed"]}, "vasopressors[0]"),
+    ("grade crs", {"oxygen_device": "nasal_cannula"}, "oxygen_flow_l_min"),
+    ("grade crs", {"oxygen_device": "tent"}, "oxygen_device"),
+    ("grade crs", {"hypotension": 1}, "hypotension"),
+    ("grade icans", {"age_years": 50, "ice_items": {"orientation": 5}}, "ice_items.orientation"),
+    ("grade icans", {"ice_score": 10}, "age_years"),
     ("grade cytopenia", {"neutrophils_10e9_l": "0.8"}, "neutrophils_10e9_l"),
     (
         "grade cytopenia",
