@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
+
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.models import AuditEvent
@@ -52,7 +54,12 @@ def _compute(actor: Actor) -> Outcomes:
     from cartwatch.adam.derive import derive_adam
     from cartwatch.outcomes import tables as t
 
-    data = exports.centre_data(actor)
+    try:
+        data = exports.centre_data(actor)
+    except pydantic.ValidationError as exc:
+        # A stored row the centre-format mapping cannot read back (a service bug): say so
+        # rather than show numbers computed from part of the data.
+        return Outcomes(problem=f"The centre's data could not be read for analysis: {exc}")
     if not data.patients:
         return Outcomes(problem="No patients recorded at this centre yet.")
     try:

@@ -331,13 +331,13 @@ class _Svg:
         self, label: str, pts: Sequence[tuple[int, float]], colour: str, threshold: float
     ) -> None:
         """A small line chart on its own scale, with a dashed reference line."""
-        height = 48
+        height = 56
         pts = [(d, v) for d, v in pts if d < self.span]
         self.label(label, height)
         top_value = max([v for _, v in pts] + [threshold])
 
         def yy(v: float) -> float:
-            return self.y + height - 4 - (height - 8) * (v / top_value)
+            return self.y + height - 5 - (height - 18) * (v / top_value)
 
         self.parts.append(
             f'<rect x="{self.x0}" y="{self.y}" width="{self.x1 - self.x0}" height="{height}" '
@@ -358,27 +358,46 @@ class _Svg:
                     f'<circle cx="{self.x(d):.1f}" cy="{yy(v):.1f}" r="3" fill="{colour}">'
                     f"<title>day {d}: {escape(label)} {v:g}</title></circle>"
                 )
+                if len(pts) <= 20:  # the values themselves, while they fit
+                    self.parts.append(
+                        f'<text x="{self.x(d):.1f}" y="{yy(v) - 5:.1f}" '
+                        f'class="tl-value">{v:g}</text>'
+                    )
+        self.parts.append(
+            f'<text x="{self.x1 - 3}" y="{yy(threshold) - 3:.1f}" '
+            f'class="tl-ref">{threshold:g}</text>'
+        )
         self.y += height + 6
 
     def markers(self, top: float, days: Sequence[tuple[int, str, dt.date]]) -> None:
+        """Infusion at the start of day 0; an obligation through the end of its last day."""
         bottom = self.y
+        start = self.x0
         self.parts.append(
-            f'<line x1="{self.x(0):.1f}" x2="{self.x(0):.1f}" y1="{top}" y2="{bottom}" '
-            'stroke="#111827" stroke-width="1.5" />'
+            f'<line x1="{start:.1f}" x2="{start:.1f}" y1="{top}" y2="{bottom}" '
+            'stroke="#111827" stroke-width="2"><title>infusion</title></line>'
         )
-        for i, (d, what, until) in enumerate(days):
+        by_day: dict[int, list[str]] = {}
+        for d, what, _ in days:
+            by_day.setdefault(d, []).append(what)
+        lines = 0
+        for d, whats in sorted(by_day.items()):
             if d >= self.span:
                 continue
+            until = next(u for dd, _, u in days if dd == d)
+            edge = self.x(d) + self.cell / 2
             self.parts.append(
-                f'<line x1="{self.x(d):.1f}" x2="{self.x(d):.1f}" y1="{top}" '
-                f'y2="{bottom + 4}" stroke="#6b7280" stroke-dasharray="5 3" />'
+                f'<line x1="{edge:.1f}" x2="{edge:.1f}" y1="{top}" y2="{bottom + 4}" '
+                'stroke="#6b7280" stroke-dasharray="5 3" />'
             )
-            anchor = "end" if self.x(d) > W - 160 else "middle"
+            anchor = "end" if edge > W - 200 else "middle"
+            text = f"{' and '.join(whats)} until {until.isoformat()} (inclusive)"
             self.parts.append(
-                f'<text x="{self.x(d):.1f}" y="{bottom + 18 + 14 * i}" class="tl-obl" '
-                f'text-anchor="{anchor}">{escape(what)} until {until.isoformat()}</text>'
+                f'<text x="{edge:.1f}" y="{bottom + 18 + 14 * lines}" class="tl-obl" '
+                f'text-anchor="{anchor}">{escape(text)}</text>'
             )
-        self.y = bottom + 22 + 14 * len(days)
+            lines += 1
+        self.y = bottom + 22 + 14 * lines
 
 
 def timeline(

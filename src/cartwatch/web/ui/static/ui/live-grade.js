@@ -94,9 +94,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (mine !== seq[kind]) { return; } // a newer request is on its way
         if (response.ok) {
-          var lines = (body.reasons || []).slice();
-          if (body.instrument) { lines.unshift("instrument: " + body.instrument); }
-          show(block, { grade: body.grade, standard: body.standard, lines: lines });
+          show(block, { grade: body.grade, standard: body.standard, lines: body.reasons || [] });
         } else if (response.status === 422) {
           show(block, {
             headline: "incomplete",

@@ -1,0 +1,129 @@
+"""Seed a fresh cartwatch installation for the browser tests (run as a script).
+
+Environment: CARTWATCH_DATA_DIR (the server's data dir; SQLite). Creates centres A and B,
+one user per role the scenarios need (password PASSWORD), and patients:
+
+* A-001: infused 6 days ago, a CRS episode treated with tocilizumab, a grade-1 ICANS
+  treated with dexamethasone, falling counts — the README's timeline screenshot;
+* A-002: infused yesterday, no assessment yet — the nurse records the febrile patient;
+* B-001 at centre B (physician_b's own patient).
+
+Everything goes through the same service functions the pages use, so grades are the
+engines' and the audit log is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+PASSWORD = "correct-horse-battery-42"
+USERS = {
+    "nurse_a": ("nurse", "A"),
+    "physician_a": ("physician", "A"),
+    "data_manager_a": ("data_manager", "A"),
+    "researcher_a": ("researcher", "A"),
+    "admin_a": ("centre_admin", "A"),
+    "physician_b": ("physician", "B"),
+    "reviewer": ("network_reviewer", None),
+}
+
+
+def at(day: dt.date, offset: int, hour: int = 8) -> str:
+    return dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(hour)).isoformat()
+
+
+def seed() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cartwatch.web.settings")
+    from cartwatch.web import commands
+
+    commands.setup()
+    commands.migrate()
+    from django.utils import timezone
+
+    from cartwatch.web.access import resolve_actor
+    from cartwatch.web.centres.models import Centre
+    from cartwatch.web.services import records
+
+    Centre.objects.get_or_create(code="A", defaults={"name": "Centre A (university hospital)"})
+    Centre.objects.get_or_create(code="B", defaults={"name": "Centre B (regional centre)"})
+    users: dict[str, Any] = {}
+    for name, (role, centre) in USERS.items():
+        commands.create_user(name, PASSWORD, role, centre)
+        from django.contrib.auth import get_user_model
+
+        users[name] = resolve_actor(get_user_model().objects.get(username=name))
+
+    doc, kinds = users["physician_a"], records.KINDS
+    today = timezone.localdate()
+    inf = today - dt.timedelta(days=6)
+
+    def add(actor: Any, kind: str, patient: Any, **row: Any) -> None:
+        records.create_record(actor, kinds[kind], patient, row)
+
+    p1 = records.create_patient(
+        doc,
+        {"patient_id": "A-001", "hospital_number": "MRN-0042", "age_years": 67, "sex": "F",
+         "diagnosis": "CLL", "ecog": 1, "del17p": True, "consent_research": True},
+    )  # fmt: skip
+    add(doc, "prior-lines", p1, line_number=1, agents=["ibrutinib"], outcome="progression")
+    add(doc, "prior-lines", p1, line_number=2, agents=["venetoclax", "obinutuzumab"],
+        outcome="refractory")  # fmt: skip
+    records.create_eligibility(
+        doc,
+        p1,
+        {"product": "liso-cel", "diagnosis": "CLL", "age_years": 67,
+         "relapsed_or_refractory": True,
+         "prior_lines": [{"agents": ["ibrutinib"]}, {"agents": ["venetoclax", "obinutuzumab"]}],
+         "as_of": (today - dt.timedelta(days=40)).isoformat()},
+    )  # fmt: skip
+    add(doc, "cell-therapy", p1, product="liso-cel",
+        apheresis_date=(today - dt.timedelta(days=35)).isoformat(),
+        lymphodepletion_start=(inf - dt.timedelta(days=5)).isoformat(),
+        lymphodepletion_regimen="fludarabine 30 mg/m2 + cyclophosphamide 300 mg/m2 x 3 days",
+        infusion_date=inf.isoformat(), lot="LC-24-0117", dose_10e6_car_t_cells=100.0)  # fmt: skip
+    crs_days: list[dict[str, Any]] = [
+        {"temperature_c": 37.1},
+        {"temperature_c": 38.4},
+        {"temperature_c": 39.1, "hypotension": True},
+        {"temperature_c": 38.2, "antipyretic_or_anticytokine_given": True,
+         "oxygen_device": "nasal_cannula", "oxygen_flow_l_min": 2},
+        {"temperature_c": 37.4, "antipyretic_or_anticytokine_given": True},
+        {"temperature_c": 36.9, "antipyretic_or_anticytokine_given": True},
+        {"temperature_c": 36.8, "antipyretic_or_anticytokine_given": True},
+    ]  # fmt: skip
+    ice = [10, 10, 10, 9, 7, 9, 10]
+    for day, crs in enumerate(crs_days):
+        add(users["nurse_a"], "crs", p1, observed_at=at(inf, day), **crs)
+        add(users["nurse_a"], "icans", p1, observed_at=at(inf, day, 9), age_years=67,
+            ice_score=ice[day])  # fmt: skip
+    add(doc, "treatments", p1, given_at=at(inf, 2, 14), agent="tocilizumab", indication="crs",
+        dose=8, dose_unit="mg/kg")  # fmt: skip
+    add(doc, "treatments", p1, given_at=at(inf, 3, 10), agent="tocilizumab", indication="crs",
+        dose=8, dose_unit="mg/kg")  # fmt: skip
+    add(doc, "treatments", p1, given_at=at(inf, 4, 12), agent="dexamethasone",
+        indication="icans", dose=10, dose_unit="mg")  # fmt: skip
+    for day, anc, plt in ((0, 1.2, 110), (2, 0.6, 92), (4, 0.3, 61), (6, 0.4, 48)):
+        add(users["nurse_a"], "labs", p1, observed_at=at(inf, day, 6), neutrophils_10e9_l=anc,
+            platelets_10e9_l=plt, hemoglobin_g_dl=9.8)  # fmt: skip
+
+    p2 = records.create_patient(
+        doc,
+        {"patient_id": "A-002", "hospital_number": "MRN-0077", "age_years": 71, "sex": "M",
+         "diagnosis": "SLL", "consent_research": True},
+    )  # fmt: skip
+    add(doc, "cell-therapy", p2, product="liso-cel",
+        apheresis_date=(today - dt.timedelta(days=30)).isoformat(),
+        infusion_date=(today - dt.timedelta(days=1)).isoformat(), lot="LC-24-0133",
+        dose_10e6_car_t_cells=98.0)  # fmt: skip
+
+    records.create_patient(
+        users["physician_b"],
+        {"patient_id": "B-001", "hospital_number": "B-MRN-9", "age_years": 58, "sex": "M",
+         "diagnosis": "CLL", "consent_research": False},
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    seed()
