@@ -7,6 +7,7 @@ tern's defaults differ from survfit's: ``control_surv_time()`` uses conf_type = 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,12 @@ def expected(shared_data: Path) -> dict[str, Any]:
 
 
 def _rda(path: Path) -> pd.DataFrame:
-    frames = pyreadr.read_r(str(path))
+    # pyreadr converts R date-times with pandas.to_datetime; with NA date-times numpy sometimes
+    # (depending on SIMD alignment) warns "invalid value encountered in multiply" inside
+    # pandas. That warning is about the NA datetimes, not about any value used here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        frames = pyreadr.read_r(str(path))
     return next(iter(frames.values()))
 
 

@@ -289,20 +289,26 @@ def _validate(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[FloatArray, An
 def _tied_counts(
     t: FloatArray, e: npt.NDArray[np.bool_]
 ) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
-    """Distinct times, subjects at risk, events and censorings at each (one sort, O(n log n))."""
-    order = np.argsort(t, kind="stable")
-    ts = t[order]
-    es = e[order].astype(np.int64)
+    """Distinct times, subjects at risk, events and censorings at each time.
+
+    Two unstable value sorts (all times, event times) and binary searches: O(n log n) and
+    several times faster than an index argsort on a million rows, since only counts are needed.
+    """
+    ts = np.sort(t)
     n = ts.size
     first = np.empty(n, dtype=bool)
     first[0] = True
     np.not_equal(ts[1:], ts[:-1], out=first[1:])
     starts = np.flatnonzero(first)
+    utime = ts[starts]
     counts = np.diff(np.append(starts, n)).astype(np.int64)
-    n_event = np.add.reduceat(es, starts).astype(np.int64)
+    te = np.sort(t[e])
+    n_event = (
+        np.searchsorted(te, utime, side="right") - np.searchsorted(te, utime, side="left")
+    ).astype(np.int64)
     # At risk at t_i = everyone whose time is >= t_i = n minus those with earlier times.
-    n_risk = (n - np.concatenate(([0], np.cumsum(counts)[:-1]))).astype(np.int64)
-    return ts[starts], n_risk, n_event, counts - n_event
+    n_risk = (n - starts).astype(np.int64)
+    return utime, n_risk, n_event, counts - n_event
 
 
 def _confint(
@@ -573,13 +579,10 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
     k = len(labels)
     if k < 2:
         raise ValueError("group: at least two groups are needed for a log-rank test")
-    order = np.argsort(t, kind="stable")
-    ts, es, gs = t[order], e[order].astype(np.float64), codes[order]
-    first = np.empty(ts.size, dtype=bool)
-    first[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=first[1:])
-    tcode = np.cumsum(first) - 1
-    nt = int(tcode[-1]) + 1
+    utime = np.unique(t)
+    tcode = np.searchsorted(utime, t)  # index of each subject's time among distinct times
+    nt = utime.size
+    es, gs = e.astype(np.float64), codes
     flat = tcode * k + gs
     at_time = np.bincount(flat, minlength=nt * k).reshape(nt, k).astype(np.float64)
     d_k = np.bincount(flat, weights=es, minlength=nt * k).reshape(nt, k)
