@@ -1,0 +1,271 @@
+"""Load benchmark of the web app: 50 concurrent clients on loopback against SQLite.
+
+Starts ``cartwatch serve`` on a free port with a temporary data dir (SQLite, the default),
+seeds one centre with patients in their first post-infusion week, logs every client in
+(not measured), then for a bounded time each client loops over a mix of
+
+* patient page views (``GET /patients/<id>/``: journey, timeline SVG, all tables), and
+* daily assessment saves (``POST /patients/<id>/assessment/new/`` with CSRF: validation,
+  ASTCT CRS + ICANS grading, two audited inserts), answered by a redirect.
+
+Prints requests/s, p50/p95/p99 latency, errors and the target (p95 < 150 ms, 0 errors).
+Only the standard library is used for HTTP (``http.client``, one keep-alive connection per
+client). Usage::
+
+    .venv/bin/python benchmarks/web_load.py [--clients 50] [--seconds 20] [--save-share 0.2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PASSWORD = "correct-horse-battery-42"
+TARGET_P95_MS = 150.0
+
+SEED = r"""
+import datetime as dt, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cartwatch.web.settings")
+from cartwatch.web import commands
+commands.setup(); commands.migrate()
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from cartwatch.web.access import resolve_actor
+from cartwatch.web.services import records
+commands.create_user("nurse", PASSWORD, "nurse", "A", create_centre_name="Centre A")
+commands.create_user("doc", PASSWORD, "physician", "A")
+doc = resolve_actor(get_user_model().objects.get(username="doc"))
+today = timezone.localdate()
+for i in range(N):
+    p = records.create_patient(doc, {"patient_id": f"A-{i:03d}", "age_years": 60 + i % 20,
+        "sex": "F", "diagnosis": "CLL", "consent_research": True})
+    inf = today - dt.timedelta(days=i % 7)
+    records.create_record(doc, records.KINDS["cell-therapy"], p, {"product": "liso-cel",
+        "apheresis_date": (inf - dt.timedelta(days=30)).isoformat(),
+        "infusion_date": inf.isoformat()})
+    for d in range(i % 7):
+        at = dt.datetime.combine(inf + dt.timedelta(days=d), dt.time(8)).isoformat()
+        records.create_record(doc, records.KINDS["crs"], p,
+            {"observed_at": at, "temperature_c": 37.5 + d % 3})
+        records.create_record(doc, records.KINDS["icans"], p,
+            {"observed_at": at, "age_years": 65, "ice_score": 10})
+        records.create_record(doc, records.KINDS["labs"], p,
+            {"observed_at": at, "neutrophils_10e9_l": 1.0, "platelets_10e9_l": 90})
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cartwatch_exe() -> str:
+    exe = Path(sys.executable).with_name("cartwatch")
+    return str(exe) if exe.exists() else "cartwatch"
+
+
+class Client:
+    """One browser-like client: a keep-alive connection, a session cookie and CSRF token."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{self.conn.port}{path}"
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def login(self, username: str) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _ = self.request(
+            "POST",
+            "/accounts/login/",
+            {
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.cookies["csrftoken"],
+            },
+        )
+        if status != 302:
+            raise RuntimeError(f"login failed for {username}: HTTP {status}")
+        self.request("GET", "/worklist/")  # picks up the rotated CSRF cookie
+
+
+@dataclass
+class Results:
+    latencies_ms: dict[str, list[float]] = field(default_factory=lambda: {"view": [], "save": []})
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def assessment_form(csrf: str, rng: random.Random) -> dict[str, str]:
+    form = {
+        "csrfmiddlewaretoken": csrf,
+        "observed_at": time.strftime("%Y-%m-%dT%H:%M", time.gmtime()),
+        "crs.temperature_c": f"{rng.uniform(36.5, 40.0):.1f}",
+        "icans.assessed": "true",
+        "icans.age_years": "65",
+        "icans.ice_score": str(rng.choice((10, 10, 9, 7))),
+    }
+    if rng.random() < 0.3:
+        form["crs.hypotension"] = "true"
+    if rng.random() < 0.1:
+        form["crs.vasopressors"] = "norepinephrine"
+    return form
+
+
+def run_client(
+    client: Client, patients: list[str], stop: float, share: float, seed: int, out: Results
+) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < stop:
+        pid = rng.choice(patients)
+        save = rng.random() < share
+        path = f"/patients/{pid}/assessment/new/" if save else f"/patients/{pid}/"
+        started = time.perf_counter()
+        try:
+            if save:
+                status, _ = client.request(
+                    "POST", path, assessment_form(client.cookies["csrftoken"], rng)
+                )
+                ok = status == 302
+            else:
+                status, body = client.request("GET", path)
+                ok = status == 200 and b"Timeline after infusion" in body
+        except (OSError, http.client.HTTPException) as exc:
+            status, ok = -1, False
+            client.conn.close()
+            with out.lock:
+                out.errors.append(f"{path}: {exc!r}")
+            continue
+        elapsed = (time.perf_counter() - started) * 1000
+        with out.lock:
+            out.latencies_ms["save" if save else "view"].append(elapsed)
+            if not ok:
+                out.errors.append(f"{path}: HTTP {status}")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--patients", type=int, default=50)
+    parser.add_argument("--save-share", type=float, default=0.2)
+    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="cartwatch-load-") as tmp:
+        env = {**os.environ, "CARTWATCH_DATA_DIR": tmp, "CARTWATCH_TIME_ZONE": "UTC"}
+        env.pop("DATABASE_URL", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        print(f"seeding {args.patients} patients (SQLite in {tmp}) …", flush=True)
+        seed = f"PASSWORD = {PASSWORD!r}\nN = {args.patients}\n" + SEED
+        subprocess.run([sys.executable, "-c", seed], env=env, check=True)
+        port = free_port()
+        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115 - closed below
+        server = subprocess.Popen(
+            [cartwatch_exe(), "serve", "--port", str(port), "--threads", str(args.threads),
+             "--no-migrate"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            return run(args, port)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            log.close()
+            errors = Path(tmp, "server.log").read_text(encoding="utf-8")
+            if "Traceback" in errors:
+                print("server log has tracebacks:\n" + errors[-3000:])
+
+
+def run(args: argparse.Namespace, port: int) -> int:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            status, _ = Client(port).request("GET", "/accounts/login/")
+            if status == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.3)
+    clients = [Client(port) for _ in range(args.clients)]
+    print(f"logging in {len(clients)} clients …", flush=True)
+    for c in clients:
+        c.login("nurse")
+    patients = [f"A-{i:03d}" for i in range(args.patients)]
+    out = Results()
+    stop = time.monotonic() + args.seconds
+    threads = [
+        threading.Thread(
+            target=run_client, args=(c, patients, stop, args.save_share, i, out), daemon=True
+        )
+        for i, c in enumerate(clients)
+    ]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+
+    every = out.latencies_ms["view"] + out.latencies_ms["save"]
+    n = len(every)
+    print(f"\n{args.clients} clients, {elapsed:.1f} s, server threads {args.threads}, SQLite")
+    print(f"requests: {n}  ({len(out.latencies_ms['view'])} page views, "
+          f"{len(out.latencies_ms['save'])} assessment saves)")  # fmt: skip
+    print(f"throughput: {n / elapsed:.1f} requests/s")
+    for label, values in (("all", every), *out.latencies_ms.items()):
+        if values:
+            p50, p95, p99 = (pct(values, p) for p in (50, 95, 99))
+            mean = statistics.fmean(values)
+            print(f"latency {label:>4}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
+                  f"  mean {mean:6.1f} ms")  # fmt: skip
+    print(f"errors: {len(out.errors)}")
+    for line in sorted(set(out.errors))[:10]:
+        print("  " + line)
+    p95 = pct(every, 95)
+    met = p95 < TARGET_P95_MS and not out.errors
+    print(f"target: p95 < {TARGET_P95_MS:.0f} ms and 0 errors → {'MET' if met else 'MISSED'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
