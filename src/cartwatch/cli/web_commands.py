@@ -105,6 +105,7 @@ def createtoken(
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 naming the first broken link."""
     web = _web()
+    web.migrate()  # a fresh installation has an empty, intact chain rather than no table
     intact, message = web.verify_audit()
     typer.echo(message, err=not intact)
     raise typer.Exit(0 if intact else 1)

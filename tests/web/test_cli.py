@@ -1,0 +1,136 @@
+"""``cartwatch createuser``, ``createtoken``, ``audit verify`` and ``serve`` in subprocesses
+against a fresh SQLite data dir (the documented default set-up)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "a-long-enough-password-42\n"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env.update(CARTWATCH_DATA_DIR=str(tmp_path), PYTHONPATH=str(REPO / "src"))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def cartwatch(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cartwatch.cli.app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_createuser_makes_the_first_administrator(tmp_path: Path) -> None:
+    made = cartwatch(
+        tmp_path, "createuser", "admin", "--role", "centre_admin", "--centre", "MUC",
+        "--create-centre", "Munich", "--superuser", "--password-stdin", stdin=PASSWORD,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "created admin (centre_admin at MUC (centre created))" in made.stdout
+    assert (tmp_path / "cartwatch.sqlite3").is_file()
+    again = cartwatch(
+        tmp_path, "createuser", "admin", "--role", "nurse", "--centre", "MUC",
+        "--password-stdin", stdin=PASSWORD,
+    )  # fmt: skip
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_createuser_refuses_an_unknown_centre(tmp_path: Path) -> None:
+    missing = cartwatch(
+        tmp_path, "createuser", "n", "--role", "nurse", "--centre", "X", "--password-stdin",
+        stdin=PASSWORD,
+    )  # fmt: skip
+    assert missing.returncode == 1 and "--create-centre" in missing.stderr
+
+
+@pytest.mark.django_db
+def test_create_user_refuses_weak_passwords_and_role_centre_mismatch() -> None:
+    from cartwatch.web.commands import CommandError, create_user
+
+    with pytest.raises(CommandError, match="password rejected"):
+        create_user("n", "123", "network_reviewer", None)
+    with pytest.raises(CommandError, match="needs --centre"):
+        create_user("n", PASSWORD.strip(), "nurse", None)
+    with pytest.raises(CommandError, match="no centre"):
+        create_user("n", PASSWORD.strip(), "network_reviewer", "A")
+
+
+@pytest.mark.django_db
+def test_createtoken_prints_a_token_that_authenticates() -> None:
+    from django.test import Client
+
+    from cartwatch.web.commands import create_token, create_user
+
+    create_user("r", PASSWORD.strip(), "network_reviewer", None)
+    token = create_token("r", "script")
+    response = Client().get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json()["role"] == "network_reviewer"
+
+
+def test_audit_verify_reports_intact_then_names_the_broken_link(tmp_path: Path) -> None:
+    intact = cartwatch(tmp_path, "audit", "verify")  # also creates the database
+    assert intact.returncode == 0 and intact.stdout.strip() == "chain intact: 0 events"
+    with sqlite3.connect(tmp_path / "cartwatch.sqlite3") as db:
+        for i in range(3):  # rows written behind the app's back: not chained
+            db.execute(
+                "INSERT INTO audit_auditevent (timestamp, actor, action, model, object_id, centre,"
+                " before, after, reason, prev_hash, hash) VALUES "
+                "('2025-01-01 00:00:00', 'x', 'login', '', '', '', NULL, NULL, '', ?, ?)",
+                (f"p{i}", f"h{i}"),
+            )
+    broken = cartwatch(tmp_path, "audit", "verify")
+    assert broken.returncode == 1
+    assert "chain broken at event #1" in broken.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_migrates_and_serves_the_api(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cartwatch.cli.app", "serve", "--port", str(port), "--threads", "2"],
+        env={**_env(tmp_path), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json") as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert f"SQLite at {tmp_path / 'cartwatch.sqlite3'}" in output
+    assert f"http://127.0.0.1:{port}/" in output
