@@ -179,6 +179,9 @@ def _km_figure(d: tb.TteData, pop_label: str, conf_type: str, dpi: int) -> Repor
         xlabel=d.xlabel,
         ylabel="Probability",
         risk_times=ticks,
+        # Overlapping bands of 3-5 groups hide the curves; bands only for ≤2 groups (the
+        # CIs of every group are in the table and the JSON).
+        show_ci=len(curves) <= 2,
         # 7.5 × 4.9 in: printed at ~92% of the A4 text width, two KM figures with their
         # risk tables share a page and the 9-pt labels stay ≥8 pt on paper.
         width=7.5,
@@ -202,7 +205,8 @@ def _km_figure(d: tb.TteData, pop_label: str, conf_type: str, dpi: int) -> Repor
         title=f"{d.label} by best overall response",
         caption=(
             f"{pop_label}. {tb.km_method(conf_type)}. Numbers at risk at each tick under the "
-            "plot; | = censored. Descriptive only (best response is a post-baseline variable)."
+            "plot; | = censored; shaded: pointwise 95% CI (drawn for up to two groups). "
+            "Descriptive only (best response is a post-baseline variable)."
         ),
         png_base64=_png_base64(fig, dpi),
         data={

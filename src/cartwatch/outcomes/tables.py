@@ -599,8 +599,11 @@ def _tte_cells(km: KaplanMeier) -> tuple[Cell, ...]:
         Cell(str(km.n), {"n": km.n}),
         Cell(str(km.events), {"events": km.events}),
         Cell(
+            # A missing upper limit is "not reached"; a missing lower limit is not estimable
+            # (R prints NA, e.g. when every subject of a small group has the event).
             f"{fmt_num(med.estimate) if med.estimate is not None else 'NR'} "
-            f"({fmt_ci(med.lower, med.upper, 1.0)})",
+            f"({fmt_ci(med.lower, None, 1.0, missing='NA').split('–')[0]}–"
+            f"{fmt_ci(None, med.upper, 1.0).split('–')[1]})",
             {
                 "median_months": med.estimate,
                 "ci_months": [med.lower, med.upper],
