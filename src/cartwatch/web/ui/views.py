@@ -417,6 +417,41 @@ mrd_new = _record_view("mrd", f.MRD, "MRD")
 followup_new = _record_view("followup", f.FOLLOWUP, "Follow-up")
 
 
+class _Rollback(Exception):
+    pass
+
+
+def _save_assessment(
+    actor: Actor, patient: m.Patient, payloads: dict[str, dict[str, Any]]
+) -> tuple[list[tuple[str, str]], list[m.PatientRecord]]:
+    """Save the CRS and (if assessed) the ICANS half: both or neither, every problem named."""
+    when = payloads[""].get("observed_at")
+    icans = {**payloads["icans."], "observed_at": when}
+    parts = [("crs.", "crs", {**payloads["crs."], "observed_at": when})]
+    if icans.pop("assessed", False):
+        parts.append(("icans.", "icans", icans))
+    problems: list[tuple[str, str]] = []
+    saved: list[m.PatientRecord] = []
+    try:
+        with transaction.atomic():
+            for prefix, kind, payload in parts:
+                try:
+                    saved.append(
+                        records.create_record(actor, records.KINDS[kind], patient, payload)
+                    )
+                except (pydantic.ValidationError, ClinicalInputError) as exc:
+                    # observed_at is shared: its problem belongs on the one time input.
+                    problems += [
+                        (p if p == "observed_at" else prefix + p, msg)
+                        for p, msg in problem_pairs(exc)
+                    ]
+            if problems:
+                raise _Rollback
+    except _Rollback:
+        return problems, []
+    return [], saved
+
+
 @require_http_methods(["GET", "POST"])
 @scoped(Perm.WRITE_ASSESSMENTS)
 def assessment_new(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
@@ -425,27 +460,14 @@ def assessment_new(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
     title = f"Daily assessment — {patient.patient_id}"
     if request.method == "POST":
         problems: list[tuple[str, str]] = []
+        saved: list[m.PatientRecord] = []
         try:
             payloads = f.parse(f.ASSESSMENT, request.POST)
-            when = payloads[""].get("observed_at")
-            crs = {**payloads["crs."], "observed_at": when}
-            icans = {**payloads["icans."], "observed_at": when}
-            with_icans = bool(icans.pop("assessed", False))
-            saved = []
-            with transaction.atomic():
-                # Both or neither: a failure in the ICANS half rolls the CRS half back.
-                prefix = "crs."
-                saved.append(records.create_record(actor, records.KINDS["crs"], patient, crs))
-                if with_icans:
-                    prefix = "icans."
-                    saved.append(
-                        records.create_record(actor, records.KINDS["icans"], patient, icans)
-                    )
-        except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
-            problems = _problems(exc, "" if isinstance(exc, f.ParseError) else prefix)
-            # observed_at is shared: show its problem on the one time input.
-            problems = [(p.removeprefix(prefix) if p.endswith("observed_at") else p, msg)
-                        for p, msg in problems]  # fmt: skip
+        except f.ParseError as exc:
+            problems = exc.problems
+        else:
+            problems, saved = _save_assessment(actor, patient, payloads)
+        if problems:
             return _form_page(
                 request, actor, title=title, sections=f.ASSESSMENT, patient=patient,
                 problems=problems, live="assessment",
