@@ -724,28 +724,42 @@ class _ValueCodes:
         return float(self.exact[k]) if k < len(self.exact) else None
 
 
-def _mixed_key(*columns: IntArray) -> IntArray:
-    """One int64 key per row over non-negative integer columns (densified before overflow)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        radix = int(col.max(initial=0)) + 1
-        if int(key.max(initial=0)) * radix + radix > 2**62:
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
-        key = key * radix + col
-    return key
+# Codes up to this many table slots per row are renumbered with a lookup table (O(n));
+# sparser codes fall back to a sort.
+_TABLE_SLOTS_PER_ROW: Final = 8
 
 
-def _group(key: IntArray) -> tuple[IntArray, IntArray]:
-    """(inverse, representative row of each group) for equal keys; argsort, no stable sort."""
-    perm = np.argsort(key)
-    ordered = key[perm]
-    starts = np.empty(len(key), dtype=bool)
+def _renumber(codes: IntArray) -> IntArray:
+    """Non-negative codes renumbered densely 0..k-1 (k = number of distinct codes)."""
+    top = int(codes.max(initial=0))
+    if top < _TABLE_SLOTS_PER_ROW * len(codes) + 1024:
+        used = np.zeros(top + 1, dtype=bool)
+        used[codes] = True
+        table: IntArray = np.cumsum(used, dtype=np.int64) - 1
+        return table[codes]
+    perm = np.argsort(codes)
+    ordered = codes[perm]
+    starts = np.empty(len(codes), dtype=bool)
     starts[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[perm] = np.cumsum(starts) - 1
-    representative: IntArray = perm[starts].astype(np.int64)
-    return inverse, representative
+    dense = np.empty(len(codes), dtype=np.int64)
+    dense[perm] = np.cumsum(starts) - 1
+    return dense
+
+
+def _group(*columns: IntArray) -> tuple[IntArray, IntArray]:
+    """Rows grouped by equal values in every column: (group per row, one row per group)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        dense = _renumber(col)
+        radix = int(dense.max(initial=0)) + 1
+        if int(key.max(initial=0)) * radix + radix > 2**62:
+            key = _renumber(key)  # keeps the mixed-radix key inside int64
+        key = key * radix + dense
+    groups = _renumber(key)
+    representative = np.empty(int(groups.max(initial=-1)) + 1, dtype=np.int64)
+    representative[groups] = np.arange(len(groups))  # any member will do: they print alike
+    return groups, representative
 
 
 def _texts(codes: IntArray, text: Callable[[int], str | None], prefix: str) -> ObjectArray:
@@ -827,7 +841,7 @@ def grade_crs_columns(cols: CrsColumns) -> CrsColumnGrades:
     )
     conclusion_code = _conclusion_code(death, gate, found.fever, found.hypotension, found.hypoxia)
     # The conclusion is a function of the other four codes, so it stays out of the key.
-    inverse, rep = _group(_mixed_key(fever_code, therapy_code, hypotension_code, hypoxia_code))
+    inverse, rep = _group(fever_code, therapy_code, hypotension_code, hypoxia_code)
 
     def fever_text(code: int) -> str:
         if code == 0:

@@ -438,3 +438,16 @@ def test_columns_reject_wrong_dtypes_and_lengths() -> None:
         _columns(oxygen_device=np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="hypotension"):
         _columns(hypotension=np.zeros(2, bool))
+
+
+def test_grouping_handles_sparse_and_overflowing_codes() -> None:
+    from cartwatch.clinical.crs import _group  # the batch path's internal grouping
+
+    sparse = np.array([10**12, 5, 10**12, 7, 5], dtype=np.int64)
+    groups, rep = _group(sparse, np.array([0, 1, 0, 1, 1], dtype=np.int64))
+    assert groups[0] == groups[2] and groups[1] == groups[4]
+    assert len(set(groups.tolist())) == 3
+    assert sorted(groups[rep].tolist()) == [0, 1, 2]
+    wide = np.array([2**40, 3, 2**40, 3], dtype=np.int64)
+    groups, _ = _group(wide, wide + 1, wide + 2, wide + 3)  # the key would overflow int64
+    assert groups.tolist()[0] == groups.tolist()[2] != groups.tolist()[1] == groups.tolist()[3]
