@@ -449,5 +449,7 @@ def test_grouping_handles_sparse_and_overflowing_codes() -> None:
     assert len(set(groups.tolist())) == 3
     assert sorted(groups[rep].tolist()) == [0, 1, 2]
     wide = np.array([2**40, 3, 2**40, 3], dtype=np.int64)
-    groups, _ = _group(wide, wide + 1, wide + 2, wide + 3)  # the key would overflow int64
+    groups, _ = _group(
+        wide, wide + 1, wide + 2, wide + 3
+    )  # raw codes: their mixed key would overflow int64
     assert groups.tolist()[0] == groups.tolist()[2] != groups.tolist()[1] == groups.tolist()[3]
