@@ -57,8 +57,12 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 def key_text(key: str) -> str:
-    """An object key as printed in a path: as is when plain, else JSON-quoted (one line)."""
-    return key if _PLAIN_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+    """An object key as printed in a path: as is when plain, else JSON-quoted with every
+    unprintable character escaped, so a problem always stays on one line."""
+    if _PLAIN_KEY.match(key):
+        return key
+    quoted = json.dumps(key, ensure_ascii=False)
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted)
 
 
 def loc_to_path(loc: Sequence[int | str], *, keep_last: bool = False) -> str:
