@@ -432,6 +432,12 @@ def _findq(x: FloatArray, y: FloatArray, p: float) -> float | None:
     if np.all(np.isnan(y)) or np.nanmax(y) < p:
         return None
     xmax = float(x[-1])
+    missing = np.isnan(y)
+    pos = np.flatnonzero(~missing)
+    yv = y[pos]
+    if np.all(yv[1:] >= yv[:-1]):
+        return _findq_monotone(x, y, p, missing, pos, yv, xmax)
+    # General (non-monotone band) path, literally as R.
     # duplicated(y): keep the first occurrence of each value (censor rows repeat the level).
     _, first = np.unique(y, return_index=True, equal_nan=True)
     keep = np.sort(first)
@@ -444,6 +450,36 @@ def _findq(x: FloatArray, y: FloatArray, p: float) -> float | None:
     if not math.isnan(yd[-1]) and abs(p - yd[-1]) < _TOL and i1 is not None:
         # The curve ends on a flat exactly at 1-p: midpoint with the last follow-up time.
         quant = (float(xd[i1]) + xmax) / 2.0
+    return quant
+
+
+def _findq_monotone(
+    x: FloatArray,
+    y: FloatArray,
+    p: float,
+    missing: npt.NDArray[np.bool_],
+    pos: IntArray,
+    yv: FloatArray,
+    xmax: float,
+) -> float | None:
+    """``_findq`` for a non-decreasing curve (every KM curve, and its bands in practice).
+
+    Without sorting: for sorted values the first element ≥ a target is also that value's first
+    occurrence, which is what R's de-duplication keeps. O(log n) after the NaN scan.
+    """
+    # approx(rule = 1) is NA outside [min, max] of the shifted values y ± tol.
+    j1 = int(np.searchsorted(yv, p - _TOL, side="left"))
+    j2 = int(np.searchsorted(yv, p + _TOL, side="left"))
+    i1 = int(pos[j1]) if j1 < yv.size and p >= yv[0] + _TOL else None
+    i2 = int(pos[j2]) if j2 < yv.size and p >= yv[0] - _TOL else None
+    quant = None if i1 is None or i2 is None else (float(x[i1]) + float(x[i2])) / 2.0
+    # R's y[n] after duplicated(): the last value to appear for the first time. That is NaN
+    # when the first NaN comes after the first occurrence of the largest value.
+    last_first = int(pos[int(np.searchsorted(yv, yv[-1], side="left"))])
+    nan_idx = np.flatnonzero(missing)
+    nan_last = nan_idx.size > 0 and int(nan_idx[0]) > last_first
+    if not nan_last and abs(p - float(yv[-1])) < _TOL and i1 is not None:
+        quant = (float(x[i1]) + xmax) / 2.0
     return quant
 
 
