@@ -14,6 +14,7 @@ invalidates it.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.models import AuditEvent
 from cartwatch.web.services import exports
 
+logger = logging.getLogger(__name__)
 CONF_TYPE = "log-log"  # the report's default KM CI transform (stated on every output)
 KM_ENDPOINTS = ("PFS", "OS")
 
@@ -57,9 +59,14 @@ def _compute(actor: Actor) -> Outcomes:
     try:
         data = exports.centre_data(actor)
     except pydantic.ValidationError as exc:
+        logger.error("centre data for analytics: %s", exc)
         # A stored row the centre-format mapping cannot read back (a service bug): say so
         # rather than show numbers computed from part of the data.
-        return Outcomes(problem=f"The centre's data could not be read for analysis: {exc}")
+        return Outcomes(
+            problem=f"The centre's data could not be read for analysis: {exc.error_count()} "
+            f"problem(s) mapping a stored {exc.title} back to the centre format "
+            "(details in the server log)."
+        )
     if not data.patients:
         return Outcomes(problem="No patients recorded at this centre yet.")
     try:
