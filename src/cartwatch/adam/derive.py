@@ -255,8 +255,12 @@ def derive_adam(
     study_id: str = DEFAULT_STUDY_ID,
 ) -> AdamDatasets:
     """Derive ADSL, ADRS, ADTTE and ADAE from validated centre data (module docstring)."""
-    cutoff = data_cutoff or latest_date(data) or dt.date(1960, 1, 1)
-    data = apply_cutoff(data, cutoff)
+    latest = latest_date(data)
+    cutoff = data_cutoff or latest or dt.date(1960, 1, 1)
+    if latest is not None and cutoff < latest:
+        # Only a cut-off before the latest record can drop anything (apply_cutoff looks at the
+        # same dates latest_date does); the default cut-off never does, so skip the rebuild.
+        data = apply_cutoff(data, cutoff)
     # Frames of the small files only; the observation files are read row by row by the
     # engines, so turning them into frames would be wasted work.
     frames = replace(
