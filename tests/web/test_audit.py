@@ -131,3 +131,18 @@ def test_bulk_writes_on_patient_data_are_refused(cast: Any, patient_a: Any) -> N
         CrsAssessment.objects.filter(patient=patient_a).update(grade=0)
     with pytest.raises(BulkWriteRefused):
         CrsAssessment.objects.bulk_create([])
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("adam-csv", ".csv"), ("adam-xpt", ".xpt")])
+def test_adam_export_contains_the_four_datasets(
+    cast: Any, patient_a: Any, api: Any, fmt: str, suffix: str
+) -> None:
+    import io
+    import zipfile
+
+    response = api("data_manager_a", "GET", f"/api/exports/{fmt}")
+    assert response.status_code == 200, response.content
+    names = set(zipfile.ZipFile(io.BytesIO(response.content)).namelist())
+    assert {f"ad{n}{suffix}" for n in ("sl", "rs", "tte", "ae")} <= names
+    [event] = _events("export")
+    assert event.after["format"] == fmt and event.after["pseudonymised"] is False

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 
-def _web():  # type: ignore[no-untyped-def]
+def _web() -> Any:
     from cartwatch.web import commands
 
     commands.setup()

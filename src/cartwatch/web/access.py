@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
@@ -120,7 +120,7 @@ class Actor:
         """Rows of a patient-data model restricted to the own centre's patients."""
         if not issubclass(model, PatientRecord):
             raise TypeError(f"{model.__name__} is not a per-patient record")
-        return model.objects.filter(patient__in=self.patients()).select_related("patient")  # type: ignore[attr-defined,no-any-return]
+        return model.objects.filter(patient__in=self.patients()).select_related("patient")
 
     def record(self, model: type[M], pk: int, patient_id: str | None = None) -> M:
         """One row by id, of the own centre (and of *patient_id* if given); Http404 otherwise."""
@@ -129,7 +129,7 @@ class Actor:
             queryset = queryset.filter(patient__patient_id=patient_id)
         try:
             return queryset.get(pk=pk)
-        except model.DoesNotExist:  # type: ignore[attr-defined]
+        except model.DoesNotExist:
             raise Http404("no such record") from None
 
     def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | No
         membership = Membership.objects.select_related("centre").get(user=user)
     except Membership.DoesNotExist:
         raise PermissionDenied("no centre membership") from None
-    actor = Actor(user=user, role=Role(membership.role), centre=membership.centre)  # type: ignore[arg-type]
+    actor = Actor(user=user, role=Role(membership.role), centre=membership.centre)
     if perm is not None:
         actor.require(perm)
     return actor
@@ -193,6 +193,6 @@ def scoped(
             request.actor = actor  # type: ignore[attr-defined]
             return view(request, actor, *args, **kwargs)
 
-        return wrapper
+        return cast(Callable[Concatenate[HttpRequest, Params], HttpResponse], wrapper)
 
     return decorate

@@ -107,10 +107,11 @@ def create_user(
                     )
                 centre = Centre.objects.create(code=centre_code, name=create_centre_name)
                 created = True
+        manager: Any = user_model.objects  # UserManager; typed as Manager without the plugin
         if superuser:
-            user = user_model.objects.create_superuser(username, email, password)
+            user = manager.create_superuser(username, email, password)
         else:
-            user = user_model.objects.create_user(username, email, password)
+            user = manager.create_user(username, email, password)
         Membership.objects.create(user=user, centre=centre, role=role_value)
     return CreatedUser(username, role_value.value, centre_code, created)
 

@@ -123,7 +123,7 @@ def list_eligibility(request: HttpRequest, patient_id: str) -> list[dict[str, An
 def check_eligibility(
     request: HttpRequest,
     patient_id: str,
-    payload: dict[str, Any] = Body(...),  # noqa: B008
+    payload: Body[dict[str, Any]],
 ) -> Status[dict[str, Any]]:
     actor = scope(request, Perm.EDIT_ELIGIBILITY)
     patient = actor.patient(patient_id)
@@ -203,7 +203,7 @@ def delete_record(
 def grade_live(
     request: HttpRequest,
     kind: str,
-    payload: dict[str, Any] = Body(...),  # noqa: B008
+    payload: Body[dict[str, Any]],
 ) -> dict[str, Any]:
     """Grade one observation as the form is filled (crs, icans, cytopenia). Nothing is stored."""
     scope(request)

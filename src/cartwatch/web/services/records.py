@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from pydantic import BaseModel
@@ -73,13 +73,14 @@ def _measurements(row: BaseModel) -> dict[str, Any]:
 
 
 def _response(row: BaseModel, patient: m.Patient) -> Computed:
-    if row.timepoint == m.Timepoint.BASELINE:
+    fields: Any = row  # a ResponseAssessmentRow
+    if fields.timepoint == m.Timepoint.BASELINE:
         return {"response": "", "standard": "", "reasons": [], "mrd_status": ""}
     baseline = (
         m.ResponseAssessment.objects.filter(
             patient=patient,
             timepoint=m.Timepoint.BASELINE,
-            assessed_at__lte=row.assessed_at,
+            assessed_at__lte=fields.assessed_at,
         )
         .order_by("-assessed_at", "-id")
         .first()
@@ -161,7 +162,7 @@ def _values(kind: Kind, patient: m.Patient, payload: dict[str, Any]) -> dict[str
 
 
 def _save(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
-    instance.updated_by = actor.user  # type: ignore[assignment]
+    instance.updated_by = actor.user
     instance._history_user = actor.user  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     with audit_context(actor.username, reason):
@@ -169,7 +170,7 @@ def _save(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
 
 
 def _locked(instance: m.AuditedModel, version: int | None) -> m.AuditedModel:
-    current = type(instance).objects.select_for_update().get(pk=instance.pk)
+    current: m.AuditedModel = type(instance).objects.select_for_update().get(pk=instance.pk)
     if version is None or current.version != version:
         raise Conflict(current.version, version)
     return current
@@ -248,7 +249,7 @@ def _patient_values(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
     assert actor.centre is not None
     row = _validate(m_row("patients"), payload, centre_id=actor.centre.code)
     values = row_to_fields(row)
-    values["patient_id"] = row.patient_id
+    values["patient_id"] = cast(Any, row).patient_id
     values["hospital_number"] = hospital_number
     return values
 
@@ -302,7 +303,7 @@ def create_eligibility(
     check = m.EligibilityCheck(
         patient=patient,
         created_by=actor.user,
-        as_of=request.as_of,
+        as_of=cast(Any, request).as_of,
         input=request.model_dump(mode="json"),
         eligible=result["eligible"],
         label_version=result["label_version"],
