@@ -33,9 +33,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+import gc
+import operator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from enum import Enum
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,14 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.centre import records as r
-from cartwatch.centre.columns import Column, format_cell, get_path, model_columns, nest, parse_cell
+from cartwatch.centre.columns import (
+    Column,
+    Kind,
+    format_cell,
+    get_path,
+    model_columns,
+    parse_cell,
+)
 from cartwatch.clinical.errors import ClinicalInputError
 
 
@@ -174,6 +186,19 @@ def _plain(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Reading
+#
+# Performance notes (benchmarks/synth_load.py): a 1,000-patient folder has ~70,000 rows, so
+# anything done per cell or per row in Python dominates. The file is read once with the C
+# ``csv`` reader; cells are converted column by column with a per-column memo (most cells
+# repeat: ``false``, ``none``, reference limits, dates of one patient); every row is still
+# validated by its model's compiled pydantic validator and checked by the clinical engine,
+# and every problem is still reported with file, row, line and field. What is no longer done
+# per row is work that depends only on the schema (column tables, which fields are dates,
+# whether the model has a domain check) — that is computed once per model below.
+
+#: Marks an empty cell: the key is left out of the row dict, so the model's default applies.
+_MISSING: Any = object()
+_DATE_KINDS = ("date", "datetime", "timestamp")
 
 
 @dataclass
@@ -187,6 +212,50 @@ class _Parsed:
     raw_ids: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class _ModelTable:
+    """What the loader needs to know about a row model, computed once per model."""
+
+    columns: dict[str, Column]
+    date_fields: tuple[str, ...]  # top-level date/date-time fields, in model field order
+    domain_check: Any  # unbound check_domain / to_domain, or None
+
+
+@functools.cache
+def _model_table(spec: FileSpec) -> _ModelTable:
+    model = spec.model
+    # Looked up on the class, once: ``getattr(row, "check_domain", None)`` on an instance of
+    # a model without it goes through pydantic's __getattr__ and builds an AttributeError,
+    # which cost more than validating the row.
+    check = getattr(model, "check_domain", None) or getattr(model, "to_domain", None)
+    dated = tuple(
+        c.name for c in model_columns(model) if c.kind in _DATE_KINDS and len(c.path) == 1
+    )
+    # The reader nests dotted columns one level deep (ice_items.*, lln.*), as the models do.
+    if any(len(c.path) > 2 for c in spec.columns):
+        raise NotImplementedError(f"{spec.filename}: columns nested more than one level")
+    return _ModelTable({c.name: c for c in spec.columns}, dated, check)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a folder's rows are built.
+
+    Loading allocates ~10 container objects per row and frees almost none of them, which
+    makes CPython run repeated generation-2 collections that scan every row built so far
+    (about a third of the load time for 1,000 patients). Nothing built here forms a
+    reference cycle that needs the collector; reference counting frees garbage as before.
+    The previous state is restored, so a caller that disabled the collector keeps it so.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreData:
     """Read and validate a centre data folder; raise :class:`CentreDataError` on any problem."""
     folder = Path(path)
@@ -197,9 +266,10 @@ def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreDat
     for extra in sorted(p.name for p in folder.glob("*.csv") if p.name not in known):
         problems.append(Problem(extra, 0, "", f"unknown file (expected one of {sorted(known)})"))
     parsed: dict[str, _Parsed] = {}
-    for spec in FILE_SPECS:
-        parsed[spec.stem] = _read_file(folder / spec.filename, spec, problems)
-    problems.extend(check_integrity(parsed, today or dt.date.today()))
+    with gc_paused():
+        for spec in FILE_SPECS:
+            parsed[spec.stem] = _read_file(folder / spec.filename, spec, problems)
+        problems.extend(check_integrity(parsed, today or dt.date.today()))
     if problems:
         raise CentreDataError(problems)
     rows: dict[str, Any] = {stem: tuple(row for _, _, row in p.rows) for stem, p in parsed.items()}
@@ -221,26 +291,22 @@ def _read_file(path: Path, spec: FileSpec, problems: list[Problem]) -> _Parsed:
         header = [h.strip() for h in header]
         if not _header_ok(spec, header, problems):
             return out
+        # (row index, physical line, cells) in file order, so that problems come out in row
+        # order; rows with a wrong cell count are reported when their turn comes.
+        entries: list[tuple[int, int, list[str]]] = []
+        good: list[list[str]] = []
+        width = len(header)
+        pid_at = header.index("patient_id")  # a required column: _header_ok checked it
         for index, cells in enumerate(reader, start=1):
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
+            # A filled patient_id settles it without looking at every cell.
+            filled = len(cells) > pid_at and cells[pid_at].strip()
+            if not filled and not any(c.strip() for c in cells):
                 continue  # a blank line (spreadsheets add them at the end)
-            if len(cells) != len(header):
-                problems.append(
-                    Problem(
-                        spec.filename,
-                        index,
-                        "",
-                        f"{len(cells)} cells but the header has {len(header)} columns",
-                        line,
-                    )
-                )
-                continue
-            cells_by_name = dict(zip(header, cells, strict=True))
-            out.raw_ids.add(cells_by_name.get("patient_id", "").strip())
-            row = _validate_row(spec, cells_by_name, index, line, problems)
-            if row is not None:
-                out.rows.append((index, line, row))
+            entries.append((index, reader.line_num, cells))
+            if len(cells) == width:
+                good.append(cells)
+    dicts = _row_dicts(spec, header, good)
+    _validate_rows(spec, header, entries, dicts, out, problems)
     return out
 
 
@@ -259,32 +325,128 @@ def _header_ok(spec: FileSpec, header: list[str], problems: list[Problem]) -> bo
     return len(problems) == before
 
 
-def _validate_row(
-    spec: FileSpec, cells: dict[str, str], index: int, line: int, problems: list[Problem]
-) -> BaseModel | None:
-    columns = {c.name: c for c in spec.columns}
-    flat = {
-        columns[name].path: parse_cell(raw.strip(), columns[name].kind, columns[name].item_kind)
-        for name, raw in cells.items()
-        if raw.strip()
-    }
-    before = len(problems)
-    try:
-        row = spec.model.model_validate(nest(flat))
-    except ValidationError as exc:
-        for err in exc.errors():
-            name, message = _error_field(err, columns)
-            problems.append(Problem(spec.filename, index, name, message, line))
-        return None
-    # Contradictions only the clinical engine sees (e.g. ice_score and ice_items together).
-    check = getattr(row, "check_domain", None) or getattr(row, "to_domain", None)
-    if check is not None:
+def _row_dicts(spec: FileSpec, header: list[str], rows: list[list[str]]) -> list[dict[str, Any]]:
+    """The model input of every row: converted cells, empty cells left out, dotted columns
+    nested (an object whose cells are all empty is left out too).
+
+    Built column by column: ``map(setitem, ...)`` fills one key of every row dict in C, so
+    Python code runs per column, not per cell.
+    """
+    if not rows:
+        return []
+    table = _model_table(spec)
+    n = len(rows)
+    dicts: list[dict[str, Any]] = [{} for _ in range(n)]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name, raw in zip(header, zip(*rows, strict=True), strict=True):
+        col = table.columns[name]
+        if len(col.path) == 1:
+            _set_column(dicts, col.path[0], _convert_column(raw, col))
+        else:  # nested contract object (one level: ice_items.*, lln.*), see _model_table
+            if col.path[0] not in groups:
+                groups[col.path[0]] = [{} for _ in range(n)]
+            _set_column(groups[col.path[0]], col.path[1], _convert_column(raw, col))
+    for key, subs in groups.items():
+        _set_column(dicts, key, [sub or _MISSING for sub in subs])
+    return dicts
+
+
+def _set_column(dicts: list[dict[str, Any]], key: str, values: list[Any]) -> None:
+    """``dicts[i][key] = values[i]`` for every row whose value is not missing."""
+    missing = values.count(_MISSING)
+    if missing == len(values):
+        return
+    if missing == 0:
+        deque(map(operator.setitem, dicts, repeat(key), values), maxlen=0)
+        return
+    keep = [v is not _MISSING for v in values]
+    deque(
+        map(operator.setitem, compress(dicts, keep), repeat(key), compress(values, keep)),
+        maxlen=0,
+    )
+
+
+def _convert_column(raw: Sequence[str], col: Column) -> list[Any]:
+    """Cells of one column converted by :func:`parse_cell`, each distinct text once.
+
+    The memo's ``__getitem__`` runs in C for every repeated cell; Python code runs only for
+    a text not seen before in this column. Cached values are immutable (str, numbers, bool,
+    dates), so rows may share them; lists are mutable and are converted per cell.
+    """
+    kind, item_kind = col.kind, col.item_kind
+    if kind == "list":
+        return [parse_cell(s, kind, item_kind) if (s := c.strip()) else _MISSING for c in raw]
+    return list(map(_CellMemo(kind, item_kind).__getitem__, raw))
+
+
+class _CellMemo(dict[str, Any]):
+    """Cell text → converted value (``_MISSING`` for an empty cell), filled on first sight."""
+
+    def __init__(self, kind: Kind, item_kind: Kind | None) -> None:
+        super().__init__({"": _MISSING})
+        self.kind, self.item_kind = kind, item_kind
+
+    def __missing__(self, cell: str) -> Any:
+        text = cell.strip()
+        value = parse_cell(text, self.kind, self.item_kind) if text else _MISSING
+        self[cell] = value
+        return value
+
+
+def _validate_rows(
+    spec: FileSpec,
+    header: list[str],
+    entries: list[tuple[int, int, list[str]]],
+    dicts: list[dict[str, Any]],
+    out: _Parsed,
+    problems: list[Problem],
+) -> None:
+    """Validate every row with the model's compiled validator, then the clinical engine's
+    own consistency check; no exception is raised or built for a valid row."""
+    table = _model_table(spec)
+    validate = spec.model.__pydantic_validator__.validate_python
+    check = table.domain_check
+    pid_at = header.index("patient_id")
+    filename = spec.filename
+    width = len(header)
+    row_dicts = iter(dicts)
+    # The engine's per-record check is a pure function of the clinical cells: it never reads
+    # patient_id or the row's timestamp (time order is the episode graders' business). Rows
+    # with the same clinical cells therefore get the same verdict, computed once: normal
+    # observations repeat a lot (a 1,000-patient CRS file has ~190 distinct ones in 15,000).
+    clinical = [i for i, name in enumerate(header) if name not in ("patient_id", spec.time_field)]
+    key_of: Any = operator.itemgetter(*clinical) if clinical else (lambda cells: ())
+    verdicts: dict[Any, tuple[tuple[str, str], ...]] = {}
+    for index, line, cells in entries:
+        if len(cells) != width:
+            message = f"{len(cells)} cells but the header has {width} columns"
+            problems.append(Problem(filename, index, "", message, line))
+            continue
+        out.raw_ids.add(cells[pid_at].strip())
+        data = next(row_dicts)
         try:
-            check()
-        except ClinicalInputError as exc:
-            for path, message in exc.problems:
-                problems.append(Problem(spec.filename, index, path, message, line))
-    return row if len(problems) == before else None
+            row = validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                name, message = _error_field(err, table.columns)
+                problems.append(Problem(filename, index, name, message, line))
+            continue
+        if check is not None:
+            # Contradictions only the clinical engine sees (e.g. ice_score and ice_items).
+            key = key_of(cells)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                try:
+                    check(row)
+                    verdict = ()
+                except ClinicalInputError as exc:
+                    verdict = tuple(exc.problems)
+                verdicts[key] = verdict
+            if verdict:  # reported for every row that has it, not only the first
+                for path, message in verdict:
+                    problems.append(Problem(filename, index, path, message, line))
+                continue
+        out.rows.append((index, line, row))
 
 
 def _error_field(err: Any, columns: dict[str, Column]) -> tuple[str, str]:
@@ -312,13 +474,6 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _dated_fields(row: BaseModel) -> Iterator[tuple[str, dt.date]]:
-    for name in type(row).model_fields:
-        value = getattr(row, name)
-        if isinstance(value, dt.date):
-            yield name, _as_date(value)
-
-
 def check_integrity(parsed: dict[str, _Parsed], today: dt.date) -> list[Problem]:
     """Rules between rows and files (module docstring); only validated rows take part."""
     problems: list[Problem] = []
@@ -326,17 +481,28 @@ def check_integrity(parsed: dict[str, _Parsed], today: dt.date) -> list[Problem]
     infusion = _check_courses(parsed["cell_therapy"], problems)
     deaths = _deaths(parsed["followup"], problems)
     for stem, p in parsed.items():
+        filename = p.spec.filename
+        # The date fields of the model, looked up once per file, not per row.
+        dated = _model_table(p.spec).date_fields
+        check_death = stem != "patients"  # patients.csv rows are exempt from the death rule
         for index, line, row in p.rows:
-            report = _reporter(problems, p.spec.filename, index, line)
-            pid = str(getattr(row, "patient_id"))  # noqa: B009 - every row model has it
+            values = row.__dict__
+            pid = str(values["patient_id"])
             if stem != "patients" and pid not in patient_ids:
-                report("patient_id", f"unknown patient_id {pid!r} (not in patients.csv)")
-            for name, day in _dated_fields(row):
+                message = f"unknown patient_id {pid!r} (not in patients.csv)"
+                problems.append(Problem(filename, index, "patient_id", message, line))
+            death = deaths.get(pid) if check_death else None
+            for name in dated:
+                value = values[name]
+                if value is None:
+                    continue
+                day = value.date() if isinstance(value, dt.datetime) else value
                 if day > today:
-                    report(name, f"{day.isoformat()} is in the future")
-                death = deaths.get(pid)
-                if death is not None and day > death and not isinstance(row, r.PatientRow):
-                    report(name, f"{day.isoformat()} is after the death on {death.isoformat()}")
+                    message = f"{day.isoformat()} is in the future"
+                    problems.append(Problem(filename, index, name, message, line))
+                if death is not None and day > death:
+                    message = f"{day.isoformat()} is after the death on {death.isoformat()}"
+                    problems.append(Problem(filename, index, name, message, line))
     _check_prior_lines(parsed["prior_lines"], problems)
     for stem in ("crs_observations", "icans_observations"):
         _check_post_infusion(parsed[stem], "observed_at", infusion, problems)
@@ -493,11 +659,49 @@ def write_centre_dir(data: CentreData, path: str | Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for spec in FILE_SPECS:
         cols = spec.columns
+        flat = [c.path[0] for c in cols if len(c.path) == 1]
         with (folder / spec.filename).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([c.name for c in cols])
-            for row in data.rows(spec.stem):
-                writer.writerow([format_cell(get_path(row, c.path)) for c in cols])
+            if len(flat) == len(cols):
+                # Plain rows: read the field values straight from the model's __dict__ (a
+                # validated row holds every field there) instead of get_path per cell.
+                writer.writerows(
+                    [_cell_text(row.__dict__[name]) for name in flat]
+                    for row in data.rows(spec.stem)
+                )
+            else:
+                writer.writerows(
+                    [_cell_text(get_path(row, c.path)) for c in cols]
+                    for row in data.rows(spec.stem)
+                )
+
+
+def _cell_text(value: Any) -> str:
+    """:func:`format_cell`, dispatched on the value's type (one dict lookup per cell)."""
+    fmt = _FORMATTERS.get(type(value))
+    if fmt is None:
+        fmt = _FORMATTERS[type(value)] = _formatter(type(value))
+    return fmt(value)
+
+
+def _formatter(tp: type) -> Callable[[Any], str]:
+    # The common exact types get a direct formatter; anything else keeps format_cell (the
+    # definition of the cell text), so the two can never disagree on an unusual type.
+    if issubclass(tp, Enum):
+        return lambda v: str(v.value)
+    if tp is str:
+        return lambda v: v
+    return format_cell
+
+
+_FORMATTERS: dict[type, Callable[[Any], str]] = {
+    type(None): lambda v: "",
+    bool: lambda v: "true" if v else "false",
+    float: repr,
+    int: str,
+    dt.date: dt.date.isoformat,
+}
 
 
 def centre_data_fields() -> tuple[str, ...]:

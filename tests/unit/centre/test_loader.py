@@ -161,6 +161,34 @@ def test_clinical_contradiction_reported(folder: Path) -> None:
     assert ("crs_observations.csv", 1, "oxygen_flow_l_min") in keys
 
 
+def test_repeated_contradiction_reported_on_every_row(folder: Path) -> None:
+    """The loader computes the engine check once per distinct set of clinical cells; every
+    row with that set must still get its own problem (file, row, line, field)."""
+    _write(
+        folder,
+        "crs_observations.csv",
+        "patient_id,observed_at,oxygen_device,temperature_c\n"
+        "P1,2024-04-27,nasal_cannula,38.5\n"
+        "P1,2024-04-28,none,38.5\n"
+        "P1,2024-04-29,nasal_cannula,38.5\n"
+        "P1,2024-04-30T08:00, nasal_cannula ,38.5\n",
+    )
+    problems = [p for p in _problems(folder) if p.field == "oxygen_flow_l_min"]
+    assert [(p.row, p.line) for p in problems] == [(1, 2), (3, 4), (4, 5)]
+    assert len({p.message for p in problems}) == 1
+
+
+def test_cell_problems_in_row_order_with_wrong_cell_counts(folder: Path) -> None:
+    _write(
+        folder,
+        "patients.csv",
+        "patient_id,centre_id,age_years,sex,diagnosis,consent_research\n"
+        "P1,C1,65,X,CLL,true\nP2,C2\nP3,C2,70,M,SLL,yes\n,,,,,\n",
+    )
+    problems = [p for p in _problems(folder) if p.file == "patients.csv"]
+    assert [(p.row, p.field) for p in problems] == [(1, "sex"), (2, ""), (3, "consent_research")]
+
+
 def test_cross_file_problems(folder: Path) -> None:
     _write(
         folder,
