@@ -659,49 +659,73 @@ def write_centre_dir(data: CentreData, path: str | Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for spec in FILE_SPECS:
         cols = spec.columns
-        flat = [c.path[0] for c in cols if len(c.path) == 1]
+        rows = data.rows(spec.stem)
+        # Column by column: one C-level pass per column for the values and, when the column
+        # holds one type (plus None), for the text; csv.writer then joins the columns.
+        texts = [_column_texts(_column_values(rows, c.path)) for c in cols]
         with (folder / spec.filename).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([c.name for c in cols])
-            if len(flat) == len(cols):
-                # Plain rows: read the field values straight from the model's __dict__ (a
-                # validated row holds every field there) instead of get_path per cell.
-                writer.writerows(
-                    [_cell_text(row.__dict__[name]) for name in flat]
-                    for row in data.rows(spec.stem)
-                )
-            else:
-                writer.writerows(
-                    [_cell_text(get_path(row, c.path)) for c in cols]
-                    for row in data.rows(spec.stem)
-                )
+            writer.writerows(zip(*texts, strict=True))
 
 
-def _cell_text(value: Any) -> str:
-    """:func:`format_cell`, dispatched on the value's type (one dict lookup per cell)."""
-    fmt = _FORMATTERS.get(type(value))
-    if fmt is None:
-        fmt = _FORMATTERS[type(value)] = _formatter(type(value))
-    return fmt(value)
+def _column_values(rows: Sequence[BaseModel], path: tuple[str, ...]) -> list[Any]:
+    parents = list(map(operator.attrgetter(path[0]), rows))
+    if len(path) == 1:
+        return parents
+    rest = path[1:]  # a nested contract object, absent (None) when all its cells are empty
+    return [None if p is None else get_path(p, rest) for p in parents]
 
 
-def _formatter(tp: type) -> Callable[[Any], str]:
-    # The common exact types get a direct formatter; anything else keeps format_cell (the
-    # definition of the cell text), so the two can never disagree on an unusual type.
-    if issubclass(tp, Enum):
-        return lambda v: str(v.value)
-    if tp is str:
-        return lambda v: v
-    return format_cell
+_NONE_TYPE = type(None)
+_BOOL_TEXT = {True: "true", False: "false"}.__getitem__
 
 
-_FORMATTERS: dict[type, Callable[[Any], str]] = {
-    type(None): lambda v: "",
-    bool: lambda v: "true" if v else "false",
-    float: repr,
-    int: str,
-    dt.date: dt.date.isoformat,
-}
+def _column_texts(values: list[Any]) -> list[str]:
+    """:func:`format_cell` of every value of one column (the definition of the cell text).
+
+    Types with a C-level formatter that gives exactly format_cell's text are mapped in one
+    pass; anything else (date-times, lists, unusual types) goes through format_cell.
+    """
+    kinds = set(map(type, values))
+    has_none = _NONE_TYPE in kinds
+    kinds.discard(_NONE_TYPE)
+    if len(kinds) == 1:
+        (tp,) = kinds
+        fmt = _fast_formatter(tp)
+        if fmt is not None:
+            if not has_none:
+                return list(map(fmt, values))
+            return ["" if v is None else fmt(v) for v in values]
+    return list(map(format_cell, values))
+
+
+def _fast_formatter(tp: type) -> Callable[[Any], str] | None:
+    if tp is bool:
+        return _BOOL_TEXT
+    if tp is float:
+        return float.__repr__  # format_cell: repr(value)
+    if tp is int or tp is str:
+        return tp.__str__
+    if tp is dt.date:
+        return dt.date.isoformat
+    if tp is dt.datetime:
+        return _datetime_text
+    if tp is list or tp is tuple:
+        return _list_text
+    if issubclass(tp, str) and issubclass(tp, Enum):
+        # A str-valued enum member *is* its value as a string: str.__str__ gives value.
+        return str.__str__
+    return None
+
+
+def _datetime_text(value: dt.datetime) -> str:
+    # format_cell's date-time branch, without its chain of isinstance checks.
+    return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+
+
+def _list_text(value: list[Any] | tuple[Any, ...]) -> str:
+    return ";".join(map(format_cell, value)) if value else ""
 
 
 def centre_data_fields() -> tuple[str, ...]:

@@ -48,20 +48,29 @@ whichever nadir the analysis passes. PFS/OS follow the response-group model in c
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Sequence
+import functools
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
+from pydantic import BaseModel
 
 from cartwatch.centre import records as r
-from cartwatch.centre.loader import CentreData
-from cartwatch.clinical.iwcll import MrdResultKind
+from cartwatch.centre.loader import CentreData, gc_paused
+from cartwatch.clinical.crs import OxygenDevice, Vasopressor
+from cartwatch.clinical.icans import Consciousness
+from cartwatch.clinical.iwcll import Marrow, MrdResultKind
 from cartwatch.clinical.labels import DrugClass, classify_agent
+from cartwatch.schemas.cytopenia import LowerLimitsIn
 from cartwatch.synth import calibration as cal
 
 Rng = np.random.Generator
+K = TypeVar("K")
+M = TypeVar("M", bound=BaseModel)
 
 #: Data cut of the synthetic cohorts: a fixed past date, so every output is reproducible and
 #: no date lies in the future (the loader refuses future dates).
@@ -87,6 +96,145 @@ OTHER_LINES: tuple[tuple[str, ...], ...] = (
 
 
 # ---------------------------------------------------------------------------------------------
+# Random draws and row construction (performance: benchmarks/synth_load.py)
+
+
+class _Draws:
+    """Scalar random numbers served from blocks of uniforms drawn with one numpy call.
+
+    A scalar ``Generator`` call costs about a microsecond of call overhead, more than the
+    number is worth, and a 1,000-patient cohort needs ~150,000 of them. The distributions
+    are unchanged: every draw below is the exact inverse-CDF transform of a uniform.
+    """
+
+    _BLOCK = 1 << 16
+
+    def __init__(self, rng: Rng) -> None:
+        self._rng = rng
+        self._it: Iterator[float] = iter(())
+
+    def random(self) -> float:
+        """Uniform on [0, 1)."""
+        try:
+            return next(self._it)
+        except StopIteration:
+            self._it = iter(self._rng.random(self._BLOCK).tolist())
+            return next(self._it)
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def integers(self, low: int, high: int) -> int:
+        """Uniform integer in [low, high) (numpy's convention)."""
+        # min(): (high - low) * u may round up to high - low for u just below 1.
+        return min(high - 1, low + int((high - low) * self.random()))
+
+    def exponential(self, scale: float) -> float:
+        return -scale * math.log1p(-self.random())
+
+    def choice(self, weights: _Weights[K]) -> K:
+        i = bisect.bisect_right(weights.cumulative, self.random() * weights.cumulative[-1])
+        return weights.keys[min(i, weights.last)]
+
+
+@dataclass(frozen=True)
+class _Weights(Generic[K]):
+    """Keys with cumulative weights for :meth:`_Draws.choice` (computed once, not per draw)."""
+
+    keys: tuple[K, ...]
+    cumulative: tuple[float, ...]
+    last: int  # index of the last key with a positive weight (float rounding guard)
+
+
+def _weights(probs: Mapping[K, float]) -> _Weights[K]:
+    keys = tuple(probs)
+    cumulative = tuple(float(c) for c in np.cumsum([float(probs[k]) for k in keys]))
+    last = max(i for i, k in enumerate(keys) if probs[k] > 0)
+    return _Weights(keys, cumulative, last)
+
+
+_object_setattr = object.__setattr__
+
+
+class _Trusted(Generic[M]):
+    """Rows of *model* from values this module built, without running pydantic on them.
+
+    Why: validating ~70,000 generated rows was most of ``synthesize``'s time and checks
+    values that are correct by construction here (enum members, floats, naive date-times,
+    ranges by design). The honest check is in tests/unit/synth/test_cohort.py: a synthesized
+    cohort is written and re-loaded through the full loader (every row validated, every
+    engine check, every cross-file rule) with zero problems, and the reloaded rows equal the
+    generated ones value for value, type for type.
+
+    The result is what ``model.model_construct(**values)`` gives (defaults filled in,
+    ``model_fields_set`` = the given names), with the field table computed once per model
+    instead of per row. Unknown or missing required names are still refused.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        fields = model.model_fields
+        assert not model.__private_attributes__ and not model.__pydantic_post_init__
+        assert all(f.alias is None and f.validation_alias is None for f in fields.values())
+        self._model = model
+        self._required = frozenset(n for n, f in fields.items() if f.is_required())
+        self._names = frozenset(fields)
+        # Zero-argument factories only (e.g. ``list``), looked up once: FieldInfo.get_default
+        # inspects the factory's signature on every call.
+        self._factories: tuple[tuple[str, Callable[[], Any]], ...] = tuple(
+            (n, cast("Callable[[], Any]", f.default_factory))
+            for n, f in fields.items()
+            if f.default_factory is not None
+        )
+        assert not any(f.default_factory_takes_validated_data for f in fields.values())
+        # Every field, in model order, so that __dict__ keeps the order validation gives.
+        self._template = {
+            n: None if f.is_required() or f.default_factory else f.default
+            for n, f in fields.items()
+        }
+
+    def __call__(self, **values: Any) -> M:
+        if not (self._required <= values.keys() <= self._names):
+            raise TypeError(f"{self._model.__name__}: fields {sorted(values)} do not fit")
+        data = self._template.copy()
+        data.update(values)
+        for name, factory in self._factories:
+            if name not in values:  # a fresh list per row, as validation would give
+                data[name] = factory()
+        row = self._model.__new__(self._model)
+        _object_setattr(row, "__dict__", data)
+        _object_setattr(row, "__pydantic_fields_set__", set(values))
+        _object_setattr(row, "__pydantic_extra__", None)
+        _object_setattr(row, "__pydantic_private__", None)
+        return row
+
+
+_PATIENT = _Trusted(r.PatientRow)
+_PRIOR_LINE = _Trusted(r.PriorLineRow)
+_CELL_THERAPY = _Trusted(r.CellTherapyRow)
+_CRS = _Trusted(r.CrsObservationRow)
+_ICANS = _Trusted(r.IcansObservationRow)
+_TREATMENT = _Trusted(r.TreatmentRow)
+_LAB = _Trusted(r.LabRow)
+_LLN = _Trusted(LowerLimitsIn)
+_ASSESSMENT = _Trusted(r.ResponseAssessmentRow)
+_MRD = _Trusted(r.MrdRow)
+_FOLLOWUP = _Trusted(r.FollowupRow)
+
+_BEST_RESPONSE = _weights(cal.BEST_RESPONSE_DL2.value)
+_CRS_TREATMENT = {g: _weights(p) for g, p in cal.CRS_TREATMENT_BY_GRADE.value.items()}
+_NT_TREATMENT = {g: _weights(p) for g, p in cal.NT_TREATMENT_BY_GRADE.value.items()}
+_CR_DAYS = _weights({60: 0.3, 90: 0.45, 180: 0.25})
+_CR_DAYS_PROLONGED = _weights({90: 0.6, 180: 0.4})
+_OTHER_DEATH_CAUSES = _weights(
+    {
+        r.DeathCause.INFECTION: 0.6,
+        r.DeathCause.SECOND_PRIMARY_MALIGNANCY: 0.2,
+        r.DeathCause.OTHER: 0.2,
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------
 # The per-patient plan
 
 
@@ -106,13 +254,13 @@ class _Plan:
     label_reason: str | None = None
     prolonged_cytopenia: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Set by _cohort_draws once the order of the plans is final:
+    pid: str = ""
+    age: int = 65
+    n_lines: int = 5
 
-    @property
-    def pid(self) -> str:
-        return f"SYN-{self.index + 1:04d}"
 
-
-def _published_plans(rng: Rng) -> list[_Plan]:
+def _published_plans(rng: Rng, d: _Draws) -> list[_Plan]:
     """137 plans whose engine-derived counts equal the published ones (module docstring)."""
     lab = cal.LABEL_POPULATION.value
     rest = lab["n"] - lab["CR"] - lab["PR"]  # 36 non-responders: SD/PD/NE in 39:7:7 [S18]
@@ -138,7 +286,7 @@ def _published_plans(rng: Rng) -> list[_Plan]:
         plans, rng.permutation(crs), rng.permutation(nt), rng.permutation(prolonged), strict=True
     ):
         plan.crs_grade, plan.nt_grade, plan.prolonged_cytopenia = int(c), int(t), bool(p)
-        _apply_exclusion(plan, rng)
+        _apply_exclusion(plan, d)
     n_not_infused = cal.ENROLLED_PUBLISHED.value - n_infused
     plans += [_Plan(0, infused=False, label_reason="not infused") for _ in range(n_not_infused)]
     order = rng.permutation(len(plans))
@@ -148,11 +296,11 @@ def _published_plans(rng: Rng) -> list[_Plan]:
     return shuffled
 
 
-def _apply_exclusion(plan: _Plan, rng: Rng) -> None:
+def _apply_exclusion(plan: _Plan, d: _Draws) -> None:
     reason = plan.label_reason
     if reason is None:
         return
-    plan.best = _choice(rng, cal.BEST_RESPONSE_DL2.value)
+    plan.best = d.choice(_BEST_RESPONSE)
     if reason == "dose level 1":
         plan.dose = cal.DOSE_LEVEL_1.value
     elif reason == "no BCL-2 inhibitor":
@@ -164,44 +312,63 @@ def _apply_exclusion(plan: _Plan, rng: Rng) -> None:
 
 
 def _random_plans(n: int, rng: Rng) -> list[_Plan]:
-    plans = []
-    crs_p = _probabilities(cal.CRS_GRADE_COUNTS.value)
-    nt_p = _probabilities(cal.NT_GRADE_COUNTS.value)
-    for i in range(n):
-        plan = _Plan(i, infused=bool(rng.random() < cal.P_INFUSED.value))
-        plan.dose = (
-            cal.DOSE_LEVEL_1.value
-            if rng.random() < cal.P_DOSE_LEVEL_1.value
-            else cal.DOSE_LEVEL_2.value
+    """*n* plans from the marginals, each attribute drawn for the whole cohort at once."""
+
+    def bernoulli(p: float) -> list[bool]:
+        out: list[bool] = (rng.random(n) < p).tolist()
+        return out
+
+    def categorical(probs: Mapping[Any, float]) -> list[Any]:
+        keys = list(probs)
+        p = np.array([probs[k] for k in keys], dtype=np.float64)
+        return [keys[i] for i in rng.choice(len(keys), size=n, p=p / p.sum()).tolist()]
+
+    infused = bernoulli(cal.P_INFUSED.value)
+    dose_level_1 = bernoulli(cal.P_DOSE_LEVEL_1.value)
+    venetoclax = bernoulli(cal.P_PRIOR_VENETOCLAX.value)
+    measurable = bernoulli(0.95)  # modelling assumption
+    crs = categorical(cal.CRS_GRADE_COUNTS.value)
+    nt = categorical(cal.NT_GRADE_COUNTS.value)
+    best = categorical(cal.BEST_RESPONSE_DL2.value)
+    prolonged = bernoulli(cal.PROLONGED_CYTOPENIA.value)
+    return [
+        _Plan(
+            i,
+            infused=infused[i],
+            dose=cal.DOSE_LEVEL_1.value if dose_level_1[i] else cal.DOSE_LEVEL_2.value,
+            venetoclax=venetoclax[i],
+            measurable=measurable[i],
+            crs_grade=int(crs[i]),
+            nt_grade=int(nt[i]),
+            best=str(best[i]),
+            prolonged_cytopenia=prolonged[i],
         )
-        plan.venetoclax = bool(rng.random() < cal.P_PRIOR_VENETOCLAX.value)
-        plan.measurable = bool(rng.random() < 0.95)  # modelling assumption
-        plan.crs_grade = int(rng.choice(len(crs_p), p=crs_p))
-        plan.nt_grade = int(rng.choice(len(nt_p), p=nt_p))
-        plan.best = _choice(rng, cal.BEST_RESPONSE_DL2.value)
-        plan.prolonged_cytopenia = bool(rng.random() < cal.PROLONGED_CYTOPENIA.value)
-        plans.append(plan)
-    return plans
+        for i in range(n)
+    ]
 
 
-def _probabilities(counts: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
-    values = np.array([counts[k] for k in sorted(counts)], dtype=np.float64)
-    out: np.ndarray[Any, np.dtype[np.float64]] = values / values.sum()
-    return out
+def _cohort_draws(plans: Sequence[_Plan], rng: Rng) -> None:
+    """Pseudonym, age and number of prior lines of every plan: one numpy call per cohort."""
+    n = len(plans)
+    ages = np.round(rng.normal(cal.MEDIAN_AGE_YEARS.value, cal.AGE_SD_YEARS.value, n))
+    spec = cal.PRIOR_LINES.value  # median 5 (range 2–12) [S18b][S17]
+    lines = spec["min"] + rng.poisson(spec["median"] - spec["min"], n)
+    for plan, age, k in zip(
+        plans, np.clip(ages, 35, 85).tolist(), np.clip(lines, 2, spec["max"]).tolist(), strict=True
+    ):
+        plan.pid = f"SYN-{plan.index + 1:04d}"
+        plan.age = int(age)
+        plan.n_lines = int(k)
 
 
-def _choice(rng: Rng, probs: Any) -> str:
-    keys = list(probs)
-    p = np.array([probs[k] for k in keys], dtype=float)
-    return str(keys[int(rng.choice(len(keys), p=p / p.sum()))])
-
-
-def _quantile_draw(rng: Rng, q: cal.MedianIqr, lo: float, hi: float) -> int:
+def _quantile_draw(d: _Draws, q: cal.MedianIqr, lo: float, hi: float) -> int:
     """Whole days from a piecewise-linear quantile function through (0, lo), the quartiles
     and (1, hi): reproduces the published median and IQR (modelling assumption on shape)."""
-    u = rng.random()
-    value = np.interp(u, [0.0, 0.25, 0.5, 0.75, 1.0], [lo, q.q1, q.median, q.q3, hi])
-    return max(1, round(float(value)))
+    knots = (lo, q.q1, q.median, q.q3, hi)
+    u4 = 4 * d.random()
+    k = min(int(u4), 3)
+    value = knots[k] + (knots[k + 1] - knots[k]) * (u4 - k)
+    return max(1, round(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +403,12 @@ class _Rows:
         )
 
 
+@functools.cache
+def _clock(day: int, hour: int, minute: int) -> dt.timedelta:
+    """Offset from day 0 at midnight (a handful of distinct values, built once each)."""
+    return dt.timedelta(days=day, hours=hour, minutes=minute)
+
+
 @dataclass(frozen=True)
 class _Timeline:
     """Day 0 = infusion (or apheresis when not infused); ``end`` = last day with data."""
@@ -245,70 +418,69 @@ class _Timeline:
     death: bool
     cut: int
 
+    @functools.cached_property
+    def _midnight(self) -> dt.datetime:
+        return dt.datetime.combine(self.day0, dt.time())
+
     def date(self, day: int) -> dt.date:
         return self.day0 + day * _DAY
 
     def at(self, day: int, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(self.date(day), dt.time(hour, minute))
+        return self._midnight + _clock(day, hour, minute)
 
 
-def _patient(plan: _Plan, rng: Rng, rows: _Rows) -> int:
-    age = int(
-        np.clip(round(rng.normal(cal.MEDIAN_AGE_YEARS.value, cal.AGE_SD_YEARS.value)), 35, 85)
+def _patient(plan: _Plan, d: _Draws, rows: _Rows) -> r.PatientRow:
+    markers = _markers(d)
+    patient = _PATIENT(
+        patient_id=plan.pid,
+        centre_id=CENTRES[d.integers(0, len(CENTRES))],
+        age_years=plan.age,
+        sex=r.Sex.M if d.random() < cal.P_MALE.value else r.Sex.F,
+        diagnosis=r.Diagnosis.SLL if d.random() < cal.P_SLL.value else r.Diagnosis.CLL,
+        diagnosis_date=DATA_CUT - d.integers(6 * 365, 15 * 365) * _DAY,
+        bulky_disease=d.random() < cal.P_BULKY.value,
+        ecog=d.integers(0, 2),
+        consent_research=True,
+        **markers,
     )
-    markers = _markers(rng)
-    rows.patients.append(
-        r.PatientRow(
-            patient_id=plan.pid,
-            centre_id=CENTRES[int(rng.integers(len(CENTRES)))],
-            age_years=age,
-            sex=r.Sex.M if rng.random() < cal.P_MALE.value else r.Sex.F,
-            diagnosis=r.Diagnosis.SLL if rng.random() < cal.P_SLL.value else r.Diagnosis.CLL,
-            diagnosis_date=DATA_CUT - int(rng.integers(6 * 365, 15 * 365)) * _DAY,
-            bulky_disease=bool(rng.random() < cal.P_BULKY.value),
-            ecog=int(rng.integers(0, 2)),
-            consent_research=True,
-            **markers,
-        )
-    )
-    return age
+    rows.patients.append(patient)
+    return patient
 
 
-def _markers(rng: Rng) -> dict[str, bool | None]:
+def _markers(d: _Draws) -> dict[str, bool | None]:
     """High-risk markers; ≥1 present in P_HIGH_RISK of patients [S17][S18b]."""
     names = ("del17p", "tp53_mutated", "complex_karyotype", "ighv_unmutated")
-    if rng.random() >= cal.P_HIGH_RISK.value:
+    if d.random() >= cal.P_HIGH_RISK.value:
         return dict.fromkeys(names, False)
     shares = cal.HIGH_RISK_MARKER_SHARES.value
     p = [shares["del17p"], shares["tp53_mutated"], shares["complex_karyotype"], shares["ighv"]]
-    present = [bool(rng.random() < x) for x in p]
+    present = [d.random() < x for x in p]
     if not any(present):
-        present[int(rng.integers(4))] = True
+        present[d.integers(0, 4)] = True
     return dict(zip(names, present, strict=True))
 
 
-def _prior_lines(plan: _Plan, rng: Rng, rows: _Rows, apheresis: dt.date) -> None:
+def _prior_lines(plan: _Plan, d: _Draws, rows: _Rows, apheresis: dt.date) -> None:
     """Median 5 prior lines (range 2–12), all with a BTKi [S18b][S17]; venetoclax per plan."""
-    spec = cal.PRIOR_LINES.value
-    n = int(np.clip(spec["min"] + rng.poisson(spec["median"] - spec["min"]), 2, spec["max"]))
+    n = plan.n_lines
     lines: list[tuple[tuple[str, ...], r.LineOutcome]] = []
     n_other = n - 1 - int(plan.venetoclax)
     for k in range(n_other):
         lines.append(
-            (OTHER_LINES[(k + int(rng.integers(3))) % len(OTHER_LINES)], r.LineOutcome.PROGRESSION)
+            (OTHER_LINES[(k + d.integers(0, 3)) % len(OTHER_LINES)], r.LineOutcome.PROGRESSION)
         )
-    btki_refractory = rng.random() < cal.P_BTKI_REFRACTORY.value
-    btki = BTKI_AGENTS[0] if rng.random() < 0.8 else BTKI_AGENTS[int(rng.integers(1, 4))]
+    btki_refractory = d.random() < cal.P_BTKI_REFRACTORY.value
+    btki = BTKI_AGENTS[0] if d.random() < 0.8 else BTKI_AGENTS[d.integers(1, 4)]
     outcome = r.LineOutcome.REFRACTORY if btki_refractory else r.LineOutcome.INTOLERANCE
-    lines.insert(min(len(lines), 1 + int(rng.integers(2))), ((btki,), outcome))
+    lines.insert(min(len(lines), 1 + d.integers(0, 2)), ((btki,), outcome))
     if plan.venetoclax:
-        partner = "rituximab" if rng.random() < 0.6 else "obinutuzumab"
+        partner = "rituximab" if d.random() < 0.6 else "obinutuzumab"
         lines.append((("venetoclax", partner), r.LineOutcome.REFRACTORY))
     start = apheresis - (len(lines) * 300 + 60) * _DAY
     for number, (agents, outcome) in enumerate(lines, start=1):
-        end = start + int(rng.integers(120, 280)) * _DAY
+        end = start + d.integers(120, 280) * _DAY
         rows.prior_lines.append(
-            r.PriorLineRow(
+            _PRIOR_LINE(
                 patient_id=plan.pid,
                 line_number=number,
                 agents=list(agents),
@@ -317,29 +489,29 @@ def _prior_lines(plan: _Plan, rng: Rng, rows: _Rows, apheresis: dt.date) -> None
                 outcome=outcome,
             )
         )
-        start = end + int(rng.integers(10, 20)) * _DAY
+        start = end + d.integers(10, 20) * _DAY
 
 
-def _cell_therapy(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline) -> dt.date:
+def _cell_therapy(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline) -> dt.date:
     if not plan.infused:
         apheresis = tl.day0
         rows.cell_therapy.append(
-            r.CellTherapyRow(patient_id=plan.pid, product="liso-cel", apheresis_date=apheresis)
+            _CELL_THERAPY(patient_id=plan.pid, product="liso-cel", apheresis_date=apheresis)
         )
         return apheresis
     lo, hi = cal.LD_TO_INFUSION_DAYS.value
-    ld_start = tl.date(-(int(rng.integers(lo, hi + 1)) + 2))  # 3 LD days, then 2–7 days [S26]
-    apheresis = ld_start - int(rng.integers(21, 35)) * _DAY
-    dose = round(plan.dose * float(rng.uniform(0.94, 1.06)), 1)
+    ld_start = tl.date(-(d.integers(lo, hi + 1) + 2))  # 3 LD days, then 2–7 days [S26]
+    apheresis = ld_start - d.integers(21, 35) * _DAY
+    dose = round(plan.dose * d.uniform(0.94, 1.06), 1)
     rows.cell_therapy.append(
-        r.CellTherapyRow(
+        _CELL_THERAPY(
             patient_id=plan.pid,
             product="liso-cel",
             apheresis_date=apheresis,
             lymphodepletion_start=ld_start,
             lymphodepletion_regimen="fludarabine/cyclophosphamide",
             infusion_date=tl.day0,
-            lot=f"LOT-{int(rng.integers(10**5, 10**6))}",
+            lot=f"LOT-{d.integers(10**5, 10**6)}",
             dose_10e6_car_t_cells=dose,
         )
     )
@@ -362,26 +534,26 @@ class _Episode:
 
 
 def _episode(
-    rng: Rng, grade: int, onset_q: cal.MedianIqr, dur_q: cal.MedianIqr, last_day: int
+    d: _Draws, grade: int, onset_q: cal.MedianIqr, dur_q: cal.MedianIqr, last_day: int
 ) -> _Episode | None:
     if grade == 0:
         return None
-    onset = min(_quantile_draw(rng, onset_q, 1, 3 * onset_q.q3), last_day - 2)
-    length = min(_quantile_draw(rng, dur_q, 1, 3 * dur_q.q3), last_day - 1 - onset)
-    peak = onset if grade == 1 else onset + int(rng.integers(0, min(2, length - 1) + 1))
+    onset = min(_quantile_draw(d, onset_q, 1, 3 * onset_q.q3), last_day - 2)
+    length = min(_quantile_draw(d, dur_q, 1, 3 * dur_q.q3), last_day - 1 - onset)
+    peak = onset if grade == 1 else onset + d.integers(0, min(2, length - 1) + 1)
     return _Episode(onset, max(1, length), peak)
 
 
-def _crs_treatment(plan: _Plan, rng: Rng, published_counts: dict[str, list[str]]) -> str:
+def _crs_treatment(plan: _Plan, d: _Draws, published_counts: dict[str, list[str]]) -> str:
     if plan.crs_grade == 0:
         return "none"
     queue = published_counts.get(f"crs{plan.crs_grade}")
     if queue:
         return queue.pop()
-    return _choice(rng, cal.CRS_TREATMENT_BY_GRADE.value[plan.crs_grade])
+    return d.choice(_CRS_TREATMENT[plan.crs_grade])
 
 
-def _crs_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, treat: str) -> None:
+def _crs_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str) -> None:
     """Daily 08:00 observations from day 1 to ≥ day 14 (label monitoring, §3B).
 
     Grade 1: fever only. Peak grade 2: fever + hypotension without vasopressor, or nasal
@@ -392,83 +564,69 @@ def _crs_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, treat: str) -> 
     """
     last_day = 20 if plan.early_exit else 60
     ep = _episode(
-        rng, plan.crs_grade, cal.CRS_ONSET_DAYS.value, cal.CRS_DURATION_DAYS.value, last_day
+        d, plan.crs_grade, cal.CRS_ONSET_DAYS.value, cal.CRS_DURATION_DAYS.value, last_day
     )
-    treated_at = _crs_treat(plan, rng, rows, tl, treat, ep)
+    treated_at = _crs_treat(plan, d, rows, tl, treat, ep)
     last = max(14, ep.resolution if ep else 0)
-    step_down = _grade2_finding(rng)
-    peak_finding = _peak_finding(rng, plan.crs_grade)
+    step_down = _grade2_finding(d)
+    peak_finding = _peak_finding(d, plan.crs_grade)
+    pid, append, rand = plan.pid, rows.crs_observations.append, d.random
     for day in range(1, min(last, tl.end) + 1):
         at = tl.at(day, 8)
         flag = treated_at is not None and at > treated_at
-        fields: dict[str, Any] = {"temperature_c": round(float(rng.uniform(36.5, 37.4)), 1)}
+        fields: dict[str, Any] = {"temperature_c": round(36.5 + 0.9 * rand(), 1)}
         if ep and ep.onset <= day < ep.resolution:
             fever = not flag or day <= ep.peak
             if fever:
-                fields["temperature_c"] = round(float(rng.uniform(38.2, 39.6)), 1)
+                fields["temperature_c"] = round(38.2 + 1.4 * rand(), 1)
             if day == ep.peak:
                 fields.update(peak_finding)
             elif day > ep.peak and plan.crs_grade >= 2:
                 fields.update(step_down)
-        rows.crs_observations.append(
-            r.CrsObservationRow(
-                patient_id=plan.pid,
-                observed_at=at,
-                antipyretic_or_anticytokine_given=flag,
-                **fields,
-            )
-        )
+        if "vasopressors" in fields:  # a list per row: rows never share a mutable value
+            fields["vasopressors"] = list(fields["vasopressors"])
+        fields["antipyretic_or_anticytokine_given"] = flag
+        append(_CRS(patient_id=pid, observed_at=at, **fields))
 
 
-def _grade2_finding(rng: Rng) -> dict[str, Any]:
-    if rng.random() < 0.6:
+def _grade2_finding(d: _Draws) -> dict[str, Any]:
+    if d.random() < 0.6:
         return {"hypotension": True}
-    return {"oxygen_device": "nasal_cannula", "oxygen_flow_l_min": float(rng.integers(1, 5))}
+    return {
+        "oxygen_device": OxygenDevice.NASAL_CANNULA,
+        "oxygen_flow_l_min": float(d.integers(1, 5)),
+    }
 
 
-def _peak_finding(rng: Rng, grade: int) -> dict[str, Any]:
+def _peak_finding(d: _Draws, grade: int) -> dict[str, Any]:
     if grade <= 1:
         return {}
     if grade == 2:
-        return _grade2_finding(rng)
-    if rng.random() < 0.6:
-        return {"hypotension": True, "vasopressors": ["norepinephrine"]}
-    if rng.random() < 0.5:
-        return {"oxygen_device": "high_flow_nasal_cannula", "oxygen_flow_l_min": 40.0}
-    return {"oxygen_device": "nasal_cannula", "oxygen_flow_l_min": 8.0}
+        return _grade2_finding(d)
+    if d.random() < 0.6:
+        return {"hypotension": True, "vasopressors": (Vasopressor.NOREPINEPHRINE,)}
+    if d.random() < 0.5:
+        return {"oxygen_device": OxygenDevice.HIGH_FLOW_NASAL_CANNULA, "oxygen_flow_l_min": 40.0}
+    return {"oxygen_device": OxygenDevice.NASAL_CANNULA, "oxygen_flow_l_min": 8.0}
 
 
 def _crs_treat(
-    plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, treat: str, ep: _Episode | None
+    plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str, ep: _Episode | None
 ) -> dt.datetime | None:
     """CRS treatments [S14] (tocilizumab 8 mg/kg, dexamethasone 10 mg; §3B, UNVERIFIED doses)."""
     if ep is None or treat == "none":
         return None
     day = ep.peak if plan.crs_grade >= 2 else ep.resolution - 1
     first = tl.at(day, 10)
+    tocilizumab, crs = r.TreatmentAgent.TOCILIZUMAB, r.Indication.CRS
     if treat in ("tocilizumab", "both"):
-        _give(rows, plan, first, r.TreatmentAgent.TOCILIZUMAB, r.Indication.CRS, 8.0, "mg/kg")
-        if rng.random() < cal.P_SECOND_TOCILIZUMAB.value:
-            _give(
-                rows,
-                plan,
-                tl.at(day, 18),
-                r.TreatmentAgent.TOCILIZUMAB,
-                r.Indication.CRS,
-                8.0,
-                "mg/kg",
-            )
+        _give(rows, plan, first, tocilizumab, crs, 8.0, r.DoseUnit.MG_PER_KG)
+        if d.random() < cal.P_SECOND_TOCILIZUMAB.value:
+            _give(rows, plan, tl.at(day, 18), tocilizumab, crs, 8.0, r.DoseUnit.MG_PER_KG)
     if treat in ("steroids", "both"):
-        for d in range(day, max(day + 1, ep.resolution if plan.crs_grade >= 3 else day + 1)):
-            _give(
-                rows,
-                plan,
-                tl.at(d, 11),
-                r.TreatmentAgent.DEXAMETHASONE,
-                r.Indication.CRS,
-                10.0,
-                "mg",
-            )
+        for s in range(day, max(day + 1, ep.resolution if plan.crs_grade >= 3 else day + 1)):
+            steroid = r.TreatmentAgent.DEXAMETHASONE
+            _give(rows, plan, tl.at(s, 11), steroid, crs, 10.0, r.DoseUnit.MG)
     return first
 
 
@@ -479,58 +637,55 @@ def _give(
     agent: r.TreatmentAgent,
     indication: r.Indication,
     dose: float,
-    unit: str,
+    unit: r.DoseUnit,
 ) -> None:
     rows.treatments.append(
-        r.TreatmentRow(
+        _TREATMENT(
             patient_id=plan.pid,
             given_at=at,
             agent=agent,
             indication=indication,
             dose=dose,
-            dose_unit=r.DoseUnit(unit),
+            dose_unit=unit,
         )
     )
 
 
-def _nt_treatment(plan: _Plan, rng: Rng, published_counts: dict[str, list[str]]) -> str:
+def _nt_treatment(plan: _Plan, d: _Draws, published_counts: dict[str, list[str]]) -> str:
     if plan.nt_grade == 0:
         return "none"
     queue = published_counts.get(f"nt{plan.nt_grade}")
     if queue:
         return queue.pop()
-    return _choice(rng, cal.NT_TREATMENT_BY_GRADE.value[plan.nt_grade])
+    return d.choice(_NT_TREATMENT[plan.nt_grade])
 
 
-def _icans_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, age: int, treat: str) -> None:
+def _icans_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, age: int, treat: str) -> None:
     """Daily 09:00 neurological assessments (ICE score, consciousness), ASTCT 2019 grading:
     ICE 7–9 → 1, 3–6 → 2, 0–2 → 3, unarousable → 4 (cli-contract.md ``grade icans``)."""
     last_day = 20 if plan.early_exit else 90
-    ep = _episode(rng, plan.nt_grade, cal.NT_ONSET_DAYS.value, cal.NT_DURATION_DAYS.value, last_day)
+    ep = _episode(d, plan.nt_grade, cal.NT_ONSET_DAYS.value, cal.NT_DURATION_DAYS.value, last_day)
     last = max(14, ep.resolution if ep else 0)
-    peak_ice = {1: int(rng.integers(7, 10)), 2: int(rng.integers(3, 7)), 3: int(rng.integers(0, 3))}
+    peak_ice = {1: d.integers(7, 10), 2: d.integers(3, 7), 3: d.integers(0, 3)}
+    pid, append, age_years = plan.pid, rows.icans_observations.append, float(age)
     for day in range(1, min(last, tl.end) + 1):
         fields: dict[str, Any] = {"ice_score": 10}
         if ep and ep.onset <= day < ep.resolution:
-            fields["ice_score"] = int(rng.integers(7, 10))
+            fields["ice_score"] = d.integers(7, 10)
             if day == ep.peak and plan.nt_grade == 4:
-                fields = {"ice_score": None, "consciousness": "unarousable"}
+                fields = {"ice_score": None, "consciousness": Consciousness.UNAROUSABLE}
             elif day == ep.peak:
                 fields["ice_score"] = peak_ice[plan.nt_grade]
-        rows.icans_observations.append(
-            r.IcansObservationRow(
-                patient_id=plan.pid, observed_at=tl.at(day, 9), age_years=float(age), **fields
-            )
-        )
+        append(_ICANS(patient_id=pid, observed_at=tl.at(day, 9), age_years=age_years, **fields))
     if ep is None or treat == "none":
         return
     steroid = r.TreatmentAgent.DEXAMETHASONE
-    dose, unit = 10.0, "mg"
+    dose, unit = 10.0, r.DoseUnit.MG
     if plan.nt_grade == 4:  # methylprednisolone 1 g/day for grade 4 (§3B, UNVERIFIED)
         steroid, dose = r.TreatmentAgent.METHYLPREDNISOLONE, 1000.0
     days = range(ep.peak, max(ep.peak + 1, ep.resolution)) if plan.nt_grade >= 3 else [ep.peak]
-    for d in days:
-        _give(rows, plan, tl.at(d, 12), steroid, r.Indication.ICANS, dose, unit)
+    for day in days:
+        _give(rows, plan, tl.at(day, 12), steroid, r.Indication.ICANS, dose, unit)
     if treat == "both":
         _give(
             rows,
@@ -539,7 +694,7 @@ def _icans_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, age: int, tre
             r.TreatmentAgent.TOCILIZUMAB,
             r.Indication.ICANS,
             8.0,
-            "mg/kg",
+            r.DoseUnit.MG_PER_KG,
         )
 
 
@@ -557,77 +712,77 @@ class _Course:
     response_day: int
 
 
-def _baseline(plan: _Plan, rng: Rng, bulky: bool, sll: bool) -> dict[str, Any]:
+def _baseline(plan: _Plan, d: _Draws, bulky: bool, sll: bool) -> dict[str, Any]:
     """Baseline iwCLL measurements: nodes, spleen, lymphocytosis, cytopenias, marrow CLL."""
-    u = rng.uniform
+    u = d.uniform
     if plan.measurable:
-        largest = float(u(5.0, 8.0)) if bulky else float(u(2.0, 4.9))
-        spd = float(u(15, 80))
-        lymph = float(u(0.8, 3.5)) if sll else float(u(5.0, 80.0))
+        largest = u(5.0, 8.0) if bulky else u(2.0, 4.9)
+        spd = u(15, 80)
+        lymph = u(0.8, 3.5) if sll else u(5.0, 80.0)
     else:  # marrow/blood-only disease below the measurable thresholds
-        largest, spd, lymph = float(u(1.0, 1.4)), float(u(1.0, 2.0)), float(u(1.0, 3.5))
-    spleen = float(u(13.5, 20.0)) if rng.random() < 0.6 else float(u(9.0, 12.5))
+        largest, spd, lymph = u(1.0, 1.4), u(1.0, 2.0), u(1.0, 3.5)
+    spleen = u(13.5, 20.0) if d.random() < 0.6 else u(9.0, 12.5)
     return {
         "lymph_nodes_spd_cm2": round(spd, 1),
         "largest_node_cm": round(largest, 1),
         "new_lesion": False,
         "spleen_cm": round(spleen, 1),
-        "liver_enlarged": bool(rng.random() < 0.2),
+        "liver_enlarged": d.random() < 0.2,
         "lymphocytes_10e9_l": round(lymph, 2),
-        "neutrophils_10e9_l": round(float(u(1.2, 3.5)), 2),
-        "platelets_10e9_l": round(float(u(40, 180))),
-        "hemoglobin_g_dl": round(float(u(8.5, 10.8)), 1),
+        "neutrophils_10e9_l": round(u(1.2, 3.5), 2),
+        "platelets_10e9_l": float(round(u(40, 180))),
+        "hemoglobin_g_dl": round(u(8.5, 10.8), 1),
         "transfused_or_epo": False,
-        "constitutional_symptoms": bool(rng.random() < 0.3),
-        "marrow": "cll_or_nodules_present",
+        "constitutional_symptoms": d.random() < 0.3,
+        "marrow": Marrow.CLL_OR_NODULES_PRESENT,
     }
 
 
-def _states(base: dict[str, Any], rng: Rng) -> dict[str, dict[str, Any]]:
+def _states(base: dict[str, Any], d: _Draws) -> dict[str, dict[str, Any]]:
     """Measurements for each state, drawn once per patient so series are monotone."""
-    u = rng.uniform
-    spleen_pr = round(float(u(10.5, 12.5)), 1) if base["spleen_cm"] >= 13 else base["spleen_cm"]
+    u = d.uniform
+    spleen_pr = round(u(10.5, 12.5), 1) if base["spleen_cm"] >= 13 else base["spleen_cm"]
     pr = {
         **base,
-        "lymph_nodes_spd_cm2": round(base["lymph_nodes_spd_cm2"] * float(u(0.2, 0.45)), 1),
+        "lymph_nodes_spd_cm2": round(base["lymph_nodes_spd_cm2"] * u(0.2, 0.45), 1),
         "largest_node_cm": round(max(1.6, base["largest_node_cm"] * 0.5), 1),
         "spleen_cm": spleen_pr,
         "liver_enlarged": False,
-        "lymphocytes_10e9_l": round(float(u(0.5, 3.0)), 2),
-        "neutrophils_10e9_l": round(float(u(1.5, 3.0)), 2),
-        "platelets_10e9_l": round(float(u(100, 200))),
-        "hemoglobin_g_dl": round(float(u(11.1, 13.0)), 1),
+        "lymphocytes_10e9_l": round(u(0.5, 3.0), 2),
+        "neutrophils_10e9_l": round(u(1.5, 3.0), 2),
+        "platelets_10e9_l": float(round(u(100, 200))),
+        "hemoglobin_g_dl": round(u(11.1, 13.0), 1),
         "constitutional_symptoms": False,
-        "marrow": "not_done",
+        "marrow": Marrow.NOT_DONE,
     }
     cr = {
         **pr,
         "lymph_nodes_spd_cm2": 0.0,
-        "largest_node_cm": round(float(u(0.6, 1.2)), 1),
-        "platelets_10e9_l": round(float(u(110, 250))),
-        "hemoglobin_g_dl": round(float(u(11.5, 14.0)), 1),
-        "neutrophils_10e9_l": round(float(u(1.6, 3.5)), 2),
-        "marrow": "normocellular_no_cll",
+        "largest_node_cm": round(u(0.6, 1.2), 1),
+        "platelets_10e9_l": float(round(u(110, 250))),
+        "hemoglobin_g_dl": round(u(11.5, 14.0), 1),
+        "neutrophils_10e9_l": round(u(1.6, 3.5), 2),
+        "marrow": Marrow.NORMOCELLULAR_NO_CLL,
     }
-    f = float(u(0.8, 1.0))
+    f = u(0.8, 1.0)
     sd = {
         **base,
         "lymph_nodes_spd_cm2": round(base["lymph_nodes_spd_cm2"] * f, 1),
         "largest_node_cm": round(
             max(base["largest_node_cm"] * f, min(base["largest_node_cm"], 1.6)), 1
         ),
-        "spleen_cm": round(base["spleen_cm"] * float(u(1.0, 1.08)), 1),
-        "lymphocytes_10e9_l": round(base["lymphocytes_10e9_l"] * float(u(0.9, 1.2)), 2),
-        "platelets_10e9_l": round(base["platelets_10e9_l"] * float(u(0.95, 1.1))),
-        "hemoglobin_g_dl": round(base["hemoglobin_g_dl"] + float(u(-0.3, 0.3)), 1),
-        "marrow": "not_done",
+        "spleen_cm": round(base["spleen_cm"] * u(1.0, 1.08), 1),
+        "lymphocytes_10e9_l": round(base["lymphocytes_10e9_l"] * u(0.9, 1.2), 2),
+        "platelets_10e9_l": float(round(base["platelets_10e9_l"] * u(0.95, 1.1))),
+        "hemoglobin_g_dl": round(base["hemoglobin_g_dl"] + u(-0.3, 0.3), 1),
+        "marrow": Marrow.NOT_DONE,
     }
     pd_ = {
         **base,
         "new_lesion": True,
         "lymph_nodes_spd_cm2": round(base["lymph_nodes_spd_cm2"] * 1.6, 1),
         "largest_node_cm": round(base["largest_node_cm"] * 1.2, 1),
-        "marrow": "not_done",
+        "marrow": Marrow.NOT_DONE,
     }
     ne = {**sd, "spleen_cm": None}  # spleen not measured: PD cannot be excluded → NE
     return {"CR": cr, "PR": pr, "SD": sd, "PD": pd_, "NE": ne, "PROG": pd_}
@@ -642,25 +797,23 @@ def _visit_days(end: int) -> list[int]:
     return days
 
 
-def _response_day(plan: _Plan, rng: Rng) -> int:
+def _response_day(plan: _Plan, d: _Draws) -> int:
     """Day of the best response: CR at 60/90/180 (median 3.0 months [S19]), others day 30
     (time to first response median 1.1 months [S19])."""
     if plan.best != "CR":
         return VISIT_DAYS[0]
-    options = (90, 180) if plan.prolonged_cytopenia else (60, 90, 180)
-    weights = (0.6, 0.4) if plan.prolonged_cytopenia else (0.3, 0.45, 0.25)
-    return int(rng.choice(options, p=weights))
+    return d.choice(_CR_DAYS_PROLONGED if plan.prolonged_cytopenia else _CR_DAYS)
 
 
-def _pfs_day(plan: _Plan, rng: Rng, response_day: int) -> int:
+def _pfs_day(plan: _Plan, d: _Draws, response_day: int) -> int:
     """Progression day from the response-group model (UNVERIFIED, calibration.py)."""
     if plan.best == "PD":
         return VISIT_DAYS[0]
     median = cal.PFS_MEDIAN_MONTHS_BY_RESPONSE.value[plan.best] * _MONTH_DAYS
-    return response_day + 1 + int(rng.exponential(median / np.log(2)))
+    return response_day + 1 + int(d.exponential(median / math.log(2)))
 
 
-def _course(plan: _Plan, rng: Rng, tl: _Timeline, response_day: int, pfs_day: int) -> _Course:
+def _course(plan: _Plan, tl: _Timeline, response_day: int, pfs_day: int) -> _Course:
     visits: list[tuple[int, str]] = []
     progression: int | None = None
     clinical = plan.best == "NE"
@@ -680,35 +833,35 @@ def _course(plan: _Plan, rng: Rng, tl: _Timeline, response_day: int, pfs_day: in
 
 
 def _assessment_rows(
-    plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, course: _Course, base: dict[str, Any]
+    plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, course: _Course, base: dict[str, Any]
 ) -> dict[int, dict[str, Any]]:
     """Baseline (day −12, before lymphodepletion) and post-infusion assessments."""
-    states = _states(base, rng)
+    states = _states(base, d)
     rows.response_assessments.append(
-        r.ResponseAssessmentRow(
-            patient_id=plan.pid, assessed_at=tl.date(-12), timepoint="baseline", **base
+        _ASSESSMENT(
+            patient_id=plan.pid, assessed_at=tl.date(-12), timepoint=r.Timepoint.BASELINE, **base
         )
     )
     by_day: dict[int, dict[str, Any]] = {}
     for day, state in course.visits:
         values = dict(states[state])
         if state == "PR" and plan.prolonged_cytopenia and day == VISIT_DAYS[0]:
-            values["platelets_10e9_l"] = round(float(rng.uniform(60, 95)))  # still recovering
+            values["platelets_10e9_l"] = float(round(d.uniform(60, 95)))  # still recovering
         by_day[day] = values
         rows.response_assessments.append(
-            r.ResponseAssessmentRow(
-                patient_id=plan.pid, assessed_at=tl.date(day), timepoint="post", **values
+            _ASSESSMENT(
+                patient_id=plan.pid, assessed_at=tl.date(day), timepoint=r.Timepoint.POST, **values
             )
         )
     return by_day
 
 
-def _mrd_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, course: _Course) -> None:
+def _mrd_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, course: _Course) -> None:
     """Blood MRD at the response visit, marrow at the CR visit or day 90 (10^-4 NGS [S16]);
     uMRD probabilities by response group (calibration.py, modelling assumption)."""
     if plan.best not in ("CR", "PR", "SD"):
         return
-    days = {d for d, s in course.visits if s != "PROG"}
+    days = {day for day, s in course.visits if s != "PROG"}
     blood_day = course.response_day
     marrow_day = course.response_day if plan.best == "CR" else 90
     for sample, day, probs in (
@@ -718,10 +871,10 @@ def _mrd_rows(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, course: _Course
         if day not in days:
             continue
         forced = plan.extra.get(f"umrd_{sample.value}")
-        undetectable = forced if forced is not None else bool(rng.random() < probs[plan.best])
-        level = None if undetectable else float(np.round(10 ** rng.uniform(-3.5, -1.5), 6))
+        undetectable = forced if forced is not None else d.random() < probs[plan.best]
+        level = None if undetectable else round(10 ** d.uniform(-3.5, -1.5), 6)
         rows.mrd.append(
-            r.MrdRow(
+            _MRD(
                 patient_id=plan.pid,
                 sampled_at=tl.date(day),
                 sample=sample,
@@ -739,7 +892,7 @@ _LLN_PLATELETS = 150.0
 
 def _lab_rows(
     plan: _Plan,
-    rng: Rng,
+    d: _Draws,
     rows: _Rows,
     tl: _Timeline,
     base: dict[str, Any] | None,
@@ -757,12 +910,12 @@ def _lab_rows(
     }
     b = base or {
         "neutrophils_10e9_l": 2.5,
-        "platelets_10e9_l": 150,
+        "platelets_10e9_l": 150.0,
         "hemoglobin_g_dl": 11.0,
         "lymphocytes_10e9_l": 10.0,
     }
     anc0, plt0, hb0 = b["neutrophils_10e9_l"], b["platelets_10e9_l"], b["hemoglobin_g_dl"]
-    nadir = float(rng.uniform(0.05, 0.4))
+    nadir = d.uniform(0.05, 0.4)
     days = [-7, *range(15), 21, 28] if plan.infused else [-7]
     for day in days:
         if day > tl.end:
@@ -770,8 +923,8 @@ def _lab_rows(
         if day < 0:
             anc, plt, hb, lym = anc0, plt0, hb0, b["lymphocytes_10e9_l"]
         else:
-            anc, plt = _early_counts(day, anc0, plt0, nadir, plan.prolonged_cytopenia, rng)
-            hb, lym = max(7.5, hb0 - float(rng.uniform(0, 1.0))), float(rng.uniform(0.1, 0.8))
+            anc, plt = _early_counts(day, anc0, plt0, nadir, plan.prolonged_cytopenia, d)
+            hb, lym = max(7.5, hb0 - d.uniform(0, 1.0)), d.uniform(0.1, 0.8)
         _lab(rows, plan, tl, day, anc, plt, hb, lym, lln)
     for day, m in sorted(visits.items()):
         if day > tl.end:
@@ -790,7 +943,7 @@ def _lab_rows(
 
 
 def _early_counts(
-    day: int, anc0: float, plt0: float, nadir: float, prolonged: bool, rng: Rng
+    day: int, anc0: float, plt0: float, nadir: float, prolonged: bool, d: _Draws
 ) -> tuple[float, float]:
     if day <= 3:
         anc = anc0 - (anc0 - nadir) * day / 4 if day else anc0 * 0.6
@@ -803,7 +956,7 @@ def _early_counts(
     if day <= 14:
         plt = plt0 * (1 - 0.5 * min(day, 7) / 7)
     elif prolonged:
-        plt = float(rng.uniform(25, 45)) if day == 28 else plt0 * 0.5
+        plt = d.uniform(25, 45) if day == 28 else plt0 * 0.5
     else:
         plt = max(plt0 * 0.8, 76.0)
     return anc, plt
@@ -821,14 +974,14 @@ def _lab(
     lln: dict[str, float],
 ) -> None:
     rows.labs.append(
-        r.LabRow(
+        _LAB(
             patient_id=plan.pid,
             observed_at=tl.at(day, 7),
-            neutrophils_10e9_l=round(anc, 2),
+            neutrophils_10e9_l=float(round(anc, 2)),
             platelets_10e9_l=float(round(plt)),
-            hemoglobin_g_dl=round(hb, 1),
-            lymphocytes_10e9_l=round(lym, 2),
-            lln=lln,
+            hemoglobin_g_dl=float(round(hb, 1)),
+            lymphocytes_10e9_l=float(round(lym, 2)),
+            lln=_LLN(**lln),  # one per row: the nested model is mutable
             transfusion_indicated=hb < 8.0,
         )
     )
@@ -838,7 +991,7 @@ def _lab(
 # Follow-up and assembly
 
 
-def _followup(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, course: _Course | None) -> None:
+def _followup(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, course: _Course | None) -> None:
     prog = course.progression_day if course else None
     if prog is not None and prog <= tl.end:
         detail = (
@@ -847,50 +1000,59 @@ def _followup(plan: _Plan, rng: Rng, rows: _Rows, tl: _Timeline, course: _Course
             else None
         )
         rows.followup.append(
-            r.FollowupRow(
-                patient_id=plan.pid, event_date=tl.date(prog), event="progression", detail=detail
+            _FOLLOWUP(
+                patient_id=plan.pid,
+                event_date=tl.date(prog),
+                event=r.FollowupEvent.PROGRESSION,
+                detail=detail,
             )
         )
-        new_therapy = prog + int(rng.integers(14, 46))
+        new_therapy = prog + d.integers(14, 46)
         if new_therapy <= tl.end:
             rows.followup.append(
-                r.FollowupRow(
-                    patient_id=plan.pid, event_date=tl.date(new_therapy), event="new_therapy"
+                _FOLLOWUP(
+                    patient_id=plan.pid,
+                    event_date=tl.date(new_therapy),
+                    event=r.FollowupEvent.NEW_THERAPY,
                 )
             )
     if tl.death:
-        cause = _death_cause(plan, rng, prog)
+        cause = _death_cause(plan, d, prog)
         rows.followup.append(
-            r.FollowupRow(
-                patient_id=plan.pid, event_date=tl.date(tl.end), event="death", death_cause=cause
+            _FOLLOWUP(
+                patient_id=plan.pid,
+                event_date=tl.date(tl.end),
+                event=r.FollowupEvent.DEATH,
+                death_cause=cause,
             )
         )
     else:
         rows.followup.append(
-            r.FollowupRow(patient_id=plan.pid, event_date=tl.date(tl.end), event="last_contact")
+            _FOLLOWUP(
+                patient_id=plan.pid, event_date=tl.date(tl.end), event=r.FollowupEvent.LAST_CONTACT
+            )
         )
 
 
-def _death_cause(plan: _Plan, rng: Rng, progression: int | None) -> r.DeathCause:
+def _death_cause(plan: _Plan, d: _Draws, progression: int | None) -> r.DeathCause:
     if progression is not None or not plan.infused:
         return r.DeathCause.DISEASE_PROGRESSION
-    causes = (r.DeathCause.INFECTION, r.DeathCause.SECOND_PRIMARY_MALIGNANCY, r.DeathCause.OTHER)
-    return causes[int(rng.choice(3, p=(0.6, 0.2, 0.2)))]
+    return d.choice(_OTHER_DEATH_CAUSES)
 
 
-def _timeline(plan: _Plan, rng: Rng, response_day: int, pfs_day: int) -> _Timeline:
-    cut = int(rng.integers(max(90, response_day + 30), _MAX_FOLLOWUP_DAYS + 1))
+def _timeline(plan: _Plan, d: _Draws, response_day: int, pfs_day: int) -> _Timeline:
+    cut = d.integers(max(90, response_day + 30), _MAX_FOLLOWUP_DAYS + 1)
     day0 = DATA_CUT - cut * _DAY
     if not plan.infused:
-        if rng.random() < 0.4:  # died before infusion (progression)
-            return _Timeline(day0, int(rng.integers(20, 90)), True, cut)
-        return _Timeline(day0, int(rng.integers(30, 120)), False, cut)
+        if d.random() < 0.4:  # died before infusion (progression)
+            return _Timeline(day0, d.integers(20, 90), True, cut)
+        return _Timeline(day0, d.integers(30, 120), False, cut)
     if plan.early_exit:
-        return _Timeline(day0, int(rng.integers(21, 29)), bool(rng.random() < 0.5), cut)
+        return _Timeline(day0, d.integers(21, 29), d.random() < 0.5, cut)
     nrm_rate = cal.NON_RELAPSE_DEATH_PER_YEAR.value / 365.25
-    death = 45 + int(rng.exponential(1 / nrm_rate))
-    after_prog = cal.OS_AFTER_PROGRESSION_MEDIAN_MONTHS.value * _MONTH_DAYS / np.log(2)
-    death = min(death, pfs_day + 1 + int(rng.exponential(after_prog)))
+    death = 45 + int(d.exponential(1 / nrm_rate))
+    after_prog = cal.OS_AFTER_PROGRESSION_MEDIAN_MONTHS.value * _MONTH_DAYS / math.log(2)
+    death = min(death, pfs_day + 1 + int(d.exponential(after_prog)))
     death = max(death, response_day + 1)
     return _Timeline(day0, min(death, cut), death <= cut, cut)
 
@@ -912,49 +1074,54 @@ def _published_treatment_queues(rng: Rng, plans: Sequence[_Plan]) -> dict[str, l
     return queues
 
 
-def _patient_rows(plan: _Plan, rng: Rng, rows: _Rows, queues: dict[str, list[str]]) -> None:
-    age = _patient(plan, rng, rows)
-    patient = rows.patients[-1]
-    response_day = _response_day(plan, rng)
-    pfs_day = _pfs_day(plan, rng, response_day)
-    tl = _timeline(plan, rng, response_day, pfs_day)
-    apheresis = _cell_therapy(plan, rng, rows, tl)
-    _prior_lines(plan, rng, rows, apheresis)
+def _patient_rows(plan: _Plan, d: _Draws, rows: _Rows, queues: dict[str, list[str]]) -> None:
+    patient = _patient(plan, d, rows)
+    male = patient.sex is r.Sex.M
+    response_day = _response_day(plan, d)
+    pfs_day = _pfs_day(plan, d, response_day)
+    tl = _timeline(plan, d, response_day, pfs_day)
+    apheresis = _cell_therapy(plan, d, rows, tl)
+    _prior_lines(plan, d, rows, apheresis)
     if not plan.infused:
-        _lab_rows(plan, rng, rows, tl, None, {}, patient.sex is r.Sex.M)
-        _followup(plan, rng, rows, tl, None)
+        _lab_rows(plan, d, rows, tl, None, {}, male)
+        _followup(plan, d, rows, tl, None)
         return
-    _crs_rows(plan, rng, rows, tl, _crs_treatment(plan, rng, queues))
-    _icans_rows(plan, rng, rows, tl, age, _nt_treatment(plan, rng, queues))
-    base = _baseline(plan, rng, bool(patient.bulky_disease), patient.diagnosis is r.Diagnosis.SLL)
-    course = _course(plan, rng, tl, response_day, pfs_day)
-    visits = _assessment_rows(plan, rng, rows, tl, course, base)
-    _mrd_rows(plan, rng, rows, tl, course)
-    _lab_rows(plan, rng, rows, tl, base, visits, patient.sex is r.Sex.M)
-    _followup(plan, rng, rows, tl, course)
+    _crs_rows(plan, d, rows, tl, _crs_treatment(plan, d, queues))
+    _icans_rows(plan, d, rows, tl, plan.age, _nt_treatment(plan, d, queues))
+    base = _baseline(plan, d, bool(patient.bulky_disease), patient.diagnosis is r.Diagnosis.SLL)
+    course = _course(plan, tl, response_day, pfs_day)
+    visits = _assessment_rows(plan, d, rows, tl, course, base)
+    _mrd_rows(plan, d, rows, tl, course)
+    _lab_rows(plan, d, rows, tl, base, visits, male)
+    _followup(plan, d, rows, tl, course)
 
 
 def synthesize(n: int, seed: int, published: bool = False) -> CentreData:
     """A synthetic centre data set (module docstring); same ``(n, seed, published)`` → same data.
 
     ``n`` is the number of leukapheresed patients (ignored when ``published``). The random
-    stream is ``numpy.random.Generator(PCG64(SeedSequence(seed)))``.
+    stream is ``numpy.random.Generator(PCG64(SeedSequence(seed)))``: per-cohort draws (the
+    plans, ages, numbers of prior lines) come from it directly, per-patient draws from
+    blocks of its uniforms (:class:`_Draws`).
     """
     if not published and n < 1:
         raise ValueError("n must be at least 1")
     if seed < 0:
         raise ValueError("seed must be ≥0")
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    plans = _published_plans(rng) if published else _random_plans(n, rng)
+    draws = _Draws(rng)
+    plans = _published_plans(rng, draws) if published else _random_plans(n, rng)
     queues = _published_treatment_queues(rng, plans) if published else {}
     if published:
         label_cr = [p for p in plans if p.label_reason is None and p.best == "CR"]
         for i, p in enumerate(label_cr):  # uMRD in CR: blood 100%, marrow 12/13 [S20][S23]
             p.extra["umrd_blood"] = True
             p.extra["umrd_marrow"] = i > 0
+    _cohort_draws(plans, rng)
     rows = _Rows()
-    for plan in plans:
-        _patient_rows(plan, rng, rows, queues)
+    with gc_paused():  # ~70,000 rows for 1,000 patients, no cycles (see loader.gc_paused)
+        for plan in plans:
+            _patient_rows(plan, draws, rows, queues)
     return rows.data()
 
 
