@@ -45,17 +45,28 @@ class ResponseSummary:
     adequate: dict[str, list[pd.Timestamp]] = field(default_factory=dict)
 
 
-def _nadir(history: list[iwcll.Measurements]) -> iwcll.Measurements:
-    """Best state so far: the smallest node SPD and spleen, each over the recorded values."""
-    best: dict[str, float] = {}
-    for m in history:
+class _Nadir:
+    """Best state so far: the smallest node SPD and spleen, each over the recorded values.
+
+    Kept as a running minimum (one update per assessment) instead of a scan of the whole
+    history before every assessment; the minimum over the same values is the same.
+    """
+
+    def __init__(self) -> None:
+        self._best: dict[str, float] = {}
+
+    def add(self, m: iwcll.Measurements) -> None:
+        best = self._best
         for name in _NADIR_FIELDS:
             value = m.number(name)
             if value is not None and (name not in best or value < best[name]):
                 best[name] = value
-    return iwcll.Measurements(
-        lymph_nodes_spd_cm2=best.get("lymph_nodes_spd_cm2"), spleen_cm=best.get("spleen_cm")
-    )
+
+    def measurements(self) -> iwcll.Measurements:
+        best = self._best
+        return iwcll.Measurements(
+            lymph_nodes_spd_cm2=best.get("lymph_nodes_spd_cm2"), spleen_cm=best.get("spleen_cm")
+        )
 
 
 def _records_for_patient(
@@ -68,17 +79,21 @@ def _records_for_patient(
     """OVRLRESP records and the BOR record of one infused patient."""
     rows: list[dict[str, object]] = []
     responses: list[tuple[iwcll.Response, pd.Timestamp]] = []
-    history = [baseline.measurements()] if baseline is not None else []
+    # ``to_domain()`` is ``measurements()`` without MRD, minus a dataclasses.replace per row.
+    first = baseline.to_domain() if baseline is not None else None
+    nadir = _Nadir()
+    if first is not None:
+        nadir.add(first)
     for post in sorted(posts, key=lambda r: r.assessed_at):
         when = pd.Timestamp(post.assessed_at)
-        current = post.measurements()
+        current = post.to_domain()
         reasons: tuple[str, ...]
-        if baseline is None:
+        if first is None:
             response, reasons = iwcll.Response.NE, ("NE: no baseline assessment to compare with",)
         else:
-            result = iwcll.assess_response(history[0], current, _nadir(history))
+            result = iwcll.assess_response(first, current, nadir.measurements())
             response, reasons = result.response, result.reasons
-        history.append(current)
+        nadir.add(current)
         # ANL01FL: assessments before new anticancer therapy, up to and including first PD.
         used = when < stop and not any(r is iwcll.Response.PD for r, _ in responses)
         if used:
