@@ -9,17 +9,24 @@ lifelines differ on the default transform (prior-art.md §4).
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from cartwatch.outcomes.survival import KaplanMeier, numbers_at_risk
 
@@ -28,11 +35,51 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 # Grade colours, light → dark: grade 1..5 (5 = death).
 GRADE_COLOURS = {1: "#FEE391", 2: "#FDAE61", 3: "#E6550D", 4: "#A50F15", 5: "#000000"}
 
+#: Font sizes (points) of the small text: legends, risk table, right-hand forest values.
+SMALL_PT = 9.0
+TITLE_PT = 11.0
+#: Matplotlib's line height is 1.2 × the font size (Text linespacing).
+LINE = 1.2
+#: Blank edge kept around every figure, in points.
+EDGE_PT = 5.0
 
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
+
+def _new_figure(width: float, height: float, *, constrained: bool = True) -> Figure:
+    # The report figures (KM, forest) pass constrained=False and place their axes from
+    # measured text sizes: constrained layout measures every artist in an extra draw pass and
+    # cost ~45% of the report build. Swimmer/timeline keep it for their "outside" legends.
+    fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
     FigureCanvasAgg(fig)  # attach the Agg canvas explicitly (no pyplot state)
     return fig
+
+
+def _pt(key: Literal["xtick.labelsize", "ytick.labelsize", "axes.labelsize"]) -> float:
+    """An rcParams font size (e.g. ``"medium"``) in points."""
+    return float(FontProperties(size=mpl.rcParams[key]).get_size_in_points())
+
+
+@lru_cache(maxsize=1024)
+def _text_width_pt(text: str, size: float) -> float:
+    """Width of one line of *text* in points (the unhinted outline, no renderer needed)."""
+    width, _, _ = text_to_path.get_text_width_height_descent(
+        text, FontProperties(size=size), ismath=False
+    )
+    return float(width)
+
+
+def _max_width_pt(texts: Sequence[str], size: float) -> float:
+    return max((_text_width_pt(t, size) for t in texts), default=0.0)
+
+
+def _axis_band_pt(axis: Literal["x", "y"], tick_label_pt: float) -> float:
+    """Depth beside an axis taken by ticks, tick labels (*tick_label_pt* deep) and its label."""
+    rc = mpl.rcParams
+    if axis == "x":
+        tick = rc["xtick.major.size"] + rc["xtick.major.pad"]
+    else:
+        tick = rc["ytick.major.size"] + rc["ytick.major.pad"]
+    label = mpl.rcParams["axes.labelpad"] + LINE * _pt("axes.labelsize")
+    return float(tick) + tick_label_pt + float(label)
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
@@ -97,73 +144,124 @@ def km_plot(
         raise ValueError("curves: at least one curve is needed")
     ticks = _km_ticks(curves, risk_times)
     n_groups = len(curves)
-    fig = _new_figure(width, height or 5.2 + 0.28 * n_groups)
-    grid = fig.add_gridspec(2, 1, height_ratios=[5.0, 0.55 + 0.32 * n_groups])
-    ax = fig.add_subplot(grid[0])
-    risk = fig.add_subplot(grid[1], sharex=ax)
+    fig_h = height or 5.2 + 0.28 * n_groups
+    fig = _new_figure(width, fig_h, constrained=False)
+    first = next(iter(curves.values()))
+    xmax = max(ticks[-1], max(float(k.time[-1]) for k in curves.values()))
+    at_risk = [[str(n) for n in numbers_at_risk(km, ticks)] for km in curves.values()]
+    labels = [f"{label} (n={km.n}, events={km.events})" for label, km in curves.items()]
+    labels.append("censored")
+    ncol = 2 if max(len(lb) for lb in labels) <= 30 else 1
+    level = round(first.conf_level * 100)
+    method = (
+        f"Kaplan–Meier; {level}% pointwise CI, {first.conf_type} transform, "
+        f"{first.variance.capitalize()} variance"
+    )
+    suptitle = f"{title}\n{method}" if title else method
+
+    # Fixed layout in points, from the sizes of the text around the axes (top to bottom):
+    # title lines, legend rows, curves, tick labels + x label, "Number at risk", risk rows.
+    tick_labels = [f"{t:g}" for t in ticks]
+    legend_rows = math.ceil(len(labels) / ncol)
+    legend_pt = SMALL_PT * (
+        2 * mpl.rcParams["legend.borderpad"]
+        + legend_rows * LINE
+        + (legend_rows - 1) * mpl.rcParams["legend.labelspacing"]
+        + mpl.rcParams["legend.borderaxespad"]
+    )
+    top_pt = EDGE_PT + LINE * TITLE_PT * suptitle.count("\n") + TITLE_PT + 6 + legend_pt
+    gap_pt = (
+        _axis_band_pt("x", LINE * _pt("xtick.labelsize"))
+        + 4
+        + LINE * SMALL_PT
+        + mpl.rcParams["axes.titlepad"]
+    )
+    row_pt = 1.6 * SMALL_PT
+    risk_pt = row_pt * n_groups
+    # Group names sit left of the t = 0 counts, which are centred on the y axis.
+    first_col = _max_width_pt([row[0] for row in at_risk], SMALL_PT) / 2 + 9
+    left_pt = EDGE_PT + max(
+        _axis_band_pt("y", _text_width_pt("0.0", _pt("ytick.labelsize"))),
+        _max_width_pt(list(curves), SMALL_PT) + first_col,
+    )
+    # Centred counts and the tick label at the last tick may reach past the axes' right edge.
+    right_pt = EDGE_PT + (
+        max(
+            _max_width_pt([row[-1] for row in at_risk], SMALL_PT),
+            _text_width_pt(tick_labels[-1], _pt("xtick.labelsize")),
+        )
+        / 2
+    )
+    fig_w_pt, fig_h_pt = 72 * width, 72 * fig_h
+    bottom_pt = EDGE_PT
+    main_pt = max(fig_h_pt - top_pt - gap_pt - risk_pt - bottom_pt, 0.3 * fig_h_pt)
+    x0, w = left_pt / fig_w_pt, (fig_w_pt - left_pt - right_pt) / fig_w_pt
+    ax = fig.add_axes((x0, (bottom_pt + risk_pt + gap_pt) / fig_h_pt, w, main_pt / fig_h_pt))
+    risk = fig.add_axes((x0, bottom_pt / fig_h_pt, w, risk_pt / fig_h_pt), sharex=ax)
     risk.set_label("numbers-at-risk")
 
-    first = next(iter(curves.values()))
-    for i, (label, km) in enumerate(curves.items()):
+    for i, (label, km) in enumerate(zip(labels, curves.values(), strict=False)):
         colour = PALETTE[i % len(PALETTE)]
         x = np.concatenate(([0.0], km.time))
         ax.step(
-            x,
-            np.concatenate(([1.0], km.surv)),
-            where="post",
-            color=colour,
-            lw=1.8,
-            label=f"{label} (n={km.n}, events={km.events})",
+            x, np.concatenate(([1.0], km.surv)), where="post", color=colour, lw=1.8, label=label
         )
         if show_ci:
             lo = np.concatenate(([1.0], km.lower))
             hi = np.concatenate(([1.0], km.upper))
             ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
         cens = km.n_censor > 0
-        ax.plot(km.time[cens], km.surv[cens], ls="none", marker="|", ms=8, mew=1.3, color=colour)
+        if cens.any():  # an empty marker line is still an artist to lay out and draw
+            ax.plot(
+                km.time[cens], km.surv[cens], ls="none", marker="|", ms=8, mew=1.3, color=colour
+            )
 
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(0.0, max(ticks[-1], max(float(k.time[-1]) for k in curves.values())))
+    ax.set_xlim(0.0, xmax)
     ax.set_xticks(ticks)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
     ax.grid(True, alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
+    handles, _ = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], ls="none", marker="|", ms=8, color="0.3"))
-    labels.append("censored")
     # Legend above the plot area, so it never hides a curve or its band.
     ax.legend(
         handles,
         labels,
         loc="lower left",
-        bbox_to_anchor=(0.0, 1.01),
-        fontsize=9,
-        ncol=2 if max(len(lb) for lb in labels) <= 30 else 1,
+        bbox_to_anchor=(0.0, 1.0),
+        fontsize=SMALL_PT,
+        ncol=ncol,
         frameon=False,
     )
-    level = round(first.conf_level * 100)
-    method = (
-        f"Kaplan–Meier; {level}% pointwise CI, {first.conf_type} transform, "
-        f"{first.variance.capitalize()} variance"
-    )
-    fig.suptitle(f"{title}\n{method}" if title else method, fontsize=11)
+    fig.suptitle(suptitle, fontsize=TITLE_PT, y=1 - EDGE_PT / fig_h_pt, va="top")
 
-    # Risk table: one row per group, counts centred under each tick.
-    for row, km in enumerate(curves.values()):
+    # Risk table: one row per group, counts centred under each tick. The axis itself is off
+    # (no tick objects to build or draw); group names are figure texts placed on the rows.
+    for row, counts in enumerate(at_risk):
         colour = PALETTE[row % len(PALETTE)]
-        for t, n_at in zip(ticks, numbers_at_risk(km, ticks), strict=True):
-            risk.text(t, row, str(n_at), ha="center", va="center", fontsize=9, color=colour)
+        for t, n_at in zip(ticks, counts, strict=True):
+            risk.text(t, row, n_at, ha="center", va="center", fontsize=SMALL_PT, color=colour)
     risk.set_ylim(n_groups - 0.5, -0.5)
-    risk.set_yticks(range(n_groups))
-    risk.set_yticklabels(list(curves), fontsize=9)
-    for tick_label, colour in zip(risk.get_yticklabels(), PALETTE, strict=False):
-        tick_label.set_color(colour)
-    risk.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
-    # Pad the group labels so they clear the counts centred on the t = 0 column.
-    risk.tick_params(axis="y", length=0, pad=18)
-    for spine in risk.spines.values():
-        spine.set_visible(False)
-    risk.set_title("Number at risk", fontsize=9, loc="left")
+    risk.set_axis_off()
+    names = offset_copy(
+        blended_transform_factory(risk.transAxes, risk.transData),
+        fig=fig,
+        x=-first_col,
+        units="points",
+    )
+    for row, name in enumerate(curves):
+        fig.text(
+            0.0,
+            row,
+            name,
+            transform=names,
+            ha="right",
+            va="center",
+            fontsize=SMALL_PT,
+            color=PALETTE[row % len(PALETTE)],
+        )
+    risk.set_title("Number at risk", fontsize=SMALL_PT, loc="left")
     return fig
 
 
@@ -192,8 +290,30 @@ def forest_plot(
     """Rates with CIs by subgroup (percent scale), one row each, values printed on the right."""
     if not rows:
         raise ValueError("rows: at least one row is needed")
-    fig = _new_figure(width, 1.2 + 0.38 * len(rows))
-    ax = fig.add_subplot()
+    fig_h = 1.2 + 0.38 * len(rows)
+    fig = _new_figure(width, fig_h, constrained=False)
+    names = [r.label for r in rows]
+    values = [
+        (f"{r.k}/{r.n}  " if r.k is not None and r.n is not None else "")
+        + f"{r.rate * 100:.1f} ({r.ci[0] * 100:.1f}–{r.ci[1] * 100:.1f})"
+        for r in rows
+    ]
+    # Fixed layout in points: subgroup names left, values right, title above, x axis below.
+    gap = 6.0  # between the axes and the names/values beside it
+    name_pt = _pt("ytick.labelsize")
+    left_pt = EDGE_PT + _max_width_pt(names, name_pt) + gap
+    right_pt = EDGE_PT + _max_width_pt(values, SMALL_PT) + gap
+    top_pt = EDGE_PT + LINE * TITLE_PT + mpl.rcParams["axes.titlepad"]
+    bottom_pt = EDGE_PT + _axis_band_pt("x", LINE * _pt("xtick.labelsize"))
+    fig_w_pt, fig_h_pt = 72 * width, 72 * fig_h
+    ax = fig.add_axes(
+        (
+            left_pt / fig_w_pt,
+            bottom_pt / fig_h_pt,
+            (fig_w_pt - left_pt - right_pt) / fig_w_pt,
+            (fig_h_pt - top_pt - bottom_pt) / fig_h_pt,
+        )
+    )
     y = np.arange(len(rows))
     rates = np.array([r.rate for r in rows]) * 100
     lo = np.array([r.ci[0] for r in rows]) * 100
@@ -210,24 +330,37 @@ def forest_plot(
     )
     if reference is not None:
         ax.axvline(reference * 100, color="0.4", ls="--", lw=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels([r.label for r in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlim(0, 100)
+    # Padded limits: a square at 0% or 100% would otherwise be cut in half by the frame.
+    ax.set_xlim(-2, 102)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(f"Rate (%), {method}")
     ax.grid(True, axis="x", alpha=0.3)
-    right = ax.secondary_yaxis("right")
-    right.set_yticks(y)
-    right.set_yticklabels(
-        [
-            (f"{r.k}/{r.n}  " if r.k is not None and r.n is not None else "")
-            + f"{r.rate * 100:.1f} ({r.ci[0] * 100:.1f}–{r.ci[1] * 100:.1f})"
-            for r in rows
-        ],
-        fontsize=9,
-    )
-    right.tick_params(length=0)
-    ax.set_title(title, fontsize=11)
+    # Names and values are plain texts on the rows (y in data units, x at an axes edge):
+    # 2 × n y-axis tick objects (one axis a secondary axes) cost more to build and draw.
+    ax.set_yticks([])
+    name_at = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-gap, units="points")
+    value_at = offset_copy(ax.get_yaxis_transform(), fig=fig, x=gap, units="points")
+    for yi, name, value in zip(range(len(rows)), names, values, strict=True):
+        ax.text(
+            0.0,
+            yi,
+            name,
+            transform=name_at,
+            ha="right",
+            va="center",
+            fontsize=name_pt,
+        )
+        ax.text(
+            1.0,
+            yi,
+            value,
+            transform=value_at,
+            ha="left",
+            va="center",
+            fontsize=SMALL_PT,
+        )
+    ax.set_title(title, fontsize=TITLE_PT)
     return fig
 
 
