@@ -199,18 +199,20 @@ def test_reviewer_sees_counts_not_rows(patient_a: Any, api: Any) -> None:
 @pytest.mark.parametrize(
     ("url", "anonymous", "member"),
     [
-        ("/accounts/login/", 200, 200),
-        ("/api/docs", 200, 200),
-        ("/api/openapi.json", 200, 200),
-        ("/admin/", 302, 302),  # admin site: staff only; no patient data is registered there
-        ("/", 302, 302),
+        # The HTML pages (cartwatch.web.ui) own "/" and the login page: a signed-in user may
+        # be sent on from the login page, so both outcomes are allowed there.
+        ("/accounts/login/", {200}, {200, 302}),
+        ("/api/docs", {200}, {200}),
+        ("/api/openapi.json", {200}, {200}),
+        ("/admin/", {302}, {302}),  # admin site: staff only; no patient data is registered there
+        ("/", {302}, {200, 302}),
     ],
 )
-def test_html_urls(url: str, anonymous: int, member: int, cast: Any) -> None:
+def test_html_urls(url: str, anonymous: set[int], member: set[int], cast: Any) -> None:
     from django.test import Client
 
     client = Client()
-    assert client.get(url).status_code == anonymous
+    assert client.get(url).status_code in anonymous
     for user in cast.users.values():
         client.force_login(user)
-        assert client.get(url).status_code == member, (url, user)
+        assert client.get(url).status_code in member, (url, user)
