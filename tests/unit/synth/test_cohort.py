@@ -208,11 +208,11 @@ def test_synthesized_cohort_validates_through_the_full_loader(
 ) -> None:
     """The one honest check of the generator: synthesize() builds its rows without pydantic
     validation (values correct by construction), so a 200-patient cohort (and the published
-    137-patient one) is written and
-    re-loaded through the full loader — every row validated by its model and the clinical
-    engines, every cross-file rule — with zero problems, and every reloaded row equals the
-    generated one field by field, with the same value types (an int where the model holds a
-    float, or a plain string where it holds an enum member, would fail here)."""
+    137-patient one) is written and re-loaded through the full loader — every row validated
+    by its model and the clinical engines, every cross-file rule — with zero problems, and
+    every reloaded row equals the generated one field by field, with the same value types
+    (an int where the model holds a float, or a plain string where it holds an enum member,
+    would fail here)."""
     data = synthesize(200, seed=2025, published=published)
     write_centre_dir(data, tmp_path)
     try:
