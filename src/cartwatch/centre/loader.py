@@ -657,20 +657,33 @@ def write_centre_dir(data: CentreData, path: str | Path) -> None:
     """Write *data* as a centre data folder: every file, header included, all columns."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    for spec in FILE_SPECS:
-        cols = spec.columns
-        rows = data.rows(spec.stem)
-        # Column by column: one C-level pass per column for the values and, when the column
-        # holds one type (plus None), for the text; csv.writer then joins the columns.
-        texts = [_column_texts(_column_values(rows, c.path)) for c in cols]
-        with (folder / spec.filename).open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow([c.name for c in cols])
-            writer.writerows(zip(*texts, strict=True))
+    with gc_paused():  # ~1.5 M cell strings for 1,000 patients, no cycles
+        for spec in FILE_SPECS:
+            _write_file(data, spec, folder)
 
 
-def _column_values(rows: Sequence[BaseModel], path: tuple[str, ...]) -> list[Any]:
-    parents = list(map(operator.attrgetter(path[0]), rows))
+def _write_file(data: CentreData, spec: FileSpec, folder: Path) -> None:
+    cols = spec.columns
+    rows = data.rows(spec.stem)
+    # Column by column: one C-level pass per column for the values and, when the column
+    # holds one type (plus None), for the text; csv.writer then joins the columns.
+    fields_of = [row.__dict__ for row in rows]
+    texts = [_column_texts(_column_values(rows, fields_of, c.path)) for c in cols]
+    with (folder / spec.filename).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([c.name for c in cols])
+        writer.writerows(zip(*texts, strict=True))
+
+
+def _column_values(
+    rows: Sequence[BaseModel], fields_of: list[dict[str, Any]], path: tuple[str, ...]
+) -> list[Any]:
+    # A model keeps its field values in __dict__; reading them there is a plain dict lookup,
+    # several times cheaper than attribute access through the model class's MRO.
+    try:
+        parents = list(map(operator.itemgetter(path[0]), fields_of))
+    except KeyError:  # a row object that keeps the field elsewhere: ask it
+        parents = list(map(operator.attrgetter(path[0]), rows))
     if len(path) == 1:
         return parents
     rest = path[1:]  # a nested contract object, absent (None) when all its cells are empty
