@@ -261,7 +261,8 @@ def km_plot(
             fontsize=SMALL_PT,
             color=PALETTE[row % len(PALETTE)],
         )
-    risk.set_title("Number at risk", fontsize=SMALL_PT, loc="left")
+    # An explicit y skips matplotlib's per-draw search for tick labels above the axes.
+    risk.set_title("Number at risk", fontsize=SMALL_PT, loc="left", y=1.0)
     return fig
 
 
@@ -360,7 +361,7 @@ def forest_plot(
             va="center",
             fontsize=SMALL_PT,
         )
-    ax.set_title(title, fontsize=TITLE_PT)
+    ax.set_title(title, fontsize=TITLE_PT, y=1.0)
     return fig
 
 

@@ -234,11 +234,21 @@ def rate_cells(k: int, n: int) -> tuple[Cell, Cell]:
 # --------------------------------------------------------------------------- helpers
 
 
+def codes(values: pd.Series, *, upper: bool = True) -> pd.Series:
+    """``values.astype(str).str.strip()`` (and ``.str.upper()``), computed once per distinct
+    value: flag and code columns hold a handful of values, and the ``.str`` accessor on every
+    row was a third of the table-building time."""
+    found, uniques = pd.factorize(values, use_na_sentinel=False)
+    text = [str(u).strip() for u in uniques]
+    norm = np.array([t.upper() for t in text] if upper else text, dtype=object)
+    return pd.Series(norm[found], index=values.index, dtype=object)
+
+
 def flag(df: pd.DataFrame, name: str) -> pd.Series:
     """Boolean Series: ``df[name] == "Y"`` (a missing column is all False)."""
     if name not in df.columns:
         return pd.Series(False, index=df.index)
-    return df[name].astype(str).str.strip().str.upper() == "Y"
+    return codes(df[name]) == "Y"
 
 
 def population(adsl: pd.DataFrame, flag_name: str) -> pd.DataFrame:
@@ -260,21 +270,32 @@ def set_label(adsl: pd.DataFrame, flag_name: str) -> str:
 def _params(df: pd.DataFrame | None, paramcd: str) -> pd.DataFrame:
     if df is None or "PARAMCD" not in df.columns:
         return pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC"])
-    return df[df["PARAMCD"].astype(str).str.strip() == paramcd]
+    return df[codes(df["PARAMCD"], upper=False) == paramcd]
 
 
-def best_response(adrs: pd.DataFrame | None, subjects: pd.Series) -> pd.Series:
-    """BOR per subject (ADRS ``PARAMCD == "BOR"``); subjects without one are NE."""
+def _bor_by_subject(adrs: pd.DataFrame | None) -> pd.Series:
+    """ADRS BOR record (AVALC) per USUBJID: the first, among ANL01FL = Y records if any."""
     bor = _params(adrs, "BOR")
-    if "ANL01FL" in bor.columns and flag(bor, "ANL01FL").any():
-        bor = bor[flag(bor, "ANL01FL")]
-    by_subject = bor.drop_duplicates("USUBJID").set_index("USUBJID")["AVALC"].astype(str)
-    values = by_subject.reindex(subjects.to_numpy()).fillna("NE").replace("", "NE")
-    # Tolerate case variants from other tools ("CRI", "cr").
+    if "ANL01FL" in bor.columns:
+        analysed = flag(bor, "ANL01FL")
+        if analysed.any():
+            bor = bor[analysed]
+    return bor.drop_duplicates("USUBJID").set_index("USUBJID")["AVALC"].astype(str)
+
+
+def best_response(
+    adrs: pd.DataFrame | None, subjects: pd.Series, *, by_subject: pd.Series | None = None
+) -> pd.Series:
+    """BOR per subject (ADRS ``PARAMCD == "BOR"``); subjects without one are NE.
+
+    *by_subject* (from ``_bor_by_subject(adrs)``) saves re-filtering ADRS when the same
+    ADRS is looked up for several populations."""
+    if by_subject is None:
+        by_subject = _bor_by_subject(adrs)
+    values = by_subject.reindex(subjects.to_numpy()).fillna("NE")
+    # Tolerate case variants from other tools ("CRI", "cr"); anything else (blank) is NE.
     canon = {r.upper(): r for r in ("CR", "CRi", "PR", "SD", "PD", "NE")}
-    return pd.Series(
-        [canon.get(str(v).strip().upper(), "NE") for v in values], index=subjects.to_numpy()
-    )
+    return codes(values).map(canon).fillna("NE").astype(object)
 
 
 def bor_group(bor: str) -> str:
@@ -330,7 +351,7 @@ def _rounded(*values: float | None) -> list[float | None]:
 def _yn_cell(df: pd.DataFrame, name: str) -> Cell:
     if name not in df.columns:
         return Cell("—")
-    v = df[name].astype(str).str.strip().str.upper()
+    v = codes(df[name])
     known = int(v.isin(["Y", "N"]).sum())
     return known_cell(int((v == "Y").sum()), known, len(df))
 
@@ -342,7 +363,7 @@ def _predicate_cell(df: pd.DataFrame, test: Callable[[pd.DataFrame], pd.Series])
 def _eq(df: pd.DataFrame, name: str, value: str) -> pd.Series:
     if name not in df.columns:
         return pd.Series(False, index=df.index)
-    return df[name].astype(str).str.strip().str.upper() == value.upper()
+    return codes(df[name]) == value.upper()
 
 
 def _yn_maker(name: str) -> Callable[[pd.DataFrame], Cell]:
@@ -450,10 +471,11 @@ def efficacy_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
     columns: list[str] = ["Best overall response"]
     groups: list[tuple[str, int]] = []
     per_pop: list[pd.Series] = []
+    by_subject = _bor_by_subject(adrs)
     for f in flags:
         columns += ["n (%)", "95% CI"]
         groups.append((set_label(adsl, f), 2))
-        per_pop.append(best_response(adrs, population(adsl, f)["USUBJID"]))
+        per_pop.append(best_response(adrs, population(adsl, f)["USUBJID"], by_subject=by_subject))
     categories: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
         ("ORR", "Overall response (CR + CRi + PR)", RESPONDER, 0),
         ("CR_CRI", "CR/CRi", ("CR", "CRi"), 0),
@@ -491,11 +513,11 @@ def _umrd_by_subject(adrs: pd.DataFrame | None, sample: str) -> tuple[set[str], 
     """(subjects with uMRD4 or deeper, subjects with an evaluable MRD result) for a sample."""
     yn = _params(adrs, f"UMRD4{sample}")
     if not yn.empty:
-        v = yn["AVALC"].astype(str).str.strip().str.upper()
+        v = codes(yn["AVALC"])
         ids = yn["USUBJID"].astype(str)
         return set(ids[v == "Y"]), set(ids[v.isin(["Y", "N"])])
     status = _params(adrs, f"MRD{sample}")
-    v = status["AVALC"].astype(str).str.strip()
+    v = codes(status["AVALC"], upper=False)
     ids = status["USUBJID"].astype(str)
     undetectable = v.isin(["uMRD4", "uMRD5", "uMRD6"])
     return set(ids[undetectable]), set(ids[undetectable | (v == "detectable")])
@@ -572,6 +594,9 @@ def tte_data(
         return []
     ids = population(adsl, efficacy_flag)["USUBJID"]
     bor = best_response(adrs, ids)
+    # Plain dicts: a pandas lookup per ADTTE row cost more than the rest of this function.
+    by_subject = bor.to_dict()
+    group = {member: label for label, members in BOR_GROUPS for member in members}
     out = []
     for paramcd, label, xlabel in TTE_PARAMS:
         p = _params(adtte, paramcd)
@@ -587,7 +612,7 @@ def tte_data(
                 xlabel,
                 pd.to_numeric(p["AVAL"]).to_numpy(dtype=np.float64) / DAYS_PER_MONTH,
                 (pd.to_numeric(p["CNSR"]).to_numpy() == 0),
-                np.array([bor_group(str(bor.get(s, "NE"))) for s in subj], dtype=object),
+                np.array([group.get(by_subject.get(s, "NE"), "NE") for s in subj], dtype=object),
             )
         )
     return out
@@ -653,15 +678,39 @@ def groups_by_response(d: TteData) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclass(frozen=True)
+class KmFits:
+    """The KM fits of one endpoint: all patients and each best-response group present."""
+
+    overall: KaplanMeier
+    groups: Mapping[str, KaplanMeier]
+
+
+def km_fits(d: TteData, conf_type: str) -> KmFits:
+    """Fit once per endpoint and group; the table and the figure share the fits."""
+    return KmFits(
+        kaplan_meier(d.months, d.event, conf_type),
+        {
+            label: kaplan_meier(d.months[mask], d.event[mask], conf_type)
+            for label, mask in groups_by_response(d).items()
+        },
+    )
+
+
 def tte_table(
-    data: Sequence[TteData], adsl: pd.DataFrame, efficacy_flag: str, conf_type: str
+    data: Sequence[TteData],
+    adsl: pd.DataFrame,
+    efficacy_flag: str,
+    conf_type: str,
+    fits: Mapping[str, KmFits] | None = None,
 ) -> Table:
+    """KM rows per endpoint and best-response group; *fits* (by PARAMCD, from
+    :func:`km_fits` with the same *conf_type*) are reused instead of refitted."""
     rows = []
     for d in data:
-        km = kaplan_meier(d.months, d.event, conf_type)
-        rows.append(Row(d.label, _tte_cells(km), 0, d.paramcd))
-        for label, mask in groups_by_response(d).items():
-            sub = kaplan_meier(d.months[mask], d.event[mask], conf_type)
+        fit = fits[d.paramcd] if fits is not None and d.paramcd in fits else km_fits(d, conf_type)
+        rows.append(Row(d.label, _tte_cells(fit.overall), 0, d.paramcd))
+        for label, sub in fit.groups.items():
             rows.append(Row(f"Best response {label}", _tte_cells(sub), 1, f"{d.paramcd}:{label}"))
     return Table(
         key="time_to_event",
@@ -698,7 +747,7 @@ CYTOPENIA_CATEGORY = "CYTOPENIA"
 def _category(adae: pd.DataFrame | None, category: str) -> pd.DataFrame:
     if adae is None or "AECAT" not in adae.columns:
         return pd.DataFrame(columns=["USUBJID", "AETOXGRN", "TOXGRSTD"])
-    ae = adae[adae["AECAT"].astype(str).str.strip().str.upper() == category]
+    ae = adae[codes(adae["AECAT"]) == category]
     if "AETOXGRN" not in ae.columns or ae["AETOXGRN"].isna().all():
         grades = ae["AETOXGR"] if "AETOXGR" in ae.columns else pd.Series(np.nan, index=ae.index)
         ae = ae.assign(AETOXGRN=pd.to_numeric(grades, errors="coerce"))
@@ -709,7 +758,7 @@ def scales(ae: pd.DataFrame) -> str:
     """The grading scale(s) of the records, e.g. ``ASTCT 2019`` (``not recorded`` if none)."""
     if "TOXGRSTD" not in ae.columns:
         return "not recorded"
-    found = sorted({s for s in ae["TOXGRSTD"].astype(str).str.strip() if s})
+    found = sorted({s for s in codes(ae["TOXGRSTD"], upper=False).unique() if s})
     return " + ".join(found) if found else "not recorded"
 
 
@@ -933,10 +982,15 @@ def ae_incidence_table(adsl: pd.DataFrame, adae: pd.DataFrame | None) -> Table |
         adae, adsl, arm_var=None, adsl_arm_var=None, population_flag="SAFFL", treatment_emergent=te
     )
     n = inc.denominators[0]
-    scale_by_term = {}
+    scale_by_term: dict[str, str] = {}
     if "TOXGRSTD" in adae.columns:
-        for term, grp in adae.groupby(adae["AEDECOD"].astype(str)):
-            scale_by_term[str(term)] = scales(grp)
+        # Distinct (term, scale) pairs only: a groupby + per-group scales() cost ~15 ms.
+        pairs = pd.DataFrame(
+            {"term": adae["AEDECOD"].astype(str), "scale": codes(adae["TOXGRSTD"], upper=False)}
+        ).drop_duplicates()
+        for term, grp in pairs.groupby("term", sort=False):
+            found = sorted(s for s in grp["scale"] if s)
+            scale_by_term[str(term)] = " + ".join(found) if found else "not recorded"
     rows = []
     for r in inc.rows:
         label = r.term or "Any event"
@@ -970,11 +1024,7 @@ def ae_incidence_table(adsl: pd.DataFrame, adae: pd.DataFrame | None) -> Table |
 #: (label, ADSL test) for the ORR subgroups; tests return True/False/NaN (unknown).
 def _yn_groups(name: str, label: str) -> list[tuple[str, Callable[[pd.DataFrame], pd.Series]]]:
     def test(value: str) -> Callable[[pd.DataFrame], pd.Series]:
-        return lambda d: (
-            d[name].astype(str).str.strip().str.upper() == value
-            if name in d
-            else pd.Series(False, index=d.index)
-        )
+        return lambda d: codes(d[name]) == value if name in d else pd.Series(False, index=d.index)
 
     return [(f"{label}: yes", test("Y")), (f"{label}: no", test("N"))]
 
