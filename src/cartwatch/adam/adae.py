@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from operator import itemgetter
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -120,14 +121,22 @@ def split_episodes(grades: Sequence[int], times: Sequence[dt.datetime]) -> list[
     return starts
 
 
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 def _episode_records(
     observations: Sequence[Any],
+    times: Sequence[dt.datetime],
     grade_episode: Callable[[Sequence[Any]], Any],
 ) -> list[_Episode]:
-    """Episodes (each re-graded on its own observations) with a maximum grade ≥1."""
+    """Episodes (each re-graded on its own observations) with a maximum grade ≥1.
+
+    *times*: ``observed_at`` of each observation as a date-time (already computed for the
+    sort, so not derived again from the domain objects).
+    """
     whole = grade_episode(observations)
     grades = [int(g.grade) for g in whole.observations]
-    times = [_when(o.observed_at) for o in observations]
     starts = split_episodes(grades, times)
     if len(starts) == 1:
         return [whole] if whole.grade >= 1 else []  # one episode: no second grading
@@ -136,10 +145,18 @@ def _episode_records(
     return [e for e in episodes if e.grade >= 1]
 
 
-def _treatments(rows: Sequence[TreatmentRow]) -> dict[tuple[str, str], list[TreatmentRow]]:
-    by: dict[tuple[str, str], list[TreatmentRow]] = {}
+class _Dose(NamedTuple):
+    day: dt.date
+    agent: str
+
+
+def _treatments(rows: Sequence[TreatmentRow]) -> dict[tuple[str, str], list[_Dose]]:
+    """Doses by (patient, indication), each reduced once to its day and agent name (the
+    per-episode window test then compares plain dates instead of building Timestamps)."""
+    by: dict[tuple[str, str], list[_Dose]] = {}
     for row in rows:
-        by.setdefault((row.patient_id, str(row.indication.value)), []).append(row)
+        key = (row.patient_id, str(row.indication.value))
+        by.setdefault(key, []).append(_Dose(_day(row.given_at), str(row.agent.value)))
     return by
 
 
@@ -149,29 +166,39 @@ def _toxicity_records(
     grade_episode: Callable[[Sequence[Any]], Any],
     term: Term,
     indication: str,
-    treatments: Mapping[tuple[str, str], list[TreatmentRow]],
+    treatments: Mapping[tuple[str, str], list[_Dose]],
 ) -> list[dict[str, object]]:
-    by_patient: dict[str, list[BaseModel]] = {}
+    # One pass groups the rows by patient with their time; each patient's list is then
+    # sorted (stable: equal times keep file order) and converted to engine records once.
+    by_patient: dict[str, list[tuple[dt.datetime, Any]]] = {}
     for row in rows:
-        by_patient.setdefault(str(row.patient_id), []).append(row)  # type: ignore[attr-defined]
+        pid = str(row.patient_id)  # type: ignore[attr-defined]
+        when = _when(row.observed_at)  # type: ignore[attr-defined]
+        by_patient.setdefault(pid, []).append((when, row))
     out: list[dict[str, object]] = []
     for pid in sorted(by_patient):
-        ordered = sorted(by_patient[pid], key=lambda r: _when(r.observed_at))  # type: ignore[attr-defined]
-        observations = [_domain(r, schema) for r in ordered]
-        episodes = _episode_records(observations, grade_episode)
+        timed = sorted(by_patient[pid], key=itemgetter(0))
+        times = [when for when, _ in timed]
+        observations = [_domain(r, schema) for _, r in timed]
+        episodes = _episode_records(observations, times, grade_episode)
         given = treatments.get((pid, indication), [])
         for k, episode in enumerate(episodes):
             s = episode.summary
-            start = as_day(s.onset)
+            # The window from onset to resolution (or to the day before the next onset, or
+            # open-ended), in whole days as the ADaM dates are.
+            assert s.onset is not None  # an episode with grade >=1 has an onset
+            start = _day(s.onset)
             if s.resolved_at is not None:
-                end = as_day(s.resolved_at)
+                end = _day(s.resolved_at)
             elif k + 1 < len(episodes):
-                end = as_day(episodes[k + 1].summary.onset) - pd.Timedelta(days=1)
+                next_onset = episodes[k + 1].summary.onset
+                assert next_onset is not None
+                end = _day(next_onset) - dt.timedelta(days=1)
             else:
-                end = pd.Timestamp.max.normalize()
-            during = [t for t in given if start <= as_day(t.given_at) <= end]
-            toci = sum(t.agent.value == "tocilizumab" for t in during)
-            steroid = any(t.agent.value in STEROIDS for t in during)
+                end = dt.date.max
+            during = [t for t in given if start <= t.day <= end]
+            toci = sum(t.agent == "tocilizumab" for t in during)
+            steroid = any(t.agent in STEROIDS for t in during)
             out.append(
                 _record(pid, term, episode.grade, episode.standard, s, episode.reasons)
                 | {
@@ -217,22 +244,31 @@ def _record(
 # --------------------------------------------------------------------------- cytopenias
 
 
-@dataclass(frozen=True)
-class _GradedLab:
+class _GradedLab(NamedTuple):
     when: dt.datetime
     grades: Mapping[str, int | None]
     reasons: tuple[str, ...]
 
 
-def _graded_labs(rows: Sequence[LabRow]) -> dict[str, list[_GradedLab]]:
+def _graded_labs(rows: Sequence[LabRow], patients: Container[str]) -> dict[str, list[_GradedLab]]:
+    """Every blood count of *patients* graded by the engine, per patient in time order.
+
+    Only infused patients' counts are ever used (ADAE and PROLCYFL start at infusion), so the
+    others are not graded at all. Grouped first, then each patient's list sorted (stable:
+    equal times keep file order), as one global (patient, time) sort would order them.
+    """
+    timed: dict[str, list[tuple[dt.datetime, LabRow]]] = {}
+    for row in rows:
+        if row.patient_id not in patients or row.counts_missing:
+            continue  # counts_missing: lymphocytes only, nothing for CTCAE to grade
+        timed.setdefault(row.patient_id, []).append((_when(row.observed_at), row))
     out: dict[str, list[_GradedLab]] = {}
-    for row in sorted(rows, key=lambda r: (r.patient_id, _when(r.observed_at))):
-        if row.counts_missing:
-            continue  # lymphocytes only: nothing for CTCAE to grade
-        g = cytopenia.grade_cytopenia(row.to_domain())
-        out.setdefault(row.patient_id, []).append(
-            _GradedLab(_when(row.observed_at), g.grades, g.reasons)
-        )
+    for pid, labs in timed.items():
+        labs.sort(key=itemgetter(0))
+        graded = out[pid] = []
+        for when, row in labs:
+            g = cytopenia.grade_cytopenia(row.to_domain())
+            graded.append(_GradedLab(when, g.grades, g.reasons))
     return out
 
 
@@ -255,7 +291,7 @@ def cytopenia_records(
     data: CentreData, infusion: Mapping[str, pd.Timestamp]
 ) -> tuple[list[dict[str, object]], pd.Series]:
     """Cytopenia ADAE records and ADSL.PROLCYFL per infused patient."""
-    graded = _graded_labs(data.labs)
+    graded = _graded_labs(data.labs, infusion)
     out: list[dict[str, object]] = []
     prolonged: dict[str, str] = {}
     for pid in sorted(infusion):

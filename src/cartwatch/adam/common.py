@@ -95,7 +95,14 @@ def as_day(value: dt.date | dt.datetime | None) -> pd.Timestamp:
         return NaT  # type: ignore[return-value]  # NaT is the Timestamp missing value
     if isinstance(value, dt.datetime):
         value = value.date()
-    return pd.Timestamp(value)
+    return _midnight(value)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _midnight(day: dt.date) -> pd.Timestamp:
+    # Building a Timestamp costs microseconds and records share few distinct days (a cohort
+    # spans a few years); Timestamps are immutable, so sharing one per day is safe.
+    return pd.Timestamp(day)
 
 
 def study_day(when: pd.Series, ref: pd.Series) -> pd.Series:
