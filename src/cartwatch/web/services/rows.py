@@ -94,11 +94,13 @@ def fields_to_row_dict(instance: Model, row_model: type[BaseModel]) -> dict[str,
         elif name == "centre_id":
             data[name] = instance.centre.code  # type: ignore[attr-defined]
         elif name in NESTED_PREFIX:
+            # Only the nested object's own keys: a prefix match on the model's columns would
+            # also collect siblings such as ``ice_score`` (a top-level ICANS field), which the
+            # nested model rejects as an unknown key.
             prefix = NESTED_PREFIX[name]
             nested = {
-                f.name[len(prefix) + 1 :]: getattr(instance, f.name)
-                for f in instance._meta.concrete_fields
-                if f.name.startswith(prefix + "_")
+                sub: getattr(instance, f"{prefix}_{sub}")
+                for sub in nested_model(row_model, name).model_fields
             }
             data[name] = nested if any(v is not None for v in nested.values()) else None
         else:

@@ -211,49 +211,6 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
     return [], ""
 
 
-def _present_row(actor: Actor, instance: m.AuditedModel) -> dict[str, Any]:
-    """``present()``, with a stop-gap for ICANS rows it cannot map yet.
-
-    services/rows.py ``fields_to_row_dict`` collects every ``ice_*`` column into
-    ``ice_items`` — including ``ice_score`` — so a stored ICANS assessment with an ICE score
-    fails validation there. Until that is fixed, ICANS rows (which have no identifying
-    fields) are laid out here from the stored columns. Remove when present() handles them.
-    """
-    try:
-        return present(actor, instance)
-    except pydantic.ValidationError:
-        if not isinstance(instance, m.IcansAssessment):
-            raise
-    from cartwatch.web.services.rows import to_local_naive
-
-    items = {k: getattr(instance, f"ice_{k}") for k in ICE_ITEMS}
-    data: dict[str, Any] = {
-        "observed_at": to_local_naive(instance.observed_at).isoformat(),
-        "ice_score": instance.ice_score,
-        "ice_items": items if any(v is not None for v in items.values()) else None,
-        "capd_score": instance.capd_score,
-        "consciousness": instance.consciousness,
-        "seizure": instance.seizure,
-        "motor_weakness": instance.motor_weakness,
-        "cerebral_edema": instance.cerebral_edema,
-    }
-    return {
-        "id": instance.pk,
-        "patient_id": instance.patient.patient_id,
-        "version": instance.version,
-        "data": data,
-        "result": {
-            "grade": instance.grade,
-            "instrument": instance.instrument,
-            "standard": instance.standard,
-            "reasons": instance.reasons,
-        },
-    }
-
-
-ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")
-
-
 @scoped(Perm.READ_PATIENTS)
 def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
     patient = actor.patient(patient_id)
@@ -261,8 +218,7 @@ def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
     for kind in JOURNEY:
         model = m.EligibilityCheck if kind == "eligibility" else records.KINDS[kind].model
         presented[kind] = [
-            _present_row(actor, r)
-            for r in actor.records(model).filter(patient=patient).order_by("pk")
+            present(actor, r) for r in actor.records(model).filter(patient=patient).order_by("pk")
         ]
     for kind in ("crs", "icans", "treatments", "labs"):
         # Time order for the timeline and the tables (entry order may differ).
