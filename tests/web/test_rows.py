@@ -87,3 +87,17 @@ def test_every_stored_kind_maps_back_to_its_row_model(cast: Any, patient_a: Any)
     for model in ROW_MODELS:
         for instance in model.objects.all():
             to_row(instance)  # raises if a stored row cannot be read back
+
+
+def test_response_assessment_reads_back(patient_a: Any, api: Any) -> None:
+    """ResponseAssessmentRow has an excluded, always-empty ``mrd`` field (MRD lives in
+    mrd.csv); reading a stored assessment back must skip it rather than fail."""
+    baseline = {"assessed_at": "2025-06-01", "timepoint": "baseline", "lymph_nodes_spd_cm2": 20}
+    post = {"assessed_at": "2025-09-01", "timepoint": "post", "lymph_nodes_spd_cm2": 4}
+    for row in (baseline, post):
+        created = api("physician_a", "POST", f"{P}/responses", {"data": row})
+        assert created.status_code == 201, created.content
+    got = api("physician_a", "GET", f"{P}/responses/{created.json()['id']}")
+    assert got.status_code == 200, got.content
+    assert got.json()["data"]["lymph_nodes_spd_cm2"] == 4
+    assert "mrd" not in got.json()["data"]

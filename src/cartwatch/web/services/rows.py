@@ -82,7 +82,11 @@ def _blank_to_model(value: Any) -> Any:
 def fields_to_row_dict(instance: Model, row_model: type[BaseModel]) -> dict[str, Any]:
     """The row-model input dict for a stored row (the inverse of row_to_fields)."""
     data: dict[str, Any] = {}
-    for name in row_model.model_fields:
+    for name, info in row_model.model_fields.items():
+        if info.exclude:
+            # Not a column of the format (e.g. ResponseAssessmentRow.mrd, always None: MRD
+            # samples live in mrd.csv), so nothing is stored for it and nothing is read.
+            continue
         if name == "patient_id":
             data[name] = (
                 instance.patient_id
