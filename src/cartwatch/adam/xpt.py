@@ -100,6 +100,11 @@ def is_datetime_name(name: str) -> bool:
 
 def _char_column(s: pd.Series) -> pd.Series:
     """Strings with "" for missing (the XPT convention, applied to CSV and derived data too)."""
+    if s.dtype == object and all(type(v) is str for v in s.to_numpy()):
+        # Already the convention (the usual case for derived data): a copy, skipping the
+        # per-value str() of astype(str). Exact type check: a str subclass (a StrEnum) still
+        # goes the long way and comes out as a plain str.
+        return s.astype(object)
     obj = s.astype(object)
     return obj.where(obj.notna(), "").astype(str).astype(object)
 
@@ -119,7 +124,12 @@ def conform(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
         if v.type == "Char":
             out[v.name] = _char_column(col).astype(object)
         elif v.is_date:
-            out[v.name] = pd.to_datetime(col).astype("datetime64[ns]").dt.normalize()
+            if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+                # Already naive datetime64 (any unit): to_datetime would only sample values
+                # as Timestamps to decide on caching, then return the same values.
+                out[v.name] = col.astype("datetime64[ns]").dt.normalize()
+            else:
+                out[v.name] = pd.to_datetime(col).astype("datetime64[ns]").dt.normalize()
         else:
             out[v.name] = pd.to_numeric(col).astype("float64")
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
