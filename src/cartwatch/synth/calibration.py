@@ -159,6 +159,10 @@ NT_GRADE_COUNTS = Cited(
 )
 NT_ONSET_DAYS = Cited(MedianIqr(7, 4, 11), "[S14]", True)
 NT_DURATION_DAYS = Cited(MedianIqr(7, 4, 16), "[S14]", True)
+#: Shape outside the published quartiles: linear from 1 day to Q1 and from Q3 to 3 × Q3.
+#: [S14] gives only median (IQR), so the tails are a modelling assumption.
+EPISODE_MIN_DAYS = Cited(1, "-", False, "modelling assumption: first observation is day 1")
+EPISODE_TAIL_FACTOR = Cited(3.0, "-", False, "modelling assumption: longest value = 3 × Q3")
 #: CRS management among the 117: tocilizumab only 41, steroids only 2, both 35 [S14].
 CRS_TREATMENT_COUNTS = Cited(
     MappingProxyType({"tocilizumab": 41, "steroids": 2, "both": 35}), "[S14]", True
@@ -179,7 +183,12 @@ CRS_TREATMENT_BY_GRADE = Cited(
     "modelling assumption: allocation of the published totals across grades",
 )
 #: Tocilizumab doses per treated CRS patient median 1 (IQR 1–2) [S14] → P(second dose).
+#: In published mode round(0.35 × 76) = 27 of the 76 treated get a second dose: with R
+#: type-7 quartiles any 20–37 of 76 gives exactly median 1 (IQR 1–2).
 P_SECOND_TOCILIZUMAB = Cited(0.35, "[S14]", False, "modelling assumption matching IQR 1–2")
+TOCILIZUMAB_DOSES_PER_CRS_PATIENT = Cited(
+    MedianIqr(1, 1, 2), "[S14]", True, "n = 76 CRS patients treated with tocilizumab"
+)
 #: NT management: steroids only 31, tocilizumab + steroids 8, tocilizumab only 0 [S14].
 NT_TREATMENT_COUNTS = Cited(
     MappingProxyType({"tocilizumab": 0, "steroids": 31, "both": 8}), "[S14]", True
@@ -199,6 +208,7 @@ NT_TREATMENT_BY_GRADE = Cited(
 )
 #: Prolonged cytopenia 63/117 (54%) [S14]; definition (grade ≥3 at day 29) UNVERIFIED.
 PROLONGED_CYTOPENIA = Cited(63 / 117, "[S14]", True, "definition UNVERIFIED: grade ≥3 at ~day 29")
+PROLONGED_CYTOPENIA_COUNT = Cited(63, "[S14]", True, "of the safety set n = 117")
 
 # --- patient characteristics (§4, §6.1) --------------------------------------------------------
 

@@ -253,6 +253,10 @@ class _Plan:
     best: str = "SD"
     label_reason: str | None = None
     prolonged_cytopenia: bool = False
+    # Published mode: (onset day, days to resolution) of the CRS / neurotoxicity episode,
+    # assigned by _assign_episodes so the cohort's median (IQR) is exact; None = draw it.
+    crs_episode: tuple[int, int] | None = None
+    nt_episode: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # Set by _cohort_draws once the order of the plans is final:
     pid: str = ""
@@ -280,7 +284,7 @@ def _published_plans(rng: Rng, d: _Draws) -> list[_Plan]:
     assert len(plans) == n_infused
     crs = [g for g, k in cal.CRS_GRADE_COUNTS.value.items() for _ in range(k)]
     nt = [g for g, k in cal.NT_GRADE_COUNTS.value.items() for _ in range(k)]
-    n_prolonged = round(cal.PROLONGED_CYTOPENIA.value * n_infused)
+    n_prolonged = cal.PROLONGED_CYTOPENIA_COUNT.value
     prolonged = [True] * n_prolonged + [False] * (n_infused - n_prolonged)
     for plan, c, t, p in zip(
         plans, rng.permutation(crs), rng.permutation(nt), rng.permutation(prolonged), strict=True
@@ -361,14 +365,108 @@ def _cohort_draws(plans: Sequence[_Plan], rng: Rng) -> None:
         plan.n_lines = int(k)
 
 
-def _quantile_draw(d: _Draws, q: cal.MedianIqr, lo: float, hi: float) -> int:
-    """Whole days from a piecewise-linear quantile function through (0, lo), the quartiles
-    and (1, hi): reproduces the published median and IQR (modelling assumption on shape)."""
-    knots = (lo, q.q1, q.median, q.q3, hi)
-    u4 = 4 * d.random()
+def _quantile_value(q: cal.MedianIqr, u: float) -> float:
+    """Piecewise-linear quantile function through (0, 1 day), the quartiles and
+    (1, 3 × Q3) (tails: calibration.EPISODE_* modelling assumptions) at *u* in [0, 1]."""
+    lo = float(cal.EPISODE_MIN_DAYS.value)
+    knots = (lo, q.q1, q.median, q.q3, cal.EPISODE_TAIL_FACTOR.value * q.q3)
+    u4 = 4 * u
     k = min(int(u4), 3)
-    value = knots[k] + (knots[k + 1] - knots[k]) * (u4 - k)
-    return max(1, round(value))
+    return knots[k] + (knots[k + 1] - knots[k]) * (u4 - k)
+
+
+def _quantile_draw(d: _Draws, q: cal.MedianIqr) -> int:
+    """Whole days drawn from :func:`_quantile_value`: random mode, the published median and
+    IQR in expectation only."""
+    return max(cal.EPISODE_MIN_DAYS.value, round(_quantile_value(q, d.random())))
+
+
+def _type7_positions(n: int, p: float) -> tuple[int, int]:
+    """Order statistics (0-based) that R ``quantile(type = 7)`` interpolates between."""
+    h = (n - 1) * p
+    return math.floor(h), math.ceil(h)
+
+
+def exact_sample(n: int, q: cal.MedianIqr) -> list[int]:
+    """*n* whole days, sorted, whose R type-7 median and quartiles are exactly *q*.
+
+    Why not draws: 99 CRS / 53 neurotoxicity patients are too few for drawn values to hit the
+    published median (IQR) [S14] (the report showed 3 (1–6) for 4 (1–7)). The values are the
+    quantile function of :func:`_quantile_value` at evenly spaced probabilities, rounded; the
+    order statistics that type 7 reads are then set to the target and the others clamped
+    between the neighbouring targets, which keeps the list sorted. Needs whole-day targets.
+    """
+    targets = ((0.25, q.q1), (0.5, q.median), (0.75, q.q3))
+    if n < 1 or any(t != int(t) for _, t in targets):
+        raise ValueError(f"exact_sample: n={n} and whole-day quartiles needed, got {q}")
+    lo = cal.EPISODE_MIN_DAYS.value
+    values = [max(lo, round(_quantile_value(q, (i + 0.5) / n))) for i in range(n)]
+    bounds = [(-1, lo)]  # (last index already fixed, lowest value allowed after it)
+    for p, target in targets:
+        a, b = _type7_positions(n, p)
+        first, floor = bounds[-1]
+        for i in range(first + 1, a):
+            values[i] = min(max(values[i], floor), int(target))
+        values[a] = values[b] = int(target)
+        bounds.append((b, int(target)))
+    last, floor = bounds[-1]
+    for i in range(last + 1, n):
+        values[i] = max(values[i], floor)
+    return values
+
+
+def _assign_episodes(plans: Sequence[_Plan], rng: Rng) -> None:
+    """Published mode: give every infused patient with CRS / neurotoxicity an (onset, length)
+    from :func:`exact_sample`, so the derived first-episode onset (ADAE.ONSDYINF, day 0 =
+    infusion, the same day count as the synthetic observations) and duration (ADURN) have
+    exactly the [S14] Table 4 median (IQR). Every episode resolves within the patient's
+    observation (an unresolved one has no duration and would leave the summary)."""
+    for grade_of, target, onset_q, dur_q in (
+        ("crs_grade", "crs_episode", cal.CRS_ONSET_DAYS.value, cal.CRS_DURATION_DAYS.value),
+        ("nt_grade", "nt_episode", cal.NT_ONSET_DAYS.value, cal.NT_DURATION_DAYS.value),
+    ):
+        who = [p for p in plans if p.infused and getattr(p, grade_of) >= 1]
+        onsets = [int(x) for x in rng.permutation(exact_sample(len(who), onset_q))]
+        lengths = [int(x) for x in rng.permutation(exact_sample(len(who), dur_q))]
+        early = min(_CRS_LAST_DAY_EARLY_EXIT, _NT_LAST_DAY_EARLY_EXIT) - 1
+        limits = [early if p.early_exit else _PUBLISHED_LAST_RESOLUTION for p in who]
+        _fit_pairs(onsets, lengths, limits)
+        for plan, onset, length in zip(who, onsets, lengths, strict=True):
+            setattr(plan, target, (onset, length))
+
+
+def _fit_pairs(onsets: list[int], lengths: list[int], limits: Sequence[int]) -> None:
+    """Swap lengths or onsets between patients until onset + length ≤ limit for each.
+
+    Swaps keep both multisets, so the exact median (IQR) of each is untouched. Tightest
+    limits first; each step takes the swap that shortens the patient's episode most among
+    those after which the partner still fits, so every step makes progress.
+    """
+    n = len(onsets)
+    for i in sorted(range(n), key=lambda k: limits[k]):
+        while onsets[i] + lengths[i] > limits[i]:
+            best: tuple[int, int, bool] | None = None  # (gain, partner, swap onsets)
+            for j in range(n):
+                gains = (
+                    (lengths[i] - lengths[j], onsets[j] + lengths[i] <= limits[j], False),
+                    (onsets[i] - onsets[j], onsets[i] + lengths[j] <= limits[j], True),
+                )
+                for gain, fits, swap_onsets in gains:
+                    if j != i and gain > 0 and fits and (best is None or gain > best[0]):
+                        best = (gain, j, swap_onsets)
+            if best is None:  # pragma: no cover - the calibrated tails leave ample room
+                raise RuntimeError(f"no episode fits day {limits[i]}")
+            _, j, swap_onsets = best
+            if swap_onsets:
+                onsets[i], onsets[j] = onsets[j], onsets[i]
+            else:
+                lengths[i], lengths[j] = lengths[j], lengths[i]
+
+
+def _planned_resolution(plan: _Plan) -> int:
+    """Latest planned resolution day (published mode), 0 when nothing is planned."""
+    eps = [e for e in (plan.crs_episode, plan.nt_episode) if e is not None]
+    return max((onset + length for onset, length in eps), default=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,6 +620,17 @@ def _cell_therapy(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline) -> dt.date
 # CRS and neurotoxicity: daily raw observations whose ASTCT grade peaks at the planned grade
 
 
+#: Last day of the CRS / neurotoxicity episode window (day 0 = infusion); patients who leave
+#: before day 30 (early_exit, followed to day 21–28) are watched to day 20.
+_CRS_LAST_DAY = 60
+_NT_LAST_DAY = 90
+_CRS_LAST_DAY_EARLY_EXIT = _NT_LAST_DAY_EARLY_EXIT = 20
+#: Published mode: latest resolution day of a planned episode. Every infused patient who
+#: stays is followed to day ≥31, and _timeline keeps a patient alive until the planned
+#: resolution; capping it before the day-60 visit means that never adds a response visit.
+_PUBLISHED_LAST_RESOLUTION = VISIT_DAYS[1] - 1
+
+
 @dataclass(frozen=True)
 class _Episode:
     onset: int  # day of the first observation with grade ≥1
@@ -534,12 +643,20 @@ class _Episode:
 
 
 def _episode(
-    d: _Draws, grade: int, onset_q: cal.MedianIqr, dur_q: cal.MedianIqr, last_day: int
+    d: _Draws,
+    grade: int,
+    onset_q: cal.MedianIqr,
+    dur_q: cal.MedianIqr,
+    last_day: int,
+    planned: tuple[int, int] | None,
 ) -> _Episode | None:
     if grade == 0:
         return None
-    onset = min(_quantile_draw(d, onset_q, 1, 3 * onset_q.q3), last_day - 2)
-    length = min(_quantile_draw(d, dur_q, 1, 3 * dur_q.q3), last_day - 1 - onset)
+    if planned is not None:  # published mode: fits last_day by construction (_assign_episodes)
+        onset, length = planned
+    else:
+        onset = min(_quantile_draw(d, onset_q), last_day - 2)
+        length = min(_quantile_draw(d, dur_q), last_day - 1 - onset)
     peak = onset if grade == 1 else onset + d.integers(0, min(2, length - 1) + 1)
     return _Episode(onset, max(1, length), peak)
 
@@ -553,7 +670,9 @@ def _crs_treatment(plan: _Plan, d: _Draws, published_counts: dict[str, list[str]
     return d.choice(_CRS_TREATMENT[plan.crs_grade])
 
 
-def _crs_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str) -> None:
+def _crs_rows(
+    plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str, second_doses: list[str]
+) -> None:
     """Daily 08:00 observations from day 1 to ≥ day 14 (label monitoring, §3B).
 
     Grade 1: fever only. Peak grade 2: fever + hypotension without vasopressor, or nasal
@@ -562,11 +681,16 @@ def _crs_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str) ->
     persists until resolution; tocilizumab/steroids are given after the 08:00 observation, so
     ``antipyretic_or_anticytokine_given`` is true from the next observation on.
     """
-    last_day = 20 if plan.early_exit else 60
+    last_day = _CRS_LAST_DAY_EARLY_EXIT if plan.early_exit else _CRS_LAST_DAY
     ep = _episode(
-        d, plan.crs_grade, cal.CRS_ONSET_DAYS.value, cal.CRS_DURATION_DAYS.value, last_day
+        d,
+        plan.crs_grade,
+        cal.CRS_ONSET_DAYS.value,
+        cal.CRS_DURATION_DAYS.value,
+        last_day,
+        plan.crs_episode,
     )
-    treated_at = _crs_treat(plan, d, rows, tl, treat, ep)
+    treated_at = _crs_treat(plan, d, rows, tl, treat, ep, second_doses)
     last = max(14, ep.resolution if ep else 0)
     step_down = _grade2_finding(d)
     peak_finding = _peak_finding(d, plan.crs_grade)
@@ -611,9 +735,18 @@ def _peak_finding(d: _Draws, grade: int) -> dict[str, Any]:
 
 
 def _crs_treat(
-    plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, treat: str, ep: _Episode | None
+    plan: _Plan,
+    d: _Draws,
+    rows: _Rows,
+    tl: _Timeline,
+    treat: str,
+    ep: _Episode | None,
+    second_doses: list[str],
 ) -> dt.datetime | None:
-    """CRS treatments [S14] (tocilizumab 8 mg/kg, dexamethasone 10 mg; §3B, UNVERIFIED doses)."""
+    """CRS treatments [S14] (tocilizumab 8 mg/kg, dexamethasone 10 mg; §3B, UNVERIFIED doses).
+
+    *second_doses*: published mode's queue ("2" = second tocilizumab dose), empty otherwise.
+    """
     if ep is None or treat == "none":
         return None
     day = ep.peak if plan.crs_grade >= 2 else ep.resolution - 1
@@ -621,7 +754,12 @@ def _crs_treat(
     tocilizumab, crs = r.TreatmentAgent.TOCILIZUMAB, r.Indication.CRS
     if treat in ("tocilizumab", "both"):
         _give(rows, plan, first, tocilizumab, crs, 8.0, r.DoseUnit.MG_PER_KG)
-        if d.random() < cal.P_SECOND_TOCILIZUMAB.value:
+        second = (
+            second_doses.pop() == "2"
+            if second_doses
+            else d.random() < cal.P_SECOND_TOCILIZUMAB.value
+        )
+        if second:
             _give(rows, plan, tl.at(day, 18), tocilizumab, crs, 8.0, r.DoseUnit.MG_PER_KG)
     if treat in ("steroids", "both"):
         for s in range(day, max(day + 1, ep.resolution if plan.crs_grade >= 3 else day + 1)):
@@ -663,8 +801,15 @@ def _nt_treatment(plan: _Plan, d: _Draws, published_counts: dict[str, list[str]]
 def _icans_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, age: int, treat: str) -> None:
     """Daily 09:00 neurological assessments (ICE score, consciousness), ASTCT 2019 grading:
     ICE 7–9 → 1, 3–6 → 2, 0–2 → 3, unarousable → 4 (cli-contract.md ``grade icans``)."""
-    last_day = 20 if plan.early_exit else 90
-    ep = _episode(d, plan.nt_grade, cal.NT_ONSET_DAYS.value, cal.NT_DURATION_DAYS.value, last_day)
+    last_day = _NT_LAST_DAY_EARLY_EXIT if plan.early_exit else _NT_LAST_DAY
+    ep = _episode(
+        d,
+        plan.nt_grade,
+        cal.NT_ONSET_DAYS.value,
+        cal.NT_DURATION_DAYS.value,
+        last_day,
+        plan.nt_episode,
+    )
     last = max(14, ep.resolution if ep else 0)
     peak_ice = {1: d.integers(7, 10), 2: d.integers(3, 7), 3: d.integers(0, 3)}
     pid, append, age_years = plan.pid, rows.icans_observations.append, float(age)
@@ -887,6 +1032,7 @@ def _mrd_rows(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline, course: _Cours
 
 
 _LLN_NEUTROPHILS = 1.8  # typical laboratory reference limits (modelling assumption)
+_HB_GRADE_3_BELOW = 8.0  # CTCAE v5.0 anaemia grade 3: Hb <8.0 g/dL; transfusion indicated
 _LLN_PLATELETS = 150.0
 
 
@@ -924,7 +1070,11 @@ def _lab_rows(
             anc, plt, hb, lym = anc0, plt0, hb0, b["lymphocytes_10e9_l"]
         else:
             anc, plt = _early_counts(day, anc0, plt0, nadir, plan.prolonged_cytopenia, d)
-            hb, lym = max(7.5, hb0 - d.uniform(0, 1.0)), d.uniform(0.1, 0.8)
+            # From day 21 (the day-28 ± 7 window of the prolonged-cytopenia flag) Hb of the
+            # others stays ≥8.0 g/dL (CTCAE grade ≤2): a grade-3 anaemia there would make
+            # them "prolonged" too (the published cohort showed 66 for [S14]'s 63).
+            floor = 7.5 if plan.prolonged_cytopenia or day < 21 else _HB_GRADE_3_BELOW
+            hb, lym = max(floor, hb0 - d.uniform(0, 1.0)), d.uniform(0.1, 0.8)
         _lab(rows, plan, tl, day, anc, plt, hb, lym, lln)
     for day, m in sorted(visits.items()):
         if day > tl.end:
@@ -973,16 +1123,19 @@ def _lab(
     lym: float,
     lln: dict[str, float],
 ) -> None:
+    hb_row = float(round(hb, 1))
     rows.labs.append(
         _LAB(
             patient_id=plan.pid,
             observed_at=tl.at(day, 7),
             neutrophils_10e9_l=float(round(anc, 2)),
             platelets_10e9_l=float(round(plt)),
-            hemoglobin_g_dl=float(round(hb, 1)),
+            hemoglobin_g_dl=hb_row,
             lymphocytes_10e9_l=float(round(lym, 2)),
             lln=_LLN(**lln),  # one per row: the nested model is mutable
-            transfusion_indicated=hb < 8.0,
+            # From the value written, not the unrounded one: 7.96 is written as 8.0 and must
+            # not carry a transfusion flag (CTCAE grade 3) that the row itself contradicts.
+            transfusion_indicated=hb_row < _HB_GRADE_3_BELOW,
         )
     )
 
@@ -1044,16 +1197,19 @@ def _timeline(plan: _Plan, d: _Draws, response_day: int, pfs_day: int) -> _Timel
     cut = d.integers(max(90, response_day + 30), _MAX_FOLLOWUP_DAYS + 1)
     day0 = DATA_CUT - cut * _DAY
     if not plan.infused:
+        # min(…, cut): the last contact must not lie after the data cut (cut can be < 120).
         if d.random() < 0.4:  # died before infusion (progression)
-            return _Timeline(day0, d.integers(20, 90), True, cut)
-        return _Timeline(day0, d.integers(30, 120), False, cut)
+            return _Timeline(day0, min(d.integers(20, 90), cut), True, cut)
+        return _Timeline(day0, min(d.integers(30, 120), cut), False, cut)
     if plan.early_exit:
         return _Timeline(day0, d.integers(21, 29), d.random() < 0.5, cut)
     nrm_rate = cal.NON_RELAPSE_DEATH_PER_YEAR.value / 365.25
     death = 45 + int(d.exponential(1 / nrm_rate))
     after_prog = cal.OS_AFTER_PROGRESSION_MEDIAN_MONTHS.value * _MONTH_DAYS / math.log(2)
     death = min(death, pfs_day + 1 + int(d.exponential(after_prog)))
-    death = max(death, response_day + 1)
+    # Alive until the planned response and the planned episode resolutions (published mode,
+    # ≤ day 59 < the next visit, so no visit is added).
+    death = max(death, response_day + 1, _planned_resolution(plan))
     return _Timeline(day0, min(death, cut), death <= cut, cut)
 
 
@@ -1071,7 +1227,18 @@ def _published_treatment_queues(rng: Rng, plans: Sequence[_Plan]) -> dict[str, l
                 items += [name] * round(share * n)
             items = (items + ["none"] * n)[:n]
             queues[f"{kind}{grade}"] = [str(x) for x in rng.permutation(items)] if items else []
+    # Tocilizumab doses per CRS patient treated: median 1 (IQR 1–2) [S14]; a fixed number of
+    # second doses instead of a draw makes the type-7 quartiles exact (calibration.py).
+    n_toci = sum(
+        x in ("tocilizumab", "both") for k, q in queues.items() if k.startswith("crs") for x in q
+    )
+    n_second = round(cal.P_SECOND_TOCILIZUMAB.value * n_toci)
+    doses = ["2"] * n_second + ["1"] * (n_toci - n_second)
+    queues[_SECOND_DOSES] = [str(x) for x in rng.permutation(doses)] if doses else []
     return queues
+
+
+_SECOND_DOSES = "crs_tocilizumab_doses"
 
 
 def _patient_rows(plan: _Plan, d: _Draws, rows: _Rows, queues: dict[str, list[str]]) -> None:
@@ -1086,7 +1253,8 @@ def _patient_rows(plan: _Plan, d: _Draws, rows: _Rows, queues: dict[str, list[st
         _lab_rows(plan, d, rows, tl, None, {}, male)
         _followup(plan, d, rows, tl, None)
         return
-    _crs_rows(plan, d, rows, tl, _crs_treatment(plan, d, queues))
+    treat = _crs_treatment(plan, d, queues)
+    _crs_rows(plan, d, rows, tl, treat, queues.setdefault(_SECOND_DOSES, []))
     _icans_rows(plan, d, rows, tl, plan.age, _nt_treatment(plan, d, queues))
     base = _baseline(plan, d, bool(patient.bulky_disease), patient.diagnosis is r.Diagnosis.SLL)
     course = _course(plan, tl, response_day, pfs_day)
@@ -1113,6 +1281,7 @@ def synthesize(n: int, seed: int, published: bool = False) -> CentreData:
     plans = _published_plans(rng, draws) if published else _random_plans(n, rng)
     queues = _published_treatment_queues(rng, plans) if published else {}
     if published:
+        _assign_episodes(plans, rng)
         label_cr = [p for p in plans if p.label_reason is None and p.best == "CR"]
         for i, p in enumerate(label_cr):  # uMRD in CR: blood 100%, marrow 12/13 [S20][S23]
             p.extra["umrd_blood"] = True
