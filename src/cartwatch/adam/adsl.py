@@ -116,6 +116,11 @@ def _label_eligible(data: CentreData, infusion: Mapping[str, pd.Timestamp]) -> d
             (row.line_number, tuple(row.agents), str(row.outcome.value))
         )
     courses = {c.patient_id: c for c in data.cell_therapy}
+    # check_eligibility is a pure function of the request (the label data are constants), and
+    # patients share requests (same product, diagnosis, age, lines; infusions before approval
+    # are all judged on the first label date), so each distinct request is decided once.
+    first_label: dict[str, dt.date] = {}
+    decided: dict[EligibilityRequest, bool] = {}
     result: dict[str, bool] = {}
     for patient in data.patients:
         course = courses.get(patient.patient_id)
@@ -124,7 +129,9 @@ def _label_eligible(data: CentreData, infusion: Mapping[str, pd.Timestamp]) -> d
             result[patient.patient_id] = False
             continue
         own = sorted(lines.get(patient.patient_id, []))
-        as_of = max(day.date(), first_label_date(course.product))
+        if course.product not in first_label:
+            first_label[course.product] = first_label_date(course.product)
+        as_of = max(day.date(), first_label[course.product])
         request = EligibilityRequest(
             product=course.product,
             diagnosis=Diagnosis(str(patient.diagnosis.value)),
@@ -133,7 +140,9 @@ def _label_eligible(data: CentreData, infusion: Mapping[str, pd.Timestamp]) -> d
             prior_lines=tuple(agents for _, agents, _ in own),
             as_of=as_of,
         )
-        result[patient.patient_id] = check_eligibility(request).eligible
+        if request not in decided:
+            decided[request] = check_eligibility(request).eligible
+        result[patient.patient_id] = decided[request]
     return result
 
 
@@ -173,9 +182,11 @@ def last_known_alive(data: CentreData, index: pd.Index) -> pd.Series:
     One pass over the rows (the large observation files are never turned into frames).
     """
     latest: dict[str, dt.date] = {}
+    get = latest.get
     for pid, value in _alive_dates(data):
         day = value.date() if isinstance(value, dt.datetime) else value
-        if pid not in latest or day > latest[pid]:
+        seen = get(pid)
+        if seen is None or day > seen:
             latest[pid] = day
     return pd.Series(latest, dtype="datetime64[ns]").reindex(index).astype("datetime64[ns]")
 

@@ -82,7 +82,8 @@ def _pfs_parts(
     event = pd.concat([progression, death], axis=1).min(axis=1)
     # New anticancer therapy before the event: censor (the event is no longer the CAR-T's).
     event = event.where(~(nact.notna() & (nact < event)))
-    limit = nact.fillna(pd.Timestamp.max)
+    # A plain dict: indexing the Series once per patient costs more than the comparison.
+    limit = nact.fillna(pd.Timestamp.max).to_dict()
     last_adequate = pd.Series(
         {
             pid: max((d for d in resp.adequate.get(pid, []) if d <= limit[pid]), default=pd.NaT)
