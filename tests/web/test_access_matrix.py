@@ -89,6 +89,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/grade/crs", None, 200, {"temperature_c": 38.5}, patient_scoped=False),
     Endpoint("GET", "/api/alerts", "centre_analytics", 200, patient_scoped=False),
     Endpoint("GET", "/api/exports/centre-csv", "export", 200, patient_scoped=False),
+    Endpoint("GET", "/api/report", "export", 200, patient_scoped=False),
     Endpoint("GET", "/api/audit", "view_audit", 200, patient_scoped=False),
     Endpoint("GET", "/api/network", "network_aggregates", 200, patient_scoped=False),
 ]

@@ -21,7 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.errors import loc_to_path, problems_from
 from cartwatch.web.access import NotAuthenticated
-from cartwatch.web.services.errors import Conflict, ReasonRequired, Unavailable
+from cartwatch.web.services.errors import Conflict, NothingToReport, ReasonRequired, Unavailable
 
 _PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
@@ -75,6 +75,10 @@ def install(api: NinjaAPI) -> None:
     def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
         body = {"detail": str(exc), "current_version": exc.current_version}
         return api.create_response(request, body, status=409)
+
+    @api.exception_handler(NothingToReport)
+    def _nothing_to_report(request: HttpRequest, exc: NothingToReport) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc)}, status=409)
 
     @api.exception_handler(PermissionDenied)
     def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

@@ -232,6 +232,19 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
+@centre_router.get("/report", response={200: None, **ERRORS, 501: Message})
+def report(request: HttpRequest) -> HttpResponse:
+    """The centre's outcomes report (HTML, self-contained); audited like an export."""
+    actor = scope(request, Perm.EXPORT)
+    filename, content = exports.export_report(actor)
+    # An attachment, never rendered on this origin: the report carries inline CSS, which the
+    # app's CSP would block, and a download is what an archived report should be anyway.
+    response = HttpResponse(content, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @centre_router.get("/audit", response={200: list[dict[str, Any]], **ERRORS})
 def audit_events(request: HttpRequest, limit: int = 100) -> list[dict[str, Any]]:
     actor = scope(request, Perm.VIEW_AUDIT)

@@ -21,3 +21,7 @@ class ReasonRequired(Exception):
 
 class Unavailable(Exception):
     """A feature whose engine is not installed in this build (e.g. ADaM derivation): 501."""
+
+
+class NothingToReport(Exception):
+    """The centre's data cannot make an outcomes report yet (e.g. nobody infused): 409."""

@@ -1,4 +1,5 @@
-"""Export of the centre's data (centre data format or ADaM), role-checked and audited.
+"""Export of the centre's data (centre data format, ADaM, or the outcomes report as HTML),
+role-checked and audited.
 
 Researchers (no 'identifiable' permission) get the pseudonymised form: the web-only hospital
 number is never exported, and free-text fields are blanked for them.
@@ -17,10 +18,12 @@ from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import record_event
 from cartwatch.web.audit.models import Action
 from cartwatch.web.patients import models as m
-from cartwatch.web.services.errors import Unavailable
+from cartwatch.web.services.errors import NothingToReport, Unavailable
 from cartwatch.web.services.rows import ROW_MODELS, to_row
 
 FORMATS = ("centre-csv", "adam-csv", "adam-xpt")
+#: The audit log's name for the report download (object_id and after.format of the event).
+REPORT_FORMAT = "report-html"
 
 
 def centre_data(actor: Actor) -> CentreData:
@@ -61,6 +64,26 @@ def _adam_files(data: CentreData, folder: Path, fmt: str) -> None:
             write_adam_csv(frame, folder / f"{stem}.csv", spec)
 
 
+def _record_export(actor: Actor, fmt: str, files: list[str], patients: int, **extra: Any) -> None:
+    assert actor.centre is not None
+    record_event(
+        Action.EXPORT,
+        actor=actor.username,
+        model="export",
+        object_id=fmt,
+        centre=actor.centre.code,
+        after={
+            "format": fmt,
+            "files": files,
+            "patients": patients,
+            "pseudonymised": not actor.identifiable,
+            "role": str(actor.role),
+            **extra,
+        },
+        reason="",
+    )
+
+
 def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
     """A zip of the export and its file name; records an ``export`` audit event."""
     actor.require(Perm.EXPORT)
@@ -79,19 +102,45 @@ def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in names:
                 archive.write(folder / name, arcname=name)
-    record_event(
-        Action.EXPORT,
-        actor=actor.username,
-        model="export",
-        object_id=fmt,
-        centre=actor.centre.code,
-        after={
-            "format": fmt,
-            "files": names,
-            "patients": len(data.patients),
-            "pseudonymised": not actor.identifiable,
-            "role": str(actor.role),
-        },
-        reason="",
-    )
+    _record_export(actor, fmt, names, len(data.patients))
     return f"cartwatch-{actor.centre.code}-{fmt}.zip", buffer.getvalue()
+
+
+def export_report(actor: Actor) -> tuple[str, bytes]:
+    """The outcomes report of the actor's centre as one self-contained HTML file.
+
+    The same pipeline as ``cartwatch demo``/``report``: centre rows → ``derive_adam`` →
+    ``build_report`` → ``render_html``; the web layer only supplies the centre's rows. The
+    report holds aggregates and pseudonyms only (no hospital number, no free text). Records an
+    ``export`` audit event like the other formats.
+    """
+    actor.require(Perm.EXPORT)
+    assert actor.centre is not None
+    try:
+        from cartwatch.adam.derive import derive_adam
+        from cartwatch.outcomes.report import ReportInputError, build_report, render_html
+        from cartwatch.outcomes.tables import AdamData
+    except ImportError as exc:  # a build without the ADaM/report packages
+        raise Unavailable("the outcomes report is not available in this build") from exc
+    data = centre_data(actor)
+    if not data.patients:
+        raise NothingToReport("no patients are recorded at this centre yet")
+    adam = derive_adam(data)
+    source = f"centre {actor.centre.code}: {len(data.patients)} patients recorded in cartwatch"
+    try:
+        report = build_report(
+            AdamData(adsl=adam.adsl, adrs=adam.adrs, adtte=adam.adtte, adae=adam.adae),
+            source_label=source,
+        )
+    except ReportInputError as exc:
+        raise NothingToReport(f"the centre's data cannot make a report yet: {exc}") from exc
+    content = render_html(report).encode("utf-8")
+    filename = f"cartwatch-{actor.centre.code}-report.html"
+    _record_export(
+        actor,
+        REPORT_FORMAT,
+        [filename],
+        len(data.patients),
+        data_cutoff=adam.data_cutoff.isoformat(),
+    )
+    return filename, content

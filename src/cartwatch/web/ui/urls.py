@@ -34,6 +34,8 @@ urlpatterns = [
     path("dashboard/km-<str:endpoint>.png", views.km_png, name="km"),
     path("network/", views.network, name="network"),
     path("exports/", views.export_page, name="exports"),
+    # Before the generic format route, which would otherwise take "report" as a format.
+    path("exports/report/", views.report_download, name="report_download"),
     path("exports/<str:fmt>/", views.export_download, name="export_download"),
     path("audit/", views.audit_log, name="audit"),
 ]

@@ -29,7 +29,7 @@ from cartwatch.web.audit.models import AuditEvent
 from cartwatch.web.centres.models import Role
 from cartwatch.web.patients import models as m
 from cartwatch.web.services import aggregates, alerts, exports, records
-from cartwatch.web.services.errors import Unavailable
+from cartwatch.web.services.errors import NothingToReport, Unavailable
 from cartwatch.web.services.present import present
 from cartwatch.web.ui import analytics, display
 from cartwatch.web.ui import forms as f
@@ -548,6 +548,35 @@ def export_download(request: HttpRequest, actor: Actor, fmt: str) -> HttpRespons
             status=501,
         )
     response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@scoped(Perm.EXPORT)
+def report_download(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The centre's outcomes report as one HTML file; POST and audited like the exports."""
+    try:
+        filename, content = exports.export_report(actor)
+    except (Unavailable, NothingToReport) as exc:
+        status = 501 if isinstance(exc, Unavailable) else 409
+        return page(
+            request,
+            actor,
+            "exports.html",
+            {
+                "title": "Export",
+                "formats": EXPORT_FORMATS,
+                "recent": [],
+                "pseudonymised": not actor.identifiable,
+                "unavailable": str(exc),
+            },
+            status=status,
+        )
+    response = HttpResponse(content, content_type="text/html; charset=utf-8")
+    # Downloaded, not shown: the report's inline CSS would break this origin's CSP, and an
+    # attachment keeps patient-derived numbers out of the browser's page history.
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
