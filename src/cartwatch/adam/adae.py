@@ -348,6 +348,9 @@ def derive_adae_records(
     cyto, prolonged = cytopenia_records(data, infusion)
     records += cyto
     frame = pd.DataFrame.from_records(records, columns=list(_COLUMNS))
+    # As in ADRS: an empty frame would leave the dates as object columns.
+    for name in ("ASTDT", "AENDT"):
+        frame[name] = frame[name].astype("datetime64[ns]")
     return frame, prolonged
 
 

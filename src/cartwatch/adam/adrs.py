@@ -208,6 +208,9 @@ def derive_adrs_records(
         records += _records_for_patient(pid, baselines.get(pid), posts.get(pid, []), stop, summary)
     records += _mrd_records(list(data.mrd), infusion)
     frame = pd.DataFrame.from_records(records, columns=list(_COLUMNS))
+    # No records (nobody infused by the cut-off) would leave ADT an object column, which the
+    # study-day arithmetic refuses; with records it is datetime64 already (a no-op).
+    frame["ADT"] = frame["ADT"].astype("datetime64[ns]")
     return frame, summary
 
 

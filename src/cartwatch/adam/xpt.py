@@ -102,8 +102,8 @@ def _char_column(s: pd.Series) -> pd.Series:
     """Strings with "" for missing (the XPT convention, applied to CSV and derived data too)."""
     if s.dtype == object and all(type(v) is str for v in s.to_numpy()):
         # Already the convention (the usual case for derived data): a copy, skipping the
-        # per-value str() of astype(str). Exact type check: a str subclass (a StrEnum) still
-        # goes the long way and comes out as a plain str.
+        # per-value str() of astype(str). Exact type check, so anything unusual (a StrEnum,
+        # a number) still goes the general way and comes out exactly as it always did.
         return s.astype(object)
     obj = s.astype(object)
     return obj.where(obj.notna(), "").astype(str).astype(object)
