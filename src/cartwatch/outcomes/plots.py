@@ -60,11 +60,12 @@ def _pt(key: Literal["xtick.labelsize", "ytick.labelsize", "axes.labelsize"]) ->
 
 @lru_cache(maxsize=1024)
 def _text_width_pt(text: str, size: float) -> float:
-    """Width of one line of *text* in points (the unhinted outline, no renderer needed)."""
+    """Width of one line of *text* in points (the unhinted outline, no renderer needed),
+    plus 3%: hinted rendering (save_png, to_svg callers) sets glyphs slightly wider."""
     width, _, _ = text_to_path.get_text_width_height_descent(
         text, FontProperties(size=size), ismath=False
     )
-    return float(width)
+    return 1.03 * float(width)
 
 
 def _max_width_pt(texts: Sequence[str], size: float) -> float:
