@@ -144,7 +144,7 @@ def large() -> CentreData:
 
 
 def _close(observed: float, expected: float, n: int, z: float = 4.0) -> bool:
-    return abs(observed - expected) <= z * np.sqrt(expected * (1 - expected) / n) + 1e-9
+    return bool(abs(observed - expected) <= z * np.sqrt(expected * (1 - expected) / n) + 1e-9)
 
 
 def test_marginals_n2000_crs_nt(large: CentreData) -> None:
