@@ -12,6 +12,15 @@ analysis of TRANSCEND CLL 004 (clinical-standards.md §3): 137 leukapheresed, 11
   13/18/21/1, 64 without [S14]. (The trial reported investigator-identified neurological
   events, not ASTCT ICANS, §0.3; the synthetic observations are built so that the ASTCT
   grader reproduces the published grade counts.)
+* Onset (days after infusion, infusion = day 0, as ``adam`` ONSDYINF counts) and duration
+  (onset to resolution) of each patient's episode: CRS 4 (IQR 1–7) and 6 (4–11), neurological
+  events 7 (4–11) and 7 (4–16), median (IQR) with R type-7 quartiles [S14]. The values are
+  built (:func:`exact_sample`), not drawn, then shuffled onto patients; every episode
+  resolves before the patient's last observation.
+* Management [S14]: CRS tocilizumab only / steroids only / both = 41/2/35, tocilizumab doses
+  per treated patient median 1 (IQR 1–2); neurotoxicity steroids only / both = 31/8.
+* Prolonged cytopenia 63 [S14]: grade ≥3 at the blood count nearest day 28 in exactly those
+  63 patients (others stay at grade ≤2 from day 21; ``adam`` PROLCYFL definition).
 * Label efficacy population n = 65 [S19][S26]: best overall response (iwCLL 2018,
   ``iwcll.assess_response`` per post-infusion assessment against the baseline, then
   ``iwcll.best_overall_response`` in date order) 13 CR, 16 PR, 26 SD, 5 PD, 5 NE:
@@ -37,6 +46,9 @@ label population fail exactly one criterion each: 9 at dose level 1 (50 × 10⁶
 a prior BCL-2 inhibitor, 11 without measurable disease at baseline, 12 without a post-baseline
 assessment (left the study before day 30). ``patients``/``cell_therapy`` carry no such flag:
 the analysis must derive it from the raw data, as for a real centre.
+
+Every generated date lies on or before :data:`DATA_CUT`, so an analysis's default cut-off
+(the latest date in the data) is the documented one.
 
 Assessments are on days 30, 60, 90, 180, 270, 365 and then every 180 days until progression,
 death or the data cut; a progression is a PD assessment (new lesion, node SPD +60 %) plus a
