@@ -14,13 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from json import dumps
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from pydantic import BaseModel, ValidationError
 
-from cartwatch.batch.csv_format import CsvFileError
-from cartwatch.batch.csv_grading import GradeKind, grade_csv
 from cartwatch.cli.io import (
     InputProblems,
     OutputFormat,
@@ -43,6 +41,9 @@ from cartwatch.schemas.errors import ROOT_PATH, problems_from
 from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import ResponseAssessmentIn
 from cartwatch.schemas.schedule import ScheduleIn
+
+if TYPE_CHECKING:
+    from cartwatch.batch.csv_grading import GradeKind
 
 
 class Result(Protocol):
@@ -184,6 +185,10 @@ def _row_ranges(rows: Sequence[int]) -> str:
 
 def run_batch(kind: GradeKind, in_path: str, out_path: str) -> None:
     """Grade a CSV file; row problems on stderr, exit 2 if any row failed, stdout empty."""
+    # Imported here: numpy/pandas cost the JSON commands start-up time they do not need.
+    from cartwatch.batch.csv_format import CsvFileError
+    from cartwatch.batch.csv_grading import grade_csv
+
     try:
         with progress_bar(in_path) as advance:
             report = grade_csv(kind, in_path, out_path, advance)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartwatch.centre.loader import CentreData, CentreDataError, load_centre_dir, write_centre_dir
 from cartwatch.cli.io import fail
-from cartwatch.synth.cohort import synthesize
+
+if TYPE_CHECKING:
+    from cartwatch.centre.loader import CentreData
 
 centre_app = typer.Typer(
     name="centre",
@@ -73,6 +74,10 @@ def synth(
     if problems or seed_value is None:
         fail(problems)
     started = time.perf_counter()
+    # Imported here: pandas and the cohort model cost seconds that other commands need not pay.
+    from cartwatch.centre.loader import write_centre_dir
+    from cartwatch.synth.cohort import synthesize
+
     data = synthesize(n_value or 0, seed_value, published=published)
     write_centre_dir(data, output)
     mode = "published" if published else f"n={n_value}"
@@ -85,6 +90,8 @@ def validate(
     folder: Annotated[Path, typer.Argument(help="centre data folder (RAW)")],
 ) -> None:
     """Check every file, row and cross-file rule; list every problem as file:row:field."""
+    from cartwatch.centre.loader import CentreDataError, load_centre_dir
+
     try:
         data = load_centre_dir(folder)
     except CentreDataError as exc:
