@@ -5,6 +5,9 @@ AND reason text for every row."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
+import random
 
 import numpy as np
 from hypothesis import given
@@ -50,18 +53,40 @@ flows = st.one_of(
 )
 
 
+# Adversarial values for the column grader's value coding: any finite float (negative, -0.0,
+# subnormal, huge, rounding halves) and values one ulp either side of the cut-offs.
+adversarial_temperatures = st.one_of(
+    temperatures,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([38.0, 37.95, 0.05, 0.25]).flatmap(
+        lambda v: st.sampled_from([math.nextafter(v, -math.inf), v, math.nextafter(v, math.inf)])
+    ),
+)
+adversarial_flows = st.one_of(
+    flows,
+    st.floats(min_value=0.0, allow_nan=False, allow_infinity=False),
+    st.sampled_from([6.0, 6.05, 5.95, 0.05]).flatmap(
+        lambda v: st.sampled_from([math.nextafter(v, -math.inf), v, math.nextafter(v, math.inf)])
+    ),
+)
+
+
 @st.composite
-def observations(draw: st.DrawFn) -> CrsObservation:
+def observations(
+    draw: st.DrawFn,
+    temperature_values: st.SearchStrategy[float | None] = temperatures,
+    flow_values: st.SearchStrategy[float] = flows,
+) -> CrsObservation:
     device = draw(st.sampled_from(list(OxygenDevice)))
     if device is O2.NASAL_CANNULA:
-        flow: float | None = draw(flows)
+        flow: float | None = draw(flow_values)
     elif device is O2.NONE:
         flow = None
     else:
-        flow = draw(st.one_of(st.none(), flows))
+        flow = draw(st.one_of(st.none(), flow_values))
     drugs = draw(st.sets(st.sampled_from(list(Vasopressor))))
     return CrsObservation(
-        temperature_c=draw(temperatures),
+        temperature_c=draw(temperature_values),
         fever_attributable_to_other_cause=draw(st.booleans()),
         antipyretic_or_anticytokine_given=draw(st.booleans()),
         hypotension=draw(st.booleans()),
@@ -168,3 +193,63 @@ def test_column_grader_agrees_on_repeated_rows(obs: CrsObservation, n: int) -> N
 
 def test_device_ladder_covers_every_device_but_the_flow_graded_cannula() -> None:
     assert set(DEVICE_LADDER) | {O2.NASAL_CANNULA} == set(OXYGEN_DEVICE_CODES)
+
+
+def _assert_columns_agree(obs: list[CrsObservation]) -> None:
+    result = grade_crs_columns(crs_columns_from_observations(obs))
+    expected = [grade_crs(o) for o in obs]
+    assert result.grades.tolist() == [g.grade for g in expected]
+    assert result.reasons.tolist() == ["; ".join(g.reasons) for g in expected]
+    # the distinct-text view the CSV writer uses says the same
+    assert [result.reason_texts[c] for c in result.reason_codes.tolist()] == (
+        result.reasons.tolist()
+    )
+
+
+@given(
+    st.lists(observations(adversarial_temperatures, adversarial_flows), min_size=1, max_size=60),
+    st.randoms(use_true_random=False),
+)
+def test_column_grader_agrees_on_adversarial_values(
+    obs: list[CrsObservation], rnd: random.Random
+) -> None:
+    # Repeats of the same records in shuffled order exercise the grouping of equal keys.
+    _assert_columns_agree(obs + rnd.sample(obs, len(obs)))
+
+
+def test_column_grader_agrees_on_every_vasopressor_combination_and_flag() -> None:
+    temps = [None, 37.96, 38.0, 39.4]
+    hypotension_rows = [
+        CrsObservation(
+            temperature_c=t,
+            fever_attributable_to_other_cause=fa,
+            antipyretic_or_anticytokine_given=th,
+            hypotension=h,
+            vasopressors=tuple(v for i, v in enumerate(Vasopressor) if mask >> i & 1),
+            hypotension_attributable_to_other_cause=ha,
+            death_due_to_crs=death,
+        )
+        for mask in range(1 << len(Vasopressor))
+        for t, fa, th, h, ha, death in itertools.product(
+            temps, *[(False, True)] * 4, (False,) if mask % 7 else (False, True)
+        )
+    ]
+    hypoxia_rows = [
+        CrsObservation(
+            temperature_c=t,
+            antipyretic_or_anticytokine_given=th,
+            hypotension=h,
+            oxygen_device=device,
+            oxygen_flow_l_min=flow,
+            hypoxia_attributable_to_other_cause=xa,
+        )
+        for device in OxygenDevice
+        for flow in (
+            [None]
+            if device is O2.NONE
+            else [0.0, 5.5, 6.0, 6.04, 6.05, 7.0, math.nextafter(6.0, 7.0)]
+            + ([] if device is O2.NASAL_CANNULA else [None])
+        )
+        for t, th, h, xa in itertools.product(temps, *[(False, True)] * 3)
+    ]
+    _assert_columns_agree(hypotension_rows + hypoxia_rows)

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -453,13 +453,14 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
+U8Array = npt.NDArray[np.uint8]
+ArrayAny = npt.NDArray[Any]
 _VASOPRESSIN_BIT: Final = VASOPRESSOR_BITS[Vasopressor.VASOPRESSIN]
 _DEVICES: Final = tuple(OxygenDevice)
 # Number of vasopressors counted towards "multiple" for each possible mask value.
 _COUNTED_PER_MASK: Final = np.array(
     [bin(m & ~_VASOPRESSIN_BIT).count("1") for m in range(256)], dtype=np.int64
 )
-_FLOW_GRADED_CODES: Final = tuple(OXYGEN_DEVICE_CODES[d] for d in sorted(FLOW_GRADED_DEVICES))
 _BOOL_FIELDS: Final = (
     "fever_attributable_to_other_cause",
     "antipyretic_or_anticytokine_given",
@@ -521,6 +522,9 @@ class CrsColumns:
                 raise ValueError(f"{f.name}: expected a 1-D numpy array of length {n}")
             if arr.dtype != expected[f.name]:
                 raise ValueError(f"{f.name}: expected dtype {np.dtype(expected[f.name])}")
+        if n and int(self.vasopressor_mask.max()) >> len(Vasopressor):
+            # Bits 6 and 7 name no drug (and the grader packs two flags into them).
+            raise ValueError("vasopressor_mask: bits above angiotensin_ii (32) name no drug")
         counted = _COUNTED_PER_MASK[self.vasopressor_mask]
         if not np.array_equal(counted, self.vasopressor_count):
             raise ValueError("vasopressor_count disagrees with vasopressor_mask")
@@ -593,276 +597,376 @@ def crs_columns_from_observations(observations: Sequence[CrsObservation]) -> Crs
 
 @dataclass(frozen=True)
 class CrsColumnGrades:
-    """Per-row grades (int8) and reasons (object array of '; '-joined reason strings)."""
+    """Per-row grades (int8) and reasons (object array of '; '-joined reason strings).
+
+    ``reasons == reason_texts[reason_codes]``: the distinct texts and a code per row, for
+    writers that serialise each distinct text once instead of once per row.
+    """
 
     grades: npt.NDArray[np.int8]
     reasons: npt.NDArray[np.object_]
     standard: str = field(default=STANDARD)
+    reason_codes: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    reason_texts: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
 
 
-def _column_problems(cols: CrsColumns) -> list[tuple[str, str]]:
-    """The ClinicalInputError problems grade_crs would raise, row by row, in row order."""
-    t, flow, dev = cols.temperature_c, cols.oxygen_flow_l_min, cols.oxygen_device
-    bad_device = (dev < 0) | (dev >= len(_DEVICES))
-    bad_temp = np.isinf(t)
-    bad_flow = np.isinf(flow) | (flow < 0)
-    flow_graded = np.isin(dev, _FLOW_GRADED_CODES)
-    no_device = dev == OXYGEN_DEVICE_CODES[OxygenDevice.NONE]
-    suspicious = np.flatnonzero(
-        bad_device
-        | bad_temp
-        | bad_flow
-        | (flow_graded & np.isnan(flow))
-        | (no_device & ~np.isnan(flow))
+# --- lookup tables of the column grader -------------------------------------------------------
+# Every table below is built once, at import, from the per-record rules and text helpers
+# above (never re-typed), so the two paths cannot drift apart. The column grader only
+# indexes these tables with small integer codes: one numpy gather per row and table instead
+# of one Python call per row.
+
+_N_DEVICES: Final = len(_DEVICES)
+# Flow-graded devices in code order; a flow-graded hypoxia code stores the device's rank here.
+_FLOW_GRADED: Final = tuple(d for d in _DEVICES if d in FLOW_GRADED_DEVICES)
+_MASK_BITS: Final = len(Vasopressor)  # masks use bits 0..5; the index packs flags in 6 and 7
+
+# Per device byte (the int8 code viewed as uint8, so negative codes land on 128..255 and one
+# 256-entry table covers every possible value): validity and what it says about the flow.
+_DEVICE_VALID_BIT, _FLOW_REQUIRED_BIT, _FLOW_ALLOWED_BIT = 1, 2, 4
+_DEVICE_FLAGS: Final = np.zeros(256, dtype=np.uint8)
+for _code, _device in enumerate(_DEVICES):
+    _DEVICE_FLAGS[_code] = (
+        _DEVICE_VALID_BIT
+        | (_FLOW_REQUIRED_BIT if _device in FLOW_GRADED_DEVICES else 0)
+        | (_FLOW_ALLOWED_BIT if _device is not OxygenDevice.NONE else 0)
     )
-    problems: list[tuple[str, str]] = []
-    for i in suspicious.tolist():
-        if bad_device[i]:
-            problems.append((f"[{i}].oxygen_device", f"unknown device code {int(dev[i])}"))
-            continue
-        try:
-            cols.row(i)
-        except ClinicalInputError as exc:
-            problems.extend((f"[{i}].{path}", message) for path, message in exc.problems)
-    return problems
+_FLOW_RANK: Final = np.zeros(256, dtype=np.int64)
+for _rank, _device in enumerate(_FLOW_GRADED):
+    _FLOW_RANK[OXYGEN_DEVICE_CODES[_device]] = _rank
+
+# Hypotension, indexed per row by mask | hypotension << 6 | attributable << 7.
+# Text code 0 = no hypotension finding (no reason line); else 1 + (mask << 1 | attributable).
+_N_HYPOTENSION_CODES: Final = 1 + (2 << _MASK_BITS)
 
 
-@dataclass(frozen=True)
-class _ColumnFindings:
-    """Per-row intermediate results of the vectorised rules, reused for the reason keys."""
-
-    fever: BoolArray
-    gate: BoolArray  # fever or therapy: CRS can be graded at all
-    hypotension_present: BoolArray
-    hypotension: IntArray
-    hypoxia: IntArray
-    grades: npt.NDArray[np.int8]
+def _hypotension_code(index: int) -> int:
+    mask, flagged, attributable = index & ((1 << _MASK_BITS) - 1), index >> 6 & 1, index >> 7
+    return 1 + (mask << 1 | attributable) if flagged or mask else 0
 
 
-# Per device code: the hypoxia grade, and the grade above low flow (same unless flow-graded).
-_DEVICE_GRADE: Final = np.array([OXYGEN_RULES[d].grade for d in OxygenDevice], dtype=np.int64)
-_DEVICE_GRADE_ABOVE_LOW_FLOW: Final = np.array(
-    [OXYGEN_RULES[d].grade_above_low_flow or OXYGEN_RULES[d].grade for d in OxygenDevice],
-    dtype=np.int64,
+def _hypotension_code_grade(code: int) -> int:
+    if code == 0 or (code - 1) & 1:  # no finding, or attributable to another cause
+        return 0
+    return _hypotension_grade(frozenset(_drugs_from_mask((code - 1) >> 1)))
+
+
+def _hypotension_code_part(code: int) -> str:
+    if code == 0:
+        return ""
+    drugs = frozenset(_drugs_from_mask((code - 1) >> 1))
+    return "; " + _hypotension_text(drugs, bool((code - 1) & 1))
+
+
+_HYPOTENSION_CODE: Final = np.array([_hypotension_code(i) for i in range(256)], dtype=np.int64)
+_HYPOTENSION_CODE_GRADE: Final = np.array(
+    [_hypotension_code_grade(c) for c in range(_N_HYPOTENSION_CODES)], dtype=np.int64
+)
+_HYPOTENSION_GRADE: Final = _HYPOTENSION_CODE_GRADE[_HYPOTENSION_CODE].astype(np.uint8)
+_HYPOTENSION_PART: Final = np.array(
+    [_hypotension_code_part(c) for c in range(_N_HYPOTENSION_CODES)], dtype=object
+)
+
+# Hypoxia, indexed per row by device << 2 | (flow > 6 L/min) << 1 | attributable (valid
+# devices only). Text code 0 = no device; 1 + (device << 1 | attributable) for a device not
+# graded by flow (its text ignores any flow given); from _N_STATIC_HYPOXIA_CODES on,
+# (flow code * k + rank) << 1 | attributable for the k flow-graded devices (text prints flow).
+_N_STATIC_HYPOXIA_CODES: Final = 1 + 2 * _N_DEVICES
+
+
+def _hypoxia_index_grade(index: int) -> int:
+    device, above, attributable = _DEVICES[index >> 2], index >> 1 & 1, index & 1
+    flow = LOW_FLOW_MAX_L_MIN + 1 if above else LOW_FLOW_MAX_L_MIN
+    return 0 if attributable else _hypoxia_grade(device, flow)
+
+
+def _hypoxia_index_code(index: int) -> int:
+    device = _DEVICES[index >> 2]
+    if device is OxygenDevice.NONE or device in FLOW_GRADED_DEVICES:
+        return 0  # flow-graded rows get their code from the flow column
+    return 1 + ((index >> 2) << 1 | index & 1)
+
+
+_HYPOXIA_GRADE: Final = np.array(
+    [_hypoxia_index_grade(i) for i in range(4 * _N_DEVICES)], dtype=np.uint8
+)
+_HYPOXIA_STATIC_CODE: Final = np.array(
+    [_hypoxia_index_code(i) for i in range(4 * _N_DEVICES)], dtype=np.int64
+)
+
+# Row states of the reason key: which kind of reason list the row gets.
+_DEATH, _NOT_GRADED, _FEVER_GATE, _THERAPY_GATE = 0, 1, 2, 3
+_N_STATES: Final = 4
+_STATE_PART: Final = np.array(["", "; " + NOT_GRADED_TEXT, "", "; " + THERAPY_TEXT], dtype=object)
+# Conclusion per fever * 25 + hypotension grade * 5 + hypoxia grade; the extra last entry is
+# the empty conclusion of rows that have none (death, not graded).
+_GRADE_SLOTS: Final = 5
+_CONCLUSION_PART: Final = np.array(
+    [
+        "" if (text := _conclusion_text(bool(f), h, x)) is None else "; " + text
+        for f in (0, 1)
+        for h in range(_GRADE_SLOTS)
+        for x in range(_GRADE_SLOTS)
+    ]
+    + [""],
+    dtype=object,
 )
 
 
-def _grade_arrays(cols: CrsColumns) -> _ColumnFindings:
-    """The rules of grade_crs as numpy boolean algebra over whole columns."""
-    fever = (cols.temperature_c >= FEVER_THRESHOLD_C) & ~cols.fever_attributable_to_other_cause
-    gate = fever | cols.antipyretic_or_anticytokine_given
-    any_pressor = cols.vasopressor_mask > 0
-    present = cols.hypotension | any_pressor
-    by_pressors = np.select(
-        [cols.vasopressor_count >= MULTIPLE_VASOPRESSORS, any_pressor],
-        [HYPOTENSION_MULTIPLE_VASOPRESSORS_GRADE, HYPOTENSION_ONE_VASOPRESSOR_GRADE],
-        HYPOTENSION_NO_VASOPRESSOR_GRADE,
-    )
-    hypotension: IntArray = np.where(
-        present & ~cols.hypotension_attributable_to_other_cause, by_pressors, 0
-    ).astype(np.int64)
-    device = cols.oxygen_device
-    by_device = np.where(
-        cols.oxygen_flow_l_min > LOW_FLOW_MAX_L_MIN,
-        _DEVICE_GRADE_ABOVE_LOW_FLOW[device],
-        _DEVICE_GRADE[device],
-    )
-    hypoxia: IntArray = np.where(cols.hypoxia_attributable_to_other_cause, 0, by_device)
-    worst = np.maximum(np.maximum(hypotension, hypoxia), fever * FEVER_ONLY_GRADE)
-    grades = np.where(cols.death_due_to_crs, DEATH_GRADE, np.where(gate, worst, 0))
-    return _ColumnFindings(fever, gate, present, hypotension, hypoxia, grades.astype(np.int8))
+def _column_problems(cols: CrsColumns) -> tuple[list[tuple[str, str]], U8Array]:
+    """The ClinicalInputError problems grade_crs would raise, row by row, in row order.
+
+    Also returns each row's device flags (``_DEVICE_FLAGS``), reused by the grader.
+    """
+    flags = _DEVICE_FLAGS[cols.oxygen_device.view(np.uint8)]
+    flow = cols.oxygen_flow_l_min
+    no_flow = np.isnan(flow)
+    flow_ok = (flow >= 0) & (flow < math.inf)  # False for NaN
+    # The flow is consistent with the device when there is none and the device does not
+    # require one, or it is a finite non-negative number and the device allows one.
+    required = (flags & _FLOW_REQUIRED_BIT).view(np.bool_)
+    allowed = (flags & _FLOW_ALLOWED_BIT).view(np.bool_)
+    consistent = (no_flow & ~required) | (flow_ok & allowed)
+    bad_device = (flags & _DEVICE_VALID_BIT) == 0
+    suspicious = np.flatnonzero(~consistent | bad_device | np.isinf(cols.temperature_c))
+    problems: list[tuple[str, str]] = []
+    for i in suspicious.tolist():
+        if bad_device[i]:
+            code = int(cols.oxygen_device[i])
+            problems.append((f"[{i}].oxygen_device", f"unknown device code {code}"))
+            continue
+        try:
+            cols.row(i)  # the record's own validation words the problem
+        except ClinicalInputError as exc:
+            problems.extend((f"[{i}].{path}", message) for path, message in exc.problems)
+    return problems, flags
 
 
-# Values further than this from zero are keyed exactly: their tenths would not fit the
-# dense integer code range (no clinical temperature or flow comes near it).
+# Values further than this from zero are keyed exactly: their tenths would not fit a dense
+# integer code range (no clinical temperature or flow comes near it).
 _DENSE_LIMIT: Final = 1e6
+# A code range up to this many slots per row (+ a constant) is numbered with a lookup table
+# (O(n)); a sparser range falls back to sorting, so huge ranges never allocate huge tables.
+_TABLE_SLOTS_PER_ROW: Final = 4
+_TABLE_SLOTS_MIN: Final = 1 << 16
+
+
+def _table_fits(span: int, rows: int) -> bool:
+    return span <= _TABLE_SLOTS_PER_ROW * rows + _TABLE_SLOTS_MIN
 
 
 @dataclass(frozen=True)
 class _ValueCodes:
     """Dense codes for a float column: rows with equal codes print identical reason text.
 
-    A finite value is coded by its tenths, as ``format_temperature``/``format_flow`` print it,
-    except (a) values within float noise of a rounding half, where ``np.rint(v * 10)`` may
-    disagree with ``format(v, ".1f")``, (b) values whose printed text would sit on the other
-    side of 38.0 °C or 6 L/min (those print exactly) and (c) huge values: these are coded by
-    their exact value. NaN has the last code.
+    A finite value is coded by its tenths, as ``format_temperature``/``format_flow`` print
+    it, except (a) values within float noise of a rounding half, where ``np.rint(v * 10)``
+    may disagree with ``format(v, ".1f")``, (b) values whose printed text sits on the other
+    side of the cut-off (``_side_safe`` prints those exactly), (c) huge values and (d)
+    values printing as "-0.0": these are coded by their exact value. NaN has the last code.
     """
 
     codes: IntArray
-    low_tenths: int
-    n_tenths: int
-    exact: FloatArray
+    tenths: IntArray  # per tenths code (the first codes): the value in tenths
+    exact: FloatArray  # per exact code (after the tenths codes): the value
+    size: int  # number of codes, NaN's included
 
     @classmethod
-    def of(cls, values: FloatArray) -> _ValueCodes:
-        nan = np.isnan(values)
-        scaled = np.where(nan, 0.0, values) * 10.0
+    def of(cls, values: FloatArray, crosses: Callable[[FloatArray], BoolArray]) -> _ValueCodes:
+        # Huge values overflow to inf when scaled; they are coded exactly, so that is harmless.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return cls._of(values, crosses)
+
+    @classmethod
+    def _of(cls, values: FloatArray, crosses: Callable[[FloatArray], BoolArray]) -> _ValueCodes:
+        scaled = values * 10.0
         tenths = np.rint(scaled)
-        shown = tenths / 10.0
-        crosses = ((shown >= FEVER_THRESHOLD_C) != (values >= FEVER_THRESHOLD_C)) | (
-            (shown > LOW_FLOW_MAX_L_MIN) != (values > LOW_FLOW_MAX_L_MIN)
+        # Charted values (38.4, 5.5) are the doubles nearest to their tenths: they print as
+        # their tenths and cannot cross a cut-off. Only the others (NaN, arbitrary floats)
+        # need the careful checks, on a compressed subset; so do zeros, as -0.0 == 0.0.
+        odd = (tenths / 10.0 != values) | (values == 0)
+        if len(values) and not (
+            abs(np.fmin.reduce(tenths)) <= 10 * _DENSE_LIMIT
+            and abs(np.fmax.reduce(tenths)) <= 10 * _DENSE_LIMIT
+        ):
+            odd |= np.abs(values) > _DENSE_LIMIT  # huge values print as tenths but are exact
+        irregular = np.flatnonzero(odd)
+        v, s, r = values[irregular], scaled[irregular], tenths[irregular]
+        nan = np.isnan(v)
+        exact = ~nan & (
+            (np.abs(s - r) > 0.5 - 1e-6)  # a rounding half, give or take float noise
+            | (crosses(r / 10.0) != crosses(v))
+            | (np.abs(v) > _DENSE_LIMIT)
+            | ((r == 0) & np.signbit(v))
         )
-        near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-        exact = ~nan & (near_half | crosses | (np.abs(values) > _DENSE_LIMIT))
-        dense = ~nan & ~exact
-        ints = np.where(dense, tenths, 0.0).astype(np.int64)
-        low = int(ints[dense].min(initial=0))
-        high = int(ints[dense].max(initial=0))
-        n_tenths = high - low + 1
-        exact_values, exact_codes = np.unique(values[exact], return_inverse=True)
-        codes = np.full(len(values), n_tenths + len(exact_values), dtype=np.int64)
-        codes[dense] = ints[dense] - low
-        codes[exact] = n_tenths + exact_codes.reshape(-1)
-        return cls(codes, low, n_tenths, exact_values.astype(np.float64))
+        exact_rows, nan_rows = irregular[exact], irregular[nan]
+        exact_values, exact_codes = np.unique(v[exact], return_inverse=True)
+        tenths[exact_rows] = math.nan  # NaN rows already are
+        low = float(np.fmin.reduce(tenths)) if len(tenths) else math.nan
+        high = float(np.fmax.reduce(tenths)) if len(tenths) else math.nan
+        if math.isnan(low):  # no row is coded by its tenths
+            table: IntArray = np.empty(0, dtype=np.int64)
+            codes = np.zeros(len(values), dtype=np.int64)
+        elif _table_fits(int(high - low) + 1, len(values)):
+            table = np.arange(int(low), int(high) + 1, dtype=np.int64)
+            tenths[exact_rows] = low
+            tenths[nan_rows] = low
+            tenths -= low
+            codes = tenths.astype(np.int64)
+        else:
+            used, inverse = np.unique(tenths, return_inverse=True)  # NaN sorts (once) last
+            table = used[~np.isnan(used)].astype(np.int64)
+            codes = inverse.reshape(-1).astype(np.int64)
+        codes[exact_rows] = len(table) + exact_codes.reshape(-1)
+        codes[nan_rows] = len(table) + len(exact_values)
+        return cls(codes, table, exact_values, len(table) + len(exact_values) + 1)
 
     def value(self, code: int) -> float | None:
         """A value printing exactly like every row with this code (None for NaN)."""
-        if code < self.n_tenths:
-            return (self.low_tenths + code) / 10.0
-        k = code - self.n_tenths
+        if code < len(self.tenths):
+            return int(self.tenths[code]) / 10.0
+        k = code - len(self.tenths)
         return float(self.exact[k]) if k < len(self.exact) else None
 
 
-# Codes up to this many table slots per row are renumbered with a lookup table (O(n));
-# sparser codes fall back to a sort.
-_TABLE_SLOTS_PER_ROW: Final = 8
+def _is_fever(values: FloatArray) -> BoolArray:
+    return values >= FEVER_THRESHOLD_C
 
 
-def _renumber(codes: IntArray) -> IntArray:
-    """Non-negative codes renumbered densely 0..k-1 (k = number of distinct codes)."""
-    top = int(codes.max(initial=0))
-    if top < _TABLE_SLOTS_PER_ROW * len(codes) + 1024:
-        used = np.zeros(top + 1, dtype=bool)
-        used[codes] = True
-        table: IntArray = np.cumsum(used, dtype=np.int64) - 1
-        return table[codes]
-    perm = np.argsort(codes)
-    ordered = codes[perm]
-    starts = np.empty(len(codes), dtype=bool)
-    starts[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    dense = np.empty(len(codes), dtype=np.int64)
-    dense[perm] = np.cumsum(starts) - 1
-    return dense
+def _is_high_flow(values: FloatArray) -> BoolArray:
+    return values > LOW_FLOW_MAX_L_MIN
 
 
-def _group(*columns: IntArray) -> tuple[IntArray, IntArray]:
-    """Rows grouped by equal values in every column: (group per row, one row per group)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        dense = _renumber(col)
-        radix = int(dense.max(initial=0)) + 1
-        if int(key.max(initial=0)) * radix + radix > 2**62:
-            key = _renumber(key)  # keeps the mixed-radix key inside int64
-        key = key * radix + dense
-    groups = _renumber(key)
-    representative = np.empty(int(groups.max(initial=-1)) + 1, dtype=np.int64)
-    representative[groups] = np.arange(len(groups))  # any member will do: they print alike
-    return groups, representative
-
-
-def _texts(codes: IntArray, text: Callable[[int], str | None], prefix: str) -> ObjectArray:
-    """``prefix + text(code)`` per item ("" when text is None), formatting each code once."""
-    distinct, inverse = np.unique(codes, return_inverse=True)
-    table = np.empty(len(distinct), dtype=object)
-    table[:] = [("" if (t := text(c)) is None else prefix + t) for c in distinct.tolist()]
-    strings: ObjectArray = table[inverse.reshape(-1)]
-    return strings
-
-
-def _hypotension_code_text(code: int) -> str | None:
-    if code == 0:
-        return None
-    mask, attributable = (code - 1) >> 1, bool((code - 1) & 1)
-    return _hypotension_text(frozenset(_drugs_from_mask(mask)), attributable)
-
-
-def _conclusion_code(
-    death: BoolArray, gate: BoolArray, fever: BoolArray, hypotension: IntArray, hypoxia: IntArray
-) -> IntArray:
-    # 0: death (no conclusion), 1: not graded (no fever, no therapy), 2+: _conclusion_text args
-    graded = 2 + fever.astype(np.int64) * 25 + hypotension * 5 + hypoxia
-    code: IntArray = np.where(death, 0, np.where(gate, graded, 1)).astype(np.int64)
-    return code
-
-
-def _conclusion_code_text(code: int) -> str | None:
-    if code <= 1:
-        return None if code == 0 else NOT_GRADED_TEXT
-    fever, rest = divmod(code - 2, 25)
-    return _conclusion_text(bool(fever), *divmod(rest, 5))
+def _dense(key: IntArray, span: int) -> tuple[IntArray, IntArray]:
+    """(dense code per row, distinct keys ascending) for non-negative keys below ``span``."""
+    if _table_fits(span, len(key)):
+        # Bounded range: mark the keys present in a table, number them, look them up. O(n).
+        used = np.zeros(span, dtype=np.bool_)
+        used[key] = True
+        distinct = np.flatnonzero(used)
+        table = np.empty(span, dtype=np.int64)
+        table[distinct] = np.arange(len(distinct), dtype=np.int64)
+        return table[key], distinct.astype(np.int64)
+    distinct, inverse = np.unique(key, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), distinct.astype(np.int64)
 
 
 def grade_crs_columns(cols: CrsColumns) -> CrsColumnGrades:
     """Grade every row; ``reasons[i] == "; ".join(grade_crs(cols.row(i)).reasons)``.
 
-    THE TWO PATHS MUST AGREE. Grades come from numpy boolean algebra over the same rule
-    constants as grade_crs (``_grade_arrays``). Reason text is assembled in grade_crs's
-    order (fever, therapy, hypotension, hypoxia, conclusion) from the same text helpers,
-    each called once per distinct code, and joined once per distinct combination of codes.
+    THE TWO PATHS MUST AGREE. Grades come from lookup tables built from grade_crs's own
+    rule functions, indexed by per-row codes. Reason text is keyed per row by one integer
+    combining the row state (death / not graded / fever / therapy), the hypotension code
+    (mask, attribution), the hypoxia code (device, printed flow, attribution), fever and the
+    printed temperature; the conclusion is a function of these. The text is assembled from
+    grade_crs's own helpers once per distinct key and spread to the rows with one gather.
     tests/property/test_crs_properties.py checks both with hypothesis; change them together.
 
     Raises ClinicalInputError, with ``[row].field`` paths, where grade_crs would raise.
     """
-    problems = _column_problems(cols)
+    problems, device_flags = _column_problems(cols)
     if problems:
         raise ClinicalInputError(problems)
-    found = _grade_arrays(cols)
-    if len(cols) == 0:
-        return CrsColumnGrades(grades=found.grades, reasons=np.empty(0, dtype=object))
+    n = len(cols)
+    t = cols.temperature_c
     death = cols.death_due_to_crs
-    gate = found.gate
-    live = gate & ~death
-    temperature = _ValueCodes.of(cols.temperature_c)
-    flow = _ValueCodes.of(cols.oxygen_flow_l_min)
-    n_devices = len(_DEVICES)
+    therapy = cols.antipyretic_or_anticytokine_given
+    hot = _is_fever(t)
+    fever_attributed = hot & cols.fever_attributable_to_other_cause
+    fever = hot ^ fever_attributed
+    gate = fever | therapy
 
-    fever_attributable = cols.fever_attributable_to_other_cause & (
-        cols.temperature_c >= FEVER_THRESHOLD_C
-    )
-    fever_code = np.where(death, 0, temperature.codes * 2 + fever_attributable + 1)
-    therapy_code = (cols.antipyretic_or_anticytokine_given & live).astype(np.int64)
-    mask = cols.vasopressor_mask.astype(np.int64)
-    hypotension_code: IntArray = np.where(
-        live & found.hypotension_present,
-        (mask << 1 | cols.hypotension_attributable_to_other_cause) + 1,
-        0,
-    )
-    flow_code = np.where(np.isin(cols.oxygen_device, _FLOW_GRADED_CODES), flow.codes + 1, 0)
-    hypoxia_code = np.where(
-        live & (cols.oxygen_device != OXYGEN_DEVICE_CODES[OxygenDevice.NONE]),
-        (
-            (flow_code * n_devices + cols.oxygen_device) << 1
-            | cols.hypoxia_attributable_to_other_cause
-        )
-        + 1,
-        0,
-    )
-    conclusion_code = _conclusion_code(death, gate, found.fever, found.hypotension, found.hypoxia)
-    # The conclusion is a function of the other four codes, so it stays out of the key.
-    inverse, rep = _group(fever_code, therapy_code, hypotension_code, hypoxia_code)
+    # One byte per row indexes the hypotension tables, one the hypoxia tables.
+    h_byte = cols.hypotension.view(np.uint8) << 6
+    h_byte |= cols.hypotension_attributable_to_other_cause.view(np.uint8) << 7
+    h_byte |= cols.vasopressor_mask
+    h_index = h_byte.astype(np.intp)
+    x_byte = cols.oxygen_device.view(np.uint8) << 2
+    x_byte |= _is_high_flow(cols.oxygen_flow_l_min).view(np.uint8) << 1
+    x_byte |= cols.hypoxia_attributable_to_other_cause.view(np.uint8)
+    x_index = x_byte.astype(np.intp)
+    worst = np.maximum(_HYPOTENSION_GRADE[h_index], _HYPOXIA_GRADE[x_index])
+    np.maximum(worst, fever.view(np.uint8), out=worst)  # FEVER_ONLY_GRADE == 1
+    worst *= gate
+    worst[death] = DEATH_GRADE
+    grades = worst.view(np.int8)
+    if n == 0:
+        return CrsColumnGrades(grades=grades, reasons=np.empty(0, dtype=object))  # no texts
 
-    def fever_text(code: int) -> str:
-        if code == 0:
-            return DEATH_TEXT
-        temp_code, attributable = divmod(code - 1, 2)
-        return _fever_text(temperature.value(temp_code), bool(attributable))
+    # --- the reason key: ((state * H + hypotension) * X + hypoxia) * 2 + fever, then with
+    # the printed temperature -----------------------------------------------------------------
+    state = gate.view(np.uint8) + therapy.view(np.uint8)
+    state += 1
+    state *= ~death  # _DEATH 0, _NOT_GRADED 1, _FEVER_GATE 2, _THERAPY_GATE 3
+    live = state >= _FEVER_GATE  # only these rows list hypotension, hypoxia and a conclusion
+    flow_rows = np.flatnonzero(live & (device_flags & _FLOW_REQUIRED_BIT).view(np.bool_))
+    flow = _ValueCodes.of(cols.oxygen_flow_l_min[flow_rows], _is_high_flow)
+    n_ranks = len(_FLOW_GRADED)
+    n_hypoxia = _N_STATIC_HYPOXIA_CODES + 2 * n_ranks * flow.size
 
-    def hypoxia_text(code: int) -> str | None:
-        if code == 0:
-            return None
-        rest, attributable = divmod(code - 1, 2)
-        flow_c, device = divmod(rest, n_devices)
-        flow_value = flow.value(flow_c - 1) if flow_c else None
-        return _hypoxia_text(_DEVICES[device], flow_value, bool(attributable))
-
-    sep = "; "
-    texts = (
-        _texts(fever_code[rep], fever_text, "")
-        + _texts(therapy_code[rep], lambda c: THERAPY_TEXT if c else None, sep)
-        + _texts(hypotension_code[rep], _hypotension_code_text, sep)
-        + _texts(hypoxia_code[rep], hypoxia_text, sep)
-        + _texts(conclusion_code[rep], _conclusion_code_text, sep)
+    hypoxia = _HYPOXIA_STATIC_CODE[x_index]
+    hypoxia[flow_rows] = _N_STATIC_HYPOXIA_CODES + (
+        (flow.codes * n_ranks + _FLOW_RANK[x_byte[flow_rows] >> 2]) << 1
+        | cols.hypoxia_attributable_to_other_cause[flow_rows]
     )
-    return CrsColumnGrades(grades=found.grades, reasons=texts[inverse])
+    rest = np.multiply(state, _N_HYPOTENSION_CODES, dtype=np.int64)
+    rest += _HYPOTENSION_CODE[h_index] * live
+    rest *= n_hypoxia
+    hypoxia *= live
+    rest += hypoxia
+    rest <<= 1
+    rest |= fever & live  # the conclusion needs it (with therapy, fever is optional)
+    rest_codes, rest_keys = _dense(rest, _N_STATES * _N_HYPOTENSION_CODES * n_hypoxia * 2)
+
+    temperature = _ValueCodes.of(t, _is_fever)
+    head = temperature.codes << 1
+    head |= fever_attributed  # fever text: the temperature, and whether it is attributed
+    head *= ~death  # death prints no temperature
+    n_head = 2 * temperature.size
+    key = rest_codes * n_head
+    key += head
+    key_codes, keys = _dense(key, len(rest_keys) * n_head)
+
+    # --- text: once per distinct component, joined once per distinct key ------------------
+    with_fever, rest_rest = rest_keys & 1, rest_keys >> 1
+    rest_rest, hypoxia_code = np.divmod(rest_rest, n_hypoxia)
+    key_state, hypotension_code = np.divmod(rest_rest, _N_HYPOTENSION_CODES)
+    hypoxia_used, hypoxia_index = np.unique(hypoxia_code, return_inverse=True)
+    hypoxia_texts = [_hypoxia_part(c, flow, n_ranks) for c in hypoxia_used.tolist()]
+    hypoxia_part = np.array([text for text, _ in hypoxia_texts], dtype=object)
+    hypoxia_grade = np.array([g for _, g in hypoxia_texts], dtype=np.int64)[hypoxia_index]
+    conclusion = (with_fever * _GRADE_SLOTS + _HYPOTENSION_CODE_GRADE[hypotension_code]) * (
+        _GRADE_SLOTS
+    ) + hypoxia_grade
+    conclusion[key_state < _FEVER_GATE] = len(_CONCLUSION_PART) - 1
+    suffixes = (
+        _STATE_PART[key_state]
+        + _HYPOTENSION_PART[hypotension_code]
+        + hypoxia_part[hypoxia_index]
+        + _CONCLUSION_PART[conclusion]
+    )
+    rest_index, head_code = np.divmod(keys, n_head)
+    heads_used, head_index = np.unique(head_code, return_inverse=True)
+    head_texts = [_fever_text(temperature.value(c >> 1), bool(c & 1)) for c in heads_used.tolist()]
+    head_index = head_index.reshape(-1)
+    head_index[key_state[rest_index] == _DEATH] = len(head_texts)  # death: its text alone
+    heads = np.array([*head_texts, DEATH_TEXT], dtype=object)
+    texts: ObjectArray = heads[head_index] + suffixes[rest_index]
+    return CrsColumnGrades(
+        grades=grades, reasons=texts[key_codes], reason_codes=key_codes, reason_texts=texts
+    )
+
+
+def _hypoxia_part(code: int, flow: _ValueCodes, n_ranks: int) -> tuple[str, int]:
+    """("; " + reason text, grade) of a hypoxia code ("" and 0 for no device)."""
+    if code == 0:
+        return "", 0
+    if code < _N_STATIC_HYPOXIA_CODES:
+        device, attributable = _DEVICES[(code - 1) >> 1], bool((code - 1) & 1)
+        value = None  # the text and grade of a device not graded by flow ignore the flow
+    else:
+        flow_code, rank = divmod((code - _N_STATIC_HYPOXIA_CODES) >> 1, n_ranks)
+        attributable = bool((code - _N_STATIC_HYPOXIA_CODES) & 1)
+        device, value = _FLOW_GRADED[rank], flow.value(flow_code)
+    grade = 0 if attributable else _hypoxia_grade(device, value)
+    return "; " + _hypoxia_text(device, value, attributable), grade

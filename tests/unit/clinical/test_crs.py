@@ -440,16 +440,30 @@ def test_columns_reject_wrong_dtypes_and_lengths() -> None:
         _columns(hypotension=np.zeros(2, bool))
 
 
-def test_grouping_handles_sparse_and_overflowing_codes() -> None:
-    from cartwatch.clinical.crs import _group  # the batch path's internal grouping
+def test_dense_numbering_handles_narrow_and_sparse_key_ranges() -> None:
+    from cartwatch.clinical.crs import _dense  # the batch path's internal grouping
 
+    narrow = np.array([7, 3, 7, 0, 3], dtype=np.int64)
+    codes, keys = _dense(narrow, 8)  # lookup-table numbering
+    assert keys.tolist() == [0, 3, 7] and codes.tolist() == [2, 1, 2, 0, 1]
     sparse = np.array([10**12, 5, 10**12, 7, 5], dtype=np.int64)
-    groups, rep = _group(sparse, np.array([0, 1, 0, 1, 1], dtype=np.int64))
-    assert groups[0] == groups[2] and groups[1] == groups[4]
-    assert len(set(groups.tolist())) == 3
-    assert sorted(groups[rep].tolist()) == [0, 1, 2]
-    wide = np.array([2**40, 3, 2**40, 3], dtype=np.int64)
-    groups, _ = _group(
-        wide, wide + 1, wide + 2, wide + 3
-    )  # raw codes: their mixed key would overflow int64
-    assert groups.tolist()[0] == groups.tolist()[2] != groups.tolist()[1] == groups.tolist()[3]
+    codes, keys = _dense(sparse, 10**12 + 1)  # too wide for a table: sorted instead
+    assert keys.tolist() == [5, 7, 10**12] and codes.tolist() == [2, 0, 2, 1, 0]
+
+
+def test_value_codes_print_like_the_record_path() -> None:
+    from cartwatch.clinical.crs import _is_fever, _ValueCodes, format_temperature
+
+    values = np.array(
+        [38.4, np.nan, 37.96, 37.95, -0.04, -0.0, 38.0, 2e6, 38.4, np.nan, 1e-300, 37.999999]
+    )
+    codes = _ValueCodes.of(values, _is_fever)
+    assert codes.codes[0] == codes.codes[8] and codes.codes[1] == codes.codes[9]
+    assert codes.value(int(codes.codes[1])) is None
+    for i, v in enumerate(values.tolist()):
+        if not np.isnan(v):
+            shown = codes.value(int(codes.codes[i]))
+            assert shown is not None and format_temperature(shown) == format_temperature(v)
+    wide = np.array([1.0, 9e5, -9e5, 1.0])  # tenths range too wide for a table
+    codes = _ValueCodes.of(wide, _is_fever)
+    assert [codes.value(int(c)) for c in codes.codes] == [1.0, 9e5, -9e5, 1.0]
