@@ -84,25 +84,12 @@ def main(argv: list[str] | None = None) -> int:
 
     _timed("import", imports, rows)
     gc.freeze()  # as `cartwatch demo` does: full GC passes stop rescanning the imported modules
-    derive, xpt, loader, report, cohort = (
-        mods[k] for k in ("derive", "xpt", "loader", "report", "cohort")
-    )
+    derive, loader, report, cohort = (mods[k] for k in ("derive", "loader", "report", "cohort"))
     data = _timed(f"synth ({args.n} patients)", lambda: cohort.synthesize(args.n, args.seed), rows)
     _timed("write raw (centre CSV)", lambda: loader.write_centre_dir(data, out / "centre"), rows)
     adam = _timed("derive ADaM", lambda: derive.derive_adam(data), rows)
 
-    def write_adam() -> None:
-        (out / "adam").mkdir(parents=True, exist_ok=True)
-        for spec, df in adam.items():
-            xpt.write_xpt(
-                df,
-                out / "adam" / f"{spec.name.lower()}.xpt",
-                spec.name,
-                spec.labels(),
-                dataset_label=spec.label,
-            )
-
-    _timed("write ADaM (XPT)", write_adam, rows)
+    _timed("write ADaM (XPT)", lambda: adam.write(out / "adam", csv=False, xpt=True), rows)
     frames = {spec.name: df for spec, df in adam.items()}
     rep = _timed(
         "build report (tables, figs)",

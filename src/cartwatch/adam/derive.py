@@ -77,6 +77,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -84,7 +85,7 @@ import pandas as pd
 from cartwatch.adam import adae, adrs, adsl, adtte
 from cartwatch.adam.common import Subjects, days_after, study_day
 from cartwatch.adam.metadata import ADAE, ADRS, ADSL, ADTTE, DatasetSpec
-from cartwatch.adam.xpt import conform
+from cartwatch.adam.xpt import conform, write_adam_csv, write_xpt
 from cartwatch.centre.loader import CentreData
 
 DEFAULT_STUDY_ID = "CARTWATCH"
@@ -106,6 +107,28 @@ class AdamDatasets:
     def items(self) -> list[tuple[DatasetSpec, pd.DataFrame]]:
         """(spec, data) in the order ADSL, ADRS, ADTTE, ADAE."""
         return [(ADSL, self.adsl), (ADRS, self.adrs), (ADTTE, self.adtte), (ADAE, self.adae)]
+
+    def write(self, folder: Path, *, csv: bool = True, xpt: bool = False) -> list[Path]:
+        """Write ``<name>.csv`` (+ ``.meta.json`` labels) and/or ``<name>.xpt`` (v5) per dataset."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for spec, df in self.items():
+            stem = spec.name.lower()
+            if csv:
+                write_adam_csv(df, folder / f"{stem}.csv", spec)
+                written.append(folder / f"{stem}.csv")
+            if xpt:
+                lengths = {v.name: v.length for v in spec.variables if v.type == "Char"}
+                write_xpt(
+                    df,
+                    folder / f"{stem}.xpt",
+                    spec.name,
+                    spec.labels(),
+                    dataset_label=spec.label,
+                    lengths=lengths,
+                )
+                written.append(folder / f"{stem}.xpt")
+        return written
 
 
 # --------------------------------------------------------------------------- cut-off

@@ -12,16 +12,15 @@ import json
 import time
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from cartwatch.adam.derive import AdamDatasets, derive_adam
-from cartwatch.adam.xpt import AdamReadError, read_adam_dir, write_adam_csv, write_xpt
-from cartwatch.centre.loader import CentreDataError, load_centre_dir
 from cartwatch.cli.io import OutputFormat, fail
 from cartwatch.clinical.errors import ClinicalInputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 adam_app = typer.Typer(
     name="adam",
@@ -39,28 +38,6 @@ def _cutoff(text: str | None) -> dt.date | None:
         fail([f"data_cutoff: must be a date YYYY-MM-DD, got {text!r}"])
 
 
-def write_datasets(datasets: AdamDatasets, folder: Path, xpt: bool) -> list[Path]:
-    """Write ``<name>.csv`` (+ ``.meta.json``) and, with *xpt*, ``<name>.xpt`` per dataset."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for spec, df in datasets.items():
-        stem = spec.name.lower()
-        write_adam_csv(df, folder / f"{stem}.csv", spec)
-        written.append(folder / f"{stem}.csv")
-        if xpt:
-            lengths = {v.name: v.length for v in spec.variables if v.type == "Char"}
-            write_xpt(
-                df,
-                folder / f"{stem}.xpt",
-                spec.name,
-                spec.labels(),
-                dataset_label=spec.label,
-                lengths=lengths,
-            )
-            written.append(folder / f"{stem}.xpt")
-    return written
-
-
 @adam_app.command("derive")
 def derive(
     raw: Annotated[Path, typer.Argument(help="centre data folder (RAW)")],
@@ -72,6 +49,12 @@ def derive(
     ] = None,
 ) -> None:
     """Derive ADSL, ADRS, ADTTE and ADAE (CSV with .meta.json labels; --xpt adds XPT v5)."""
+    # Imported here: pandas and pyreadstat cost seconds that other commands need not pay.
+    from rich.console import Console
+
+    from cartwatch.adam.derive import derive_adam
+    from cartwatch.centre.loader import CentreDataError, load_centre_dir
+
     cutoff = _cutoff(data_cutoff)
     if output.exists() and not output.is_dir():
         fail([f"output: {output} exists and is not a folder"])
@@ -86,7 +69,7 @@ def derive(
         fail([str(p) for p in exc.problems])
     except ClinicalInputError as exc:
         fail([f"{path}: {message}" for path, message in exc.problems])
-    write_datasets(datasets, output, xpt)
+    datasets.write(output, xpt=xpt)
     sizes = ", ".join(f"{spec.name} {len(df)}" for spec, df in datasets.items())
     elapsed = time.perf_counter() - started
     typer.echo(
@@ -108,6 +91,8 @@ def read(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Read ADaM XPT/CSV made by any tool and summarise the datasets found."""
+    from cartwatch.adam.xpt import AdamReadError, read_adam_dir
+
     try:
         found = read_adam_dir(folder)
     except AdamReadError as exc:

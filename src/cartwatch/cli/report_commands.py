@@ -148,22 +148,6 @@ def headline_lines(headline: Mapping[str, Mapping[str, object]]) -> list[str]:
     return lines
 
 
-def _write_adam(datasets: object, folder: Path) -> None:
-    from cartwatch.adam.derive import AdamDatasets
-    from cartwatch.adam.xpt import write_xpt
-
-    assert isinstance(datasets, AdamDatasets)
-    folder.mkdir(parents=True, exist_ok=True)
-    for spec, df in datasets.items():
-        write_xpt(
-            df,
-            folder / f"{spec.name.lower()}.xpt",
-            spec.name,
-            spec.labels(),
-            dataset_label=spec.label,
-        )
-
-
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for centre data, ADaM, report")] = Path(
         "cartwatch-demo"
@@ -197,7 +181,7 @@ def demo(
         write_centre_dir(data, out / "centre")
         step("deriving ADaM (ADSL, ADRS, ADTTE, ADAE)")
         adam = derive_adam(data)
-        _write_adam(adam, out / "adam")
+        adam.write(out / "adam", csv=False, xpt=True)
         step("building the report")
         # From the frames in memory: the same report as reading the XPT files just written
         # back (checked on the published and a 1,000-patient cohort), without the re-read.
