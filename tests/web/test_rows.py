@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from tests.web.conftest import actor_of
 
+from cartwatch.web.services import records
+
 pytestmark = pytest.mark.django_db
 P = "/api/patients/A-001"
 
@@ -101,3 +103,19 @@ def test_response_assessment_reads_back(patient_a: Any, api: Any) -> None:
     assert got.status_code == 200, got.content
     assert got.json()["data"]["lymph_nodes_spd_cm2"] == 4
     assert "mrd" not in got.json()["data"]
+
+
+def test_display_rows_equal_the_validated_rows_for_every_kind(
+    cast: Any, patient_a: Any, synth_centre: int
+) -> None:
+    """present() lays rows out from the stored columns without re-validating them; the
+    result must be exactly the validated row model's JSON dump (what exports use)."""
+    from cartwatch.web.services.rows import ROW_MODELS, stored_row_json, to_row
+
+    records.create_record(actor_of(cast, "nurse_a"), records.KINDS["icans"], patient_a, ICE_ITEMS)
+    seen = set()
+    for model in ROW_MODELS:
+        for instance in model.objects.all():
+            assert stored_row_json(instance) == to_row(instance).model_dump(mode="json")
+            seen.add(model)
+    assert seen == set(ROW_MODELS)  # the cohort has rows of every kind

@@ -73,7 +73,49 @@ def test_responses_carry_csp_and_session_is_an_idle_timeout(cast: Any, settings:
     response = client.get("/api/me")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert settings.SESSION_COOKIE_AGE <= 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+@pytest.mark.django_db
+def test_session_is_an_idle_timeout_renewed_at_most_once_a_minute(cast: Any, settings: Any) -> None:
+    """Activity extends the session (sliding expiry), an idle session ends after
+    SESSION_COOKIE_AGE, and page views do not write the session on every request."""
+    import time
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+    from django.utils import timezone
+
+    from cartwatch.web.middleware import RENEWED_KEY
+
+    assert settings.SESSION_COOKIE_AGE <= 30 * 60
+    assert settings.CARTWATCH_SESSION_RENEW_SECONDS <= 60
+    client = Client()
+    client.post("/accounts/login/", {"username": "nurse_a", "password": PASSWORD})
+    key = client.cookies["sessionid"].value
+
+    def expiry() -> Any:
+        return Session.objects.get(pk=key).expire_date
+
+    assert client.get("/api/me").status_code == 200
+    renewed = expiry()
+    assert client.get("/worklist/").status_code == 200
+    assert expiry() == renewed  # within the renewal interval: no session write
+
+    # A minute later, activity renews: the expiry moves to now + SESSION_COOKIE_AGE.
+    store = SessionStore(session_key=key)
+    store[RENEWED_KEY] = int(time.time()) - settings.CARTWATCH_SESSION_RENEW_SECONDS
+    store.save()
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=2))
+    assert client.get("/api/me").status_code == 200
+    age = (expiry() - timezone.now()).total_seconds()
+    assert settings.SESSION_COOKIE_AGE - 30 < age <= settings.SESSION_COOKIE_AGE
+
+    # Idle past the expiry: signed out, for the pages and the API alike.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/worklist/")["Location"].startswith("/accounts/login/")
 
 
 def test_revoked_or_unknown_token_is_401(db: None, cast: Any) -> None:

@@ -13,7 +13,7 @@ the permission (else 403, which says nothing about any patient) → object in th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
@@ -121,6 +121,32 @@ class Actor:
         if not issubclass(model, PatientRecord):
             raise TypeError(f"{model.__name__} is not a per-patient record")
         return model.objects.filter(patient__in=self.patients()).select_related("patient")
+
+    def patient_records(
+        self, model: type[M], patient: Patient, order_by: Sequence[str] | None = None
+    ) -> list[M]:
+        """The rows of *model* of *patient* (from :meth:`patient`), in *order_by* order (default:
+        the model's ordering within one patient, then id).
+
+        The scope of ``records(model).filter(patient=patient)``, checked once on the patient
+        in hand instead of by a sub-query in every table's SQL (the patient page reads ten
+        tables per view); each row gets *patient* as its cached ``.patient``, so presenting
+        the rows costs no query per row.
+        """
+        if not issubclass(model, PatientRecord):
+            raise TypeError(f"{model.__name__} is not a per-patient record")
+        self.require(Perm.READ_PATIENTS)
+        if self.centre is None or patient.centre_id != self.centre.pk:  # type: ignore[attr-defined]
+            raise Http404("no such patient")
+        if order_by is None:
+            # Meta.ordering starts with "patient", which would join (and order by) the patient
+            # and centre tables for a list that has one patient anyway.
+            meta_ordering = model._meta.ordering or ()
+            order_by = [*(str(f) for f in meta_ordering if f != "patient"), "pk"]
+        rows = list(model.objects.filter(patient_id=patient.pk).order_by(*order_by))
+        for row in rows:
+            row.patient = patient
+        return rows
 
     def record(self, model: type[M], pk: int, patient_id: str | None = None) -> M:
         """One row by id, of the own centre (and of *patient_id* if given); Http404 otherwise."""

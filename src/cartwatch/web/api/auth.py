@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,6 +10,8 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from cartwatch.web.centres.models import ApiToken, hash_token
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenAuth(HttpBearer):
@@ -20,8 +23,11 @@ class TokenAuth(HttpBearer):
         )
         if found is None or not found.user.is_active:
             return None
-        # Not an audited model: last use is bookkeeping, not patient data.
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        # Not an audited model: last use is bookkeeping, not patient data. Written at most
+        # once a minute per token, so a script's read requests do not each cost a write.
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user
         return found.user
 

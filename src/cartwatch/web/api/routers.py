@@ -76,11 +76,11 @@ def patient_detail(request: HttpRequest, patient_id: str) -> dict[str, Any]:
     return {
         "patient": present(actor, patient),
         "records": {
-            name: [present(actor, r) for r in actor.records(kind.model).filter(patient=patient)]
+            name: [present(actor, r) for r in actor.patient_records(kind.model, patient)]
             for name, kind in records.KINDS.items()
         },
         "eligibility": [
-            present(actor, r) for r in actor.records(m.EligibilityCheck).filter(patient=patient)
+            present(actor, r) for r in actor.patient_records(m.EligibilityCheck, patient)
         ],
     }
 
@@ -116,7 +116,7 @@ def delete_patient(request: HttpRequest, patient_id: str, payload: DeleteIn) -> 
 def list_eligibility(request: HttpRequest, patient_id: str) -> list[dict[str, Any]]:
     actor = scope(request, Perm.READ_PATIENTS)
     patient = actor.patient(patient_id)
-    return [present(actor, r) for r in actor.records(m.EligibilityCheck).filter(patient=patient)]
+    return [present(actor, r) for r in actor.patient_records(m.EligibilityCheck, patient)]
 
 
 @patients_router.post("/patients/{patient_id}/eligibility", response={201: RecordOut, **ERRORS})
@@ -138,7 +138,7 @@ def list_records(request: HttpRequest, patient_id: str, kind: str) -> list[dict[
     actor = scope(request, Perm.READ_PATIENTS)
     model = _kind(kind).model
     patient = actor.patient(patient_id)
-    return [present(actor, r) for r in actor.records(model).filter(patient=patient)]
+    return [present(actor, r) for r in actor.patient_records(model, patient)]
 
 
 @patients_router.post("/patients/{patient_id}/{kind}", response={201: RecordOut, **ERRORS})

@@ -6,7 +6,7 @@ from typing import Any
 
 from cartwatch.web.access import Actor
 from cartwatch.web.patients import models as m
-from cartwatch.web.services.rows import ROW_MODELS, to_row
+from cartwatch.web.services.rows import ROW_MODELS, stored_row_json
 
 #: Stored results per model (computed by the engines at save time).
 RESULT_FIELDS: dict[type[m.AuditedModel], tuple[str, ...]] = {
@@ -29,7 +29,8 @@ def present(actor: Actor, instance: m.AuditedModel) -> dict[str, Any]:
     if isinstance(instance, m.EligibilityCheck):
         data: dict[str, Any] = dict(instance.input)
     elif type(instance) in ROW_MODELS:
-        data = to_row(instance).model_dump(mode="json", exclude={"patient_id"})
+        data = stored_row_json(instance)
+        data.pop("patient_id", None)
     else:  # pragma: no cover - every patient-data model is mapped
         data = {}
     if isinstance(instance, m.Patient):

@@ -261,11 +261,13 @@ def m_row(stem: str) -> type[BaseModel]:
 def create_patient(actor: Actor, payload: dict[str, Any]) -> m.Patient:
     actor.require(Perm.WRITE_PATIENTS)
     values = _patient_values(actor, payload)
-    if actor.patients().filter(patient_id=values["patient_id"]).exists():
-        raise ClinicalInputError.single("patient_id", "already registered at this centre")
     patient = m.Patient(centre=actor.centre, created_by=actor.user)
     apply_fields(patient, values)
     with transaction.atomic():
+        # Checked inside the write transaction (IMMEDIATE on SQLite, the unique constraint on
+        # PostgreSQL), so two concurrent registrations of one pseudonym cannot both pass.
+        if actor.patients().filter(patient_id=values["patient_id"]).exists():
+            raise ClinicalInputError.single("patient_id", "already registered at this centre")
         _save(actor, patient)
     return patient
 

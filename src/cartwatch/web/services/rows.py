@@ -137,3 +137,27 @@ def apply_fields(instance: Model, values: dict[str, Any]) -> None:
 def to_row(instance: Model) -> BaseModel:
     _, row_model = ROW_MODELS[type(instance)]
     return row_model.model_validate(fields_to_row_dict(instance, row_model))
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dt.date):  # date and (naive, local) datetime
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def stored_row_json(instance: Model) -> dict[str, Any]:
+    """``to_row(instance).model_dump(mode="json")`` for display, without re-validation.
+
+    Every stored row was validated by its row model when it was saved, and the columns hold
+    the canonical values (enum values, canonical vasopressor names, "" for missing text), so
+    the dump is the stored values with dates as ISO text. Pages and API reads call this per
+    row; validating each row again cost more than the queries. Exports still go through
+    :func:`to_row` (full validation), and tests/web/test_rows.py checks both agree for every
+    kind.
+    """
+    _, row_model = ROW_MODELS[type(instance)]
+    return {k: _json_ready(v) for k, v in fields_to_row_dict(instance, row_model).items()}

@@ -66,6 +66,12 @@ class LoginView(auth_views.LoginView):
     template_name = "ui/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        # One transaction for the sign-in's writes (last_login and its audit event): there
+        # is no per-request transaction, and the event must not outlive a failed login.
+        with transaction.atomic():
+            return super().form_valid(form)
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """Where a role starts: the work list for clinical roles, the network view for reviewers."""
@@ -215,16 +221,17 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
 def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
     patient = actor.patient(patient_id)
     presented: dict[str, list[dict[str, Any]]] = {}
+    courses: list[m.CellTherapy] = []
     for kind in JOURNEY:
         model = m.EligibilityCheck if kind == "eligibility" else records.KINDS[kind].model
-        presented[kind] = [
-            present(actor, r) for r in actor.records(model).filter(patient=patient).order_by("pk")
-        ]
+        rows = actor.patient_records(model, patient, order_by=["pk"])
+        if kind == "cell-therapy":
+            courses = rows  # type: ignore[assignment]  # the schedule reads the same rows
+        presented[kind] = [present(actor, r) for r in rows]
     for kind in ("crs", "icans", "treatments", "labs"):
         # Time order for the timeline and the tables (entry order may differ).
         key = "given_at" if kind == "treatments" else "observed_at"
         presented[kind].sort(key=lambda r, k=key: str(r["data"].get(k)))  # type: ignore[misc]
-    courses = list(actor.records(m.CellTherapy).filter(patient=patient).order_by("pk"))
     obligations, label_version = _obligations(courses)
     infusion = next((c.infusion_date for c in courses if c.infusion_date), None)
     tl = display.timeline(

@@ -1,0 +1,37 @@
+"""Sliding idle timeout for sessions without a database write on every request.
+
+``SESSION_SAVE_EVERY_REQUEST`` would extend the session on each request by saving it — one
+write (and on SQLite the write lock) per page view. This middleware marks the session
+modified only when its last renewal is ``CARTWATCH_SESSION_RENEW_SECONDS`` old or more;
+SessionMiddleware then saves it, which moves the server-side expiry to now +
+``SESSION_COOKIE_AGE``. The stored expiry is what Django checks when it loads a session, so
+an idle session still ends after at most ``SESSION_COOKIE_AGE`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+RENEWED_KEY = "_cartwatch_renewed"
+
+
+class SessionIdleRenewal:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only sessions that hold something (a signed-in user): renewing an empty one would
+        # create a session row for every anonymous request.
+        if session is None or session.is_empty() or not session.get("_auth_user_id"):
+            return response
+        now = int(time.time())
+        last = session.get(RENEWED_KEY)
+        if not isinstance(last, int) or now - last >= settings.CARTWATCH_SESSION_RENEW_SECONDS:
+            session[RENEWED_KEY] = now
+        return response
