@@ -134,3 +134,27 @@ def test_serve_migrates_and_serves_the_api(tmp_path: Path) -> None:
         output = proc.communicate(timeout=20)[0]
     assert f"SQLite at {tmp_path / 'cartwatch.sqlite3'}" in output
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_cli_start_up_does_not_import_django(tmp_path: Path) -> None:
+    """The web commands import Django only when one of them runs: ``cartwatch --help`` and
+    the clinical commands start without it."""
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from cartwatch.cli.app import app\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "assert 'serve' in result.output\n"
+        "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
