@@ -213,20 +213,39 @@ COLUMNS = list(CELLS)
 @given(
     st.lists(
         st.tuples(*(st.sampled_from(CELLS[name]) for name in COLUMNS)), min_size=1, max_size=40
-    )
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    st.lists(st.integers(0, 40), max_size=3),
+    st.lists(st.integers(0, 40), max_size=2),
 )
-def test_fast_crs_path_matches_the_per_row_path(rows: list[tuple[str, ...]]) -> None:
+def test_fast_crs_path_matches_the_per_row_path(
+    rows: list[tuple[str, ...]],
+    newline: str,
+    quoting: int,
+    short_rows: list[int],
+    blank_lines: list[int],
+) -> None:
+    # Plain files take the pandas path; CRLF, quotes, short records and blank lines the csv
+    # module path. Both must write and report exactly what the per-row path does.
+    records: list[Any] = [list(r) for r in rows]
+    for i in short_rows:
+        if i < len(records):
+            records[i] = records[i][: i % len(COLUMNS)]
+    for i in blank_lines:
+        records.insert(min(i, len(records)), [])
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator=newline, quoting=quoting)  # type: ignore[call-overload]
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(records)
     with tempfile.TemporaryDirectory() as tmp:
         source = write(Path(tmp) / "in.csv", buffer.getvalue())
         fast = grade_csv("crs", source, f"{tmp}/fast.csv")
         slow = grade_rows(PER_ROW_CRS, source, f"{tmp}/slow.csv")
         assert Path(f"{tmp}/fast.csv").read_text() == Path(f"{tmp}/slow.csv").read_text()
     assert fast.failed_rows == slow.failed_rows
-    assert fast.graded == slow.graded == len(rows) - len(fast.failed_rows)
+    assert fast.rows == slow.rows and fast.graded == slow.graded
+    assert fast.graded == fast.rows - len(fast.failed_rows)
     # Both report in the same words. A row with several problems may be reported more fully
     # by one path (the per-row path stops at type errors before checking contradictions;
     # the column path checks repeated vasopressors with the column), so per failed row the

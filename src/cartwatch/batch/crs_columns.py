@@ -72,13 +72,26 @@ def _validate_cell(column: Column, text: str) -> tuple[Any, Problems]:
 
 
 @dataclass(frozen=True)
-class _Factorised:
+class Factorised:
+    """A column as one code per row into its distinct cell texts (``pandas.factorize``)."""
+
+    codes: npt.NDArray[np.intp]
+    uniques: list[str]
+
+    @classmethod
+    def of(cls, texts: npt.NDArray[np.object_]) -> Factorised:
+        codes, uniques = pd.factorize(texts)
+        return cls(np.asarray(codes, dtype=np.intp), list(uniques.tolist()))
+
+
+@dataclass(frozen=True)
+class _Validated:
     codes: npt.NDArray[np.intp]  # per row: index into the distinct values
     values: list[Any]  # per distinct value: the converted value (None where invalid)
     problems: list[Problems]  # per distinct value
 
     def bad_rows(self) -> npt.NDArray[np.bool_]:
-        return np.array([bool(p) for p in self.problems], dtype=bool)[self.codes]
+        return np.array([bool(p) for p in self.problems] or [False], dtype=bool)[self.codes]
 
     def take(self, convert: Callable[[Any], Any], dtype: Any, default: Any) -> npt.NDArray[Any]:
         table = np.array(
@@ -87,31 +100,29 @@ class _Factorised:
         return table[self.codes]
 
 
-def _factorise(texts: npt.NDArray[np.object_], column: Column) -> _Factorised:
-    codes, uniques = pd.factorize(texts)
+def _validate(cells: Factorised, column: Column) -> _Validated:
     values: list[Any] = []
     problems: list[Problems] = []
-    for raw in uniques.tolist():
+    for raw in cells.uniques:
         text = raw.strip()
         value, found = (None, []) if text == "" else _validate_cell(column, text)
         values.append(value)
         problems.append(found)
-    return _Factorised(np.asarray(codes, dtype=np.intp), values, problems)
+    return _Validated(cells.codes, values, problems)
 
 
 def _number_column(
-    texts: npt.NDArray[np.object_], column: Column
+    cells: Factorised, column: Column
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], str]:
     """(values with NaN = absent, bad rows, the problem text) for a number column."""
-    codes, uniques = pd.factorize(texts)
     parsed = [
         math.nan
         if not t.strip()
         else _float_or_inf(cell_value(column, t.strip(), CrsObservationIn)[0])
-        for t in uniques.tolist()
+        for t in cells.uniques
     ]
     table = np.array(parsed or [math.nan], dtype=np.float64)
-    values = table[codes]
+    values = table[cells.codes]
     limits = number_constraints(CrsObservationIn, [column.name])
     bad = np.isinf(values)
     present = ~np.isnan(values)
@@ -148,6 +159,12 @@ class ParsedChunk:
 
 def parse_chunk(cells: Mapping[str, npt.NDArray[np.object_]], n: int) -> ParsedChunk:
     """Validate the cell texts of each column (absent column = all empty) into columns."""
+    return parse_factorised({name: Factorised.of(texts) for name, texts in cells.items()}, n)
+
+
+def parse_factorised(cells: Mapping[str, Factorised], n: int) -> ParsedChunk:
+    """Validate each factorised column (absent column = all empty) into columns: every
+    distinct cell text is validated once and the result spread to its rows."""
     bad = np.zeros(n, dtype=bool)
     problems: list[tuple[int, str, str]] = []
     arrays: dict[str, npt.NDArray[Any]] = {
@@ -156,15 +173,15 @@ def parse_chunk(cells: Mapping[str, npt.NDArray[np.object_]], n: int) -> ParsedC
         "vasopressor_mask": np.zeros(n, dtype=np.uint8),
         "oxygen_device": np.zeros(n, dtype=np.int8),
     }
-    for name, texts in cells.items():
+    for name, column_cells in cells.items():
         column = LAYOUT.columns[name]
         if column.kind == "number":
-            values, wrong, message = _number_column(texts, column)
+            values, wrong, message = _number_column(column_cells, column)
             problems.extend((int(i), name, message) for i in np.flatnonzero(wrong))
             arrays[name] = np.where(wrong, math.nan, values)
             bad |= wrong
             continue
-        found = _factorise(texts, column)
+        found = _validate(column_cells, column)
         wrong = found.bad_rows()
         for i in np.flatnonzero(wrong).tolist():
             problems.extend((i, path, msg) for path, msg in found.problems[found.codes[i]])
@@ -226,4 +243,4 @@ def grade_chunk(
     return grade_crs_columns(subset), rows[keep], problems
 
 
-__all__ = ["LAYOUT", "ParsedChunk", "grade_chunk", "parse_chunk"]
+__all__ = ["LAYOUT", "Factorised", "ParsedChunk", "grade_chunk", "parse_chunk", "parse_factorised"]

@@ -21,6 +21,8 @@ row.
 from __future__ import annotations
 
 import csv
+import gc
+import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.batch.csv_format import (
@@ -199,8 +202,164 @@ def grade_csv(
 
 
 def grade_crs_file(in_path: str, out_path: str, advance: Advance | None = None) -> BatchReport:
-    """The vectorised CRS path: chunks of rows validated column-wise and graded with
-    ``grade_crs_columns`` (see :mod:`cartwatch.batch.crs_columns`)."""
+    """The vectorised CRS path: columns validated column-wise (each distinct cell once) and
+    graded with ``grade_crs_columns`` (see :mod:`cartwatch.batch.crs_columns`).
+
+    A plain file (no quotes, CR or NUL bytes, every record as wide as the header, no blank
+    lines) takes the fast path: pandas' C reader factorises each column without building a
+    string per cell, and each output line is the input line (which the csv writer would
+    reproduce byte for byte: nothing in it needs quoting) plus the pre-serialised result
+    cells of its distinct (grade, reasons). Any other file goes through the csv module in
+    chunks, so its row numbers and problems are exactly those of the per-row reader.
+    """
+    with _gc_paused():  # millions of short-lived containers: the collector only slows us
+        report = _grade_plain_crs_file(in_path, out_path, advance)
+        if report is None:
+            report = _grade_crs_records(in_path, out_path, advance)
+    return report
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_BOM = "\ufeff".encode()
+_PLAIN_WRITE_ROWS = 1 << 17  # output rows joined per write: bounded memory
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """``cells`` exactly as the csv writer of :func:`atomic_csv` writes them."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def _plain_body(data: bytes) -> tuple[list[str], bytes, int] | None:
+    """(header, body, rows) when *data* is a plain CSV file (see grade_crs_file), else None."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if b'"' in data or b"\r" in data or b"\0" in data:
+        return None
+    end = data.find(b"\n")
+    first, body = (data, b"") if end < 0 else (data[:end], data[end + 1 :])
+    try:
+        header = [cell.strip() for cell in first.decode("utf-8").split(",")]
+    except UnicodeDecodeError:
+        return None
+    if len(header) < 2 or not any(header):  # blank first line or one column: the csv path
+        return None
+    rows = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+    # Exactly width - 1 commas per line on average. A short or blank line would need a long
+    # one to make up the count, and pandas refuses long lines, so together: all are exact.
+    if body.count(b",") != rows * (len(header) - 1):
+        return None
+    return header, body, rows
+
+
+def _grade_plain_crs_file(
+    in_path: str, out_path: str, advance: Advance | None
+) -> BatchReport | None:
+    """The fast path of grade_crs_file; None when the file is not plain."""
+    import pandas as pd
+
+    from cartwatch.batch import crs_columns
+
+    try:
+        data = Path(in_path).read_bytes()
+    except OSError:
+        return None  # the csv path reports it in its own words
+    plain = _plain_body(data)
+    if plain is None:
+        return None
+    header, body, n = plain
+    header_problems = crs_columns.LAYOUT.check_header(header)
+    if header_problems:
+        raise CsvFileError(header_problems)
+    cells: dict[str, crs_columns.Factorised] = {}
+    if n:
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(body),
+                header=None,  # no names: a line longer than the first is a ParserError
+                dtype="category",  # factorised in C: one string per distinct cell only
+                na_filter=False,
+                keep_default_na=False,
+                quoting=csv.QUOTE_NONE,
+                skip_blank_lines=False,
+                index_col=False,
+                engine="c",
+                encoding="utf-8",
+            )
+        except (UnicodeDecodeError, ValueError):  # pandas' ParserError is a ValueError
+            return None
+        if frame.shape != (n, len(header)):
+            return None
+        for j, name in enumerate(header):
+            if name == ID_COLUMN:
+                continue
+            column = frame[j].cat
+            codes = np.asarray(column.codes, dtype=np.intp)
+            if len(codes) and int(codes.min()) < 0:
+                return None
+            cells[name] = crs_columns.Factorised(codes, [str(c) for c in column.categories])
+    parsed = crs_columns.parse_factorised(cells, n)
+    result, kept, contradictions = crs_columns.grade_chunk(parsed)
+    found = sorted([*parsed.problems, *contradictions])
+    problems = [RowProblem(i + 1, path, msg) for i, path, msg in found]
+    # One serialised "grade,reasons" tail per distinct (reasons, grade).
+    combined = result.reason_codes * 8 + result.grades
+    tail_codes, tail_keys = pd.factorize(combined)
+    tails = _tails([(str(k % 8), result.reason_texts[k // 8]) for k in tail_keys.tolist()])
+    lines = body.split(b"\n")
+    with _atomic_binary(out_path) as out:
+        out.write(_csv_line([*header, "grade", "reasons"]).encode())
+        for start in range(0, len(kept), _PLAIN_WRITE_ROWS):
+            rows = kept[start : start + _PLAIN_WRITE_ROWS]
+            pieces = np.empty(2 * len(rows), dtype=object)
+            pieces[0::2] = [lines[i] for i in rows.tolist()]
+            pieces[1::2] = tails[tail_codes[start : start + len(rows)]]
+            out.write(b"".join(pieces.tolist()))
+    if advance is not None:
+        advance(n)
+    return BatchReport(n, len(kept), tuple(problems))
+
+
+def _tails(cells: list[tuple[str, str]]) -> npt.NDArray[np.object_]:
+    """``",grade,reasons\n"`` as the csv writer writes them, encoded, per (grade, reasons)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(("", grade, text) for grade, text in cells)
+    lines = buffer.getvalue().split("\n")[:-1]
+    if len(lines) != len(cells):  # a reason with a line break: one line per call instead
+        lines = [_csv_line(["", grade, text])[:-1] for grade, text in cells]
+    return np.array([f"{line}\n".encode() for line in lines], dtype=object)
+
+
+@contextmanager
+def _atomic_binary(out_path: str) -> Iterator[Any]:
+    """A binary file next to *out_path*, moved into place on success (as atomic_csv)."""
+    target = Path(out_path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CsvFileError([f"{out_path}: cannot write file: {exc.strerror or exc}"]) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _grade_crs_records(in_path: str, out_path: str, advance: Advance | None) -> BatchReport:
+    """grade_crs_file through the csv module, in chunks of CHUNK_ROWS records."""
     from cartwatch.batch import crs_columns  # numpy/pandas only when a CRS batch runs
 
     with open_csv(in_path) as handle:

@@ -784,11 +784,13 @@ class _ValueCodes:
         # Charted values (38.4, 5.5) are the doubles nearest to their tenths: they print as
         # their tenths and cannot cross a cut-off. Only the others (NaN, arbitrary floats)
         # need the careful checks, on a compressed subset; so do zeros, as -0.0 == 0.0.
-        odd = (tenths / 10.0 != values) | (values == 0)
-        if len(values) and not (
-            abs(np.fmin.reduce(tenths)) <= 10 * _DENSE_LIMIT
-            and abs(np.fmax.reduce(tenths)) <= 10 * _DENSE_LIMIT
-        ):
+        odd = tenths / 10.0 != values
+        # NaN-ignoring extremes; kept as the code range even if exact rows leave it wider.
+        low = float(np.fmin.reduce(tenths)) if len(tenths) else math.nan
+        high = float(np.fmax.reduce(tenths)) if len(tenths) else math.nan
+        if not low > 0:
+            odd |= values == 0  # -0.0 == 0.0 but prints "-0.0"
+        if not (abs(low) <= 10 * _DENSE_LIMIT and abs(high) <= 10 * _DENSE_LIMIT):
             odd |= np.abs(values) > _DENSE_LIMIT  # huge values print as tenths but are exact
         irregular = np.flatnonzero(odd)
         v, s, r = values[irregular], scaled[irregular], tenths[irregular]
@@ -802,12 +804,10 @@ class _ValueCodes:
         exact_rows, nan_rows = irregular[exact], irregular[nan]
         exact_values, exact_codes = np.unique(v[exact], return_inverse=True)
         tenths[exact_rows] = math.nan  # NaN rows already are
-        low = float(np.fmin.reduce(tenths)) if len(tenths) else math.nan
-        high = float(np.fmax.reduce(tenths)) if len(tenths) else math.nan
-        if math.isnan(low):  # no row is coded by its tenths
+        if len(nan_rows) + len(exact_rows) == len(values):  # no row is coded by its tenths
             table: IntArray = np.empty(0, dtype=np.int64)
             codes = np.zeros(len(values), dtype=np.int64)
-        elif _table_fits(int(high - low) + 1, len(values)):
+        elif abs(high - low) < 2**62 and _table_fits(int(high - low) + 1, len(values)):
             table = np.arange(int(low), int(high) + 1, dtype=np.int64)
             tenths[exact_rows] = low
             tenths[nan_rows] = low
@@ -844,9 +844,10 @@ def _dense(key: IntArray, span: int) -> tuple[IntArray, IntArray]:
         used = np.zeros(span, dtype=np.bool_)
         used[key] = True
         distinct = np.flatnonzero(used)
-        table = np.empty(span, dtype=np.int64)
-        table[distinct] = np.arange(len(distinct), dtype=np.int64)
-        return table[key], distinct.astype(np.int64)
+        # int32 halves the memory the random lookups touch (span < 2**31 on this path).
+        table = np.empty(span, dtype=np.int32)
+        table[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return table[key].astype(np.int64), distinct.astype(np.int64)
     distinct, inverse = np.unique(key, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64), distinct.astype(np.int64)
 
