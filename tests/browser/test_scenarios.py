@@ -13,6 +13,7 @@ Screenshots of the main pages are written to artifacts/screenshots/.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -119,4 +120,20 @@ def test_main_pages_render_for_their_roles(page: Page) -> None:
     login(page, "reviewer")
     expect(page.get_by_role("heading", name="Network")).to_be_visible()
     shot(page, "network")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_data_manager_downloads_the_outcomes_report_and_it_is_audited(page: Page) -> None:
+    login(page, "data_manager_a")
+    page.goto("/exports/")
+    shot(page, "exports")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download report").click()
+    download = info.value
+    assert download.suggested_filename == "cartwatch-A-report.html"
+    html = Path(download.path()).read_text(encoding="utf-8")
+    assert "centre A: 2 patients recorded in cartwatch" in html  # not B-001
+    page.goto("/audit/")
+    row = page.locator("tr[data-action=export]", has_text="report-html").first
+    expect(row).to_contain_text("data_manager_a")
     assert page.console_errors == []  # type: ignore[attr-defined]
