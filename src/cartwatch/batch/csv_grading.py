@@ -98,20 +98,31 @@ def cell(value: object) -> str:
 
 
 @contextmanager
-def atomic_csv(out_path: str) -> Iterator[Any]:
-    """A csv.writer on a temporary file next to *out_path*, moved into place on success."""
+def atomic_file(out_path: str, binary: bool = False) -> Iterator[Any]:
+    """A file next to *out_path*, moved into place on success: OUT is never half-written."""
     target = Path(out_path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise CsvFileError([f"{out_path}: cannot write file: {exc.strerror or exc}"]) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield csv.writer(handle, lineterminator="\n")
+        if binary:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                yield handle
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_csv(out_path: str) -> Iterator[Any]:
+    """A csv.writer on :func:`atomic_file`."""
+    with atomic_file(out_path) as handle:
+        yield csv.writer(handle, lineterminator="\n")
 
 
 def grade_row(
@@ -318,7 +329,7 @@ def _grade_plain_crs_file(
     tail_codes, tail_keys = pd.factorize(combined)
     tails = _tails([(str(k % 8), result.reason_texts[k // 8]) for k in tail_keys.tolist()])
     lines = body.split(b"\n")
-    with _atomic_binary(out_path) as out:
+    with atomic_file(out_path, binary=True) as out:
         out.write(_csv_line([*header, "grade", "reasons"]).encode())
         for start in range(0, len(kept), _PLAIN_WRITE_ROWS):
             rows = kept[start : start + _PLAIN_WRITE_ROWS]
@@ -339,23 +350,6 @@ def _tails(cells: list[tuple[str, str]]) -> npt.NDArray[np.object_]:
     if len(lines) != len(cells):  # a reason with a line break: one line per call instead
         lines = [_csv_line(["", grade, text])[:-1] for grade, text in cells]
     return np.array([f"{line}\n".encode() for line in lines], dtype=object)
-
-
-@contextmanager
-def _atomic_binary(out_path: str) -> Iterator[Any]:
-    """A binary file next to *out_path*, moved into place on success (as atomic_csv)."""
-    target = Path(out_path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise CsvFileError([f"{out_path}: cannot write file: {exc.strerror or exc}"]) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _grade_crs_records(in_path: str, out_path: str, advance: Advance | None) -> BatchReport:
