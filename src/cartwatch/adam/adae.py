@@ -263,11 +263,34 @@ def _graded_labs(rows: Sequence[LabRow], patients: Container[str]) -> dict[str, 
             continue  # counts_missing: lymphocytes only, nothing for CTCAE to grade
         timed.setdefault(row.patient_id, []).append((_when(row.observed_at), row))
     out: dict[str, list[_GradedLab]] = {}
+    # The rows were validated by pydantic (finite counts ≥0, at least one count: checked
+    # above), so they go to the engine's grade_counts directly instead of through
+    # row.to_domain(), which would re-validate every count and build a LowerLimits per row
+    # although a centre has a handful of distinct limits (built and validated once each).
+    limits: dict[tuple[object, ...], cytopenia.LowerLimits] = {}
     for pid, labs in timed.items():
         labs.sort(key=itemgetter(0))
         graded = out[pid] = []
         for when, row in labs:
-            g = cytopenia.grade_cytopenia(row.to_domain())
+            lln = None
+            if row.lln is not None:
+                values = (
+                    row.lln.neutrophils_10e9_l,
+                    row.lln.platelets_10e9_l,
+                    row.lln.hemoglobin_g_dl,
+                )
+                # repr too: 0.0 == -0.0, but the reasons print the limit itself.
+                key = (*values, *map(repr, values))
+                lln = limits.get(key)
+                if lln is None:
+                    lln = limits[key] = row.lln.to_domain()
+            g = cytopenia.grade_counts(
+                row.neutrophils_10e9_l,
+                row.platelets_10e9_l,
+                row.hemoglobin_g_dl,
+                lln,
+                row.transfusion_indicated,
+            )
             graded.append(_GradedLab(when, g.grades, g.reasons))
     return out
 

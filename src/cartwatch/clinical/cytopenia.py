@@ -228,25 +228,49 @@ def _anemia_with_transfusion(grade: int | None, measured: bool) -> tuple[int, st
 
 def grade_cytopenia(obs: CytopeniaObservation) -> CytopeniaGrades:
     """Grade every measured term of one observation (CTCAE v5.0 [S36][S37])."""
-    limits = obs.lln.as_mapping() if obs.lln is not None else {}
-    values = obs.values()
+    return grade_counts(
+        obs.neutrophils_10e9_l,
+        obs.platelets_10e9_l,
+        obs.hemoglobin_g_dl,
+        obs.lln,
+        obs.transfusion_indicated,
+        obs.observed_at,
+    )
+
+
+def grade_counts(
+    neutrophils_10e9_l: float | None,
+    platelets_10e9_l: float | None,
+    hemoglobin_g_dl: float | None,
+    lln: LowerLimits | None,
+    transfusion_indicated: bool,
+    observed_at: Timestamp | None = None,
+) -> CytopeniaGrades:
+    """:func:`grade_cytopenia` on the fields of an observation.
+
+    For callers whose values were already validated as a :class:`CytopeniaObservation`
+    would validate them (finite, ≥0, at least one count): the ADaM derivation grades ~20k
+    counts that pydantic has checked, and building the observation only to re-check them
+    cost as much as the grading itself. Invalid values are not detected here.
+    """
+    limits = lln.as_mapping() if lln is not None else {}
     grades: dict[str, int | None] = {}
     reasons: list[str] = []
-    for rule in RULES:
-        value = values[rule.field]
+    counts = (neutrophils_10e9_l, platelets_10e9_l, hemoglobin_g_dl)
+    for rule, value in zip(RULES, counts, strict=True):  # RULES: neutrophils, platelets, Hb
         if value is None:
             continue
         grade, reason = _grade_value(rule, value, limits.get(rule.field))
         grades[rule.term] = grade
         reasons.append(reason)
-    if obs.transfusion_indicated:
+    if transfusion_indicated:
         measured = ANEMIA_TERM in grades
         grades[ANEMIA_TERM], reason = _anemia_with_transfusion(grades.get(ANEMIA_TERM), measured)
         reasons.append(reason)
     if ANEMIA_TERM in grades:
         reasons.append(_ANEMIA_JUDGEMENT_NOTE)
     return CytopeniaGrades(
-        grades=grades, standard=STANDARD, reasons=tuple(reasons), observed_at=obs.observed_at
+        grades=grades, standard=STANDARD, reasons=tuple(reasons), observed_at=observed_at
     )
 
 

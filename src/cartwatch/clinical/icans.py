@@ -39,6 +39,7 @@ Decisions where the sources are silent (documented here and in the reasons):
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -482,6 +483,50 @@ class IcansEpisode:
         }
 
 
+#: Every field grade_icans reads: all but ``observed_at``, which never changes a grade or a
+#: reason. One C-level call builds the memo key.
+_GRADED_FIELDS: Final = operator.attrgetter(
+    "developmental_delay",
+    "ice_score",
+    "ice_items",
+    "capd_score",
+    "capd_unable",
+    "consciousness",
+    "seizure",
+    "motor_weakness",
+    "cerebral_edema",
+    "raised_icp_signs",
+    "attributable_to_other_cause",
+    "tremor",
+    "myoclonus",
+    "headache",
+    "intracranial_hemorrhage",
+    "death_due_to_icans",
+)
+#: Bound on the memo (cleared when full) so a long-running process cannot grow it forever.
+_MEMO_MAX: Final = 65536
+_memo: dict[tuple[object, ...], IcansGrade] = {}
+
+
+def _grade_memo(obs: IcansObservation) -> IcansGrade:
+    """``grade_icans(obs)``, memoised on the fields it reads.
+
+    A patient's series repeats the same findings many times (16k observations of a
+    1,000-patient cohort have ~350 distinct ones), and episodes split from a series are
+    graded again. IcansGrade is frozen, so sharing one result is safe. ``age_years`` is keyed
+    with its repr as well: 0.0 and -0.0 (or 70 and 70.0) compare equal, but the reason text
+    prints the value itself.
+    """
+    key = (obs.age_years, repr(obs.age_years), *_GRADED_FIELDS(obs))
+    graded = _memo.get(key)
+    if graded is None:
+        graded = grade_icans(obs)
+        if len(_memo) >= _MEMO_MAX:
+            _memo.clear()
+        _memo[key] = graded
+    return graded
+
+
 def grade_icans_episode(observations: Sequence[IcansObservation]) -> IcansEpisode:
     """Grade each observation; the episode grade is the maximum, first peak wins.
 
@@ -490,7 +535,7 @@ def grade_icans_episode(observations: Sequence[IcansObservation]) -> IcansEpisod
     """
     if not observations:
         raise ClinicalInputError.single("[]", "an episode needs at least one observation")
-    graded = tuple(grade_icans(o) for o in observations)
+    graded = tuple(_grade_memo(o) for o in observations)
     summary = summarise_episode([g.grade for g in graded], [o.observed_at for o in observations])
     peak = summary.peak_index if summary.peak_index is not None else 0
     top = graded[peak]
