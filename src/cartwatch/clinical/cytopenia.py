@@ -238,6 +238,10 @@ def grade_cytopenia(obs: CytopeniaObservation) -> CytopeniaGrades:
     )
 
 
+_VALUE_MEMO: dict[tuple[str, float, float | None], tuple[int | None, str]] = {}
+_VALUE_MEMO_MAX = 65536
+
+
 def grade_counts(
     neutrophils_10e9_l: float | None,
     platelets_10e9_l: float | None,
@@ -260,7 +264,18 @@ def grade_counts(
     for rule, value in zip(RULES, counts, strict=True):  # RULES: neutrophils, platelets, Hb
         if value is None:
             continue
-        grade, reason = _grade_value(rule, value, limits.get(rule.field))
+        limit = limits.get(rule.field)
+        # Counts repeat far more per term than as triples, so each term's (value, LLN) grade
+        # is memoised. Zeros are not: 0.0 == -0.0 but the reason prints the sign.
+        key = (rule.field, value, limit)
+        cached = _VALUE_MEMO.get(key)
+        if cached is None:
+            cached = _grade_value(rule, value, limit)
+            if value and limit != 0:
+                if len(_VALUE_MEMO) >= _VALUE_MEMO_MAX:
+                    _VALUE_MEMO.clear()  # bounded: a long-running process cannot grow it
+                _VALUE_MEMO[key] = cached
+        grade, reason = cached
         grades[rule.term] = grade
         reasons.append(reason)
     if transfusion_indicated:

@@ -618,7 +618,12 @@ PR_REQUIRED: dict[str, int] = {"A": 2, "B": 1}
 
 
 def _partial_response(b: Measurements, a: Measurements) -> tuple[bool, list[str]]:
-    params = [p for p in (f(b, a) for f in PR_PARAMETERS) if p.abnormal]
+    return _partial_response_of([f(b, a) for f in PR_PARAMETERS])
+
+
+def _partial_response_of(evaluated: list[_Parameter]) -> tuple[bool, list[str]]:
+    """:func:`_partial_response` on the PR parameters already evaluated (baseline, assessment)."""
+    params = [p for p in evaluated if p.abnormal]
     reasons = [
         f"{'improved' if p.improved else 'not improved'} (group {p.group}, {p.name}): {p.detail}"
         for p in params
@@ -692,12 +697,16 @@ def _below_pd(b: Measurements, a: Measurements, notes: list[str]) -> tuple[Respo
     missing = _missing_pairs(b, a)
     if missing:
         return Response.NE, missing + notes
-    if not _abnormal_at_baseline(b):
+    # Each parameter's ``abnormal`` depends on the baseline only, so the parameters evaluated
+    # against the assessment answer _abnormal_at_baseline(b) too, and are reused for PR
+    # instead of evaluating all six (with their reason texts) twice.
+    params = [f(b, a) for f in PR_PARAMETERS]
+    if not any(p.abnormal for p in params):
         return Response.NE, ["NE: no parameter abnormal at baseline, nothing to assess", *notes]
     complete, cr_reasons = _complete_response(a)
     if complete is not None:
         return complete, [*cr_reasons, *notes]
-    pr_met, pr_reasons = _partial_response(b, a)
+    pr_met, pr_reasons = _partial_response_of(params)
     if pr_met:
         return Response.PR, ["PR: ≥50% improvement criteria met", *cr_reasons, *pr_reasons, *notes]
     return Response.SD, ["SD: neither CR/CRi, PR nor PD", *pr_reasons, *cr_reasons, *notes]
