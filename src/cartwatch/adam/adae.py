@@ -28,11 +28,10 @@ from pydantic import BaseModel
 
 from cartwatch.adam.common import as_day, join_reasons
 from cartwatch.centre.loader import CentreData
-from cartwatch.centre.records import LabRow, TreatmentRow
+from cartwatch.centre.records import IcansObservationRow, LabRow, TreatmentRow
 from cartwatch.clinical import crs, cytopenia, icans
 from cartwatch.clinical.episodes import EpisodeSummary, summarise_episode
 from cartwatch.schemas.crs import CrsObservationIn
-from cartwatch.schemas.icans import IcansObservationIn
 
 #: [S14] Table 4 footnote: stopped and restarted within 7 days = one episode.
 EPISODE_GAP_DAYS = 7
@@ -101,6 +100,42 @@ def _domain(row: BaseModel, schema: type[BaseModel]) -> Any:
     return schema.model_validate(fields).to_domain()  # type: ignore[attr-defined]
 
 
+#: The row fields that make up an ICANS finding besides the three keyed specially.
+_ICANS_PLAIN = tuple(
+    name
+    for name in IcansObservationRow.model_fields
+    if name
+    not in {"patient_id", "observed_at", "age_years", "ice_items", "attributable_to_other_cause"}
+)
+
+
+class _IcansDomains:
+    """``row.to_domain()`` for ICANS rows, built and validated once per distinct finding.
+
+    A cohort's ~16k ICANS rows hold a few hundred distinct findings; each row gets the
+    validated observation of its finding re-timed (``icans.at_time``). ``age_years`` is keyed
+    with its repr too (0.0 == -0.0 and 70 == 70.0, but the reasons print it).
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, ...], icans.IcansObservation] = {}
+
+    def __call__(self, row: IcansObservationRow) -> icans.IcansObservation:
+        d = row.__dict__
+        age, items = d["age_years"], d["ice_items"]
+        key = (
+            age,
+            repr(age),
+            None if items is None else tuple(items.__dict__.values()),
+            tuple(d["attributable_to_other_cause"]),
+            *[d[name] for name in _ICANS_PLAIN],
+        )
+        template = self._seen.get(key)
+        if template is None:
+            template = self._seen[key] = row.to_domain()
+        return icans.at_time(template, row.observed_at)
+
+
 def _when(value: dt.date | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
 
@@ -162,7 +197,7 @@ def _treatments(rows: Sequence[TreatmentRow]) -> dict[tuple[str, str], list[_Dos
 
 def _toxicity_records(
     rows: Sequence[BaseModel],
-    schema: type[BaseModel],
+    convert: Callable[[Any], Any],
     grade_episode: Callable[[Sequence[Any]], Any],
     term: Term,
     indication: str,
@@ -179,7 +214,7 @@ def _toxicity_records(
     for pid in sorted(by_patient):
         timed = sorted(by_patient[pid], key=itemgetter(0))
         times = [when for when, _ in timed]
-        observations = [_domain(r, schema) for _, r in timed]
+        observations = [convert(r) for _, r in timed]
         episodes = _episode_records(observations, times, grade_episode)
         given = treatments.get((pid, indication), [])
         for k, episode in enumerate(episodes):
@@ -358,11 +393,16 @@ def derive_adae_records(
     """All ADAE records keyed by ``patient_id``, and ADSL.PROLCYFL."""
     treatments = _treatments(data.treatments)
     records = _toxicity_records(
-        data.crs_observations, CrsObservationIn, crs.grade_crs_episode, CRS_TERM, "crs", treatments
+        data.crs_observations,
+        lambda row: _domain(row, CrsObservationIn),
+        crs.grade_crs_episode,
+        CRS_TERM,
+        "crs",
+        treatments,
     )
     records += _toxicity_records(
         data.icans_observations,
-        IcansObservationIn,
+        _IcansDomains(),
         icans.grade_icans_episode,
         ICANS_TERM,
         "icans",

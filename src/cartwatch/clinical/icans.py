@@ -213,6 +213,19 @@ class IceItems:
         return ", ".join(f"{n} {getattr(self, n)}/{high}" for n, high in ICE_ITEM_MAX.items())
 
 
+def at_time(obs: IcansObservation, observed_at: Timestamp | None) -> IcansObservation:
+    """*obs* observed at another time, without validating it again.
+
+    No check of ``__post_init__`` reads ``observed_at``, so the copy of a valid observation
+    is valid: the ADaM derivation builds one observation per distinct finding (a cohort has
+    a few hundred among ~16k rows) and re-times it per row.
+    """
+    copy = object.__new__(IcansObservation)
+    copy.__dict__.update(obs.__dict__)
+    copy.__dict__["observed_at"] = observed_at
+    return copy
+
+
 def _is_int_in(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 

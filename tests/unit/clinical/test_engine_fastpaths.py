@@ -124,3 +124,20 @@ def test_episode_time_check_fast_path_same_errors() -> None:
     aware = t0.replace(tzinfo=dt.UTC)
     with pytest.raises(ClinicalInputError):
         summarise_episode([1, 0], [t0, aware])
+
+
+def test_icans_rows_converted_once_per_finding_equal_to_domain(cohort) -> None:  # type: ignore[no-untyped-def]
+    from cartwatch.adam.adae import _IcansDomains
+
+    convert = _IcansDomains()
+    for row in cohort.icans_observations:
+        fast = convert(row)
+        assert fast == row.to_domain()
+        assert fast.observed_at == row.observed_at
+
+
+def test_at_time_only_changes_the_time() -> None:
+    obs = icans.IcansObservation(age_years=40.0, ice_score=5, observed_at=dt.date(2024, 1, 1))
+    moved = icans.at_time(obs, dt.datetime(2024, 1, 3, 9))
+    assert moved == dataclasses.replace(obs, observed_at=dt.datetime(2024, 1, 3, 9))
+    assert obs.observed_at == dt.date(2024, 1, 1)  # the template is untouched
