@@ -1,4 +1,4 @@
-"""Report figures: Kaplan–Meier with numbers at risk, forest, swimmer and toxicity timeline.
+"""Report figures: Kaplan–Meier with numbers at risk, forest, swimmer, CRS/ICANS by day.
 
 Figures are built as :class:`matplotlib.figure.Figure` objects drawn with the Agg canvas, never
 through ``pyplot``, so nothing leaks into a global figure registry (safe in the web app and in
@@ -45,9 +45,9 @@ EDGE_PT = 5.0
 
 
 def _new_figure(width: float, height: float, *, constrained: bool = True) -> Figure:
-    # The report figures (KM, forest) pass constrained=False and place their axes from
-    # measured text sizes: constrained layout measures every artist in an extra draw pass and
-    # cost ~45% of the report build. Swimmer/timeline keep it for their "outside" legends.
+    # Every report figure passes constrained=False and places its axes from measured text
+    # sizes: constrained layout measures every artist in an extra draw pass and cost ~45% of
+    # the report build.
     fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
     FigureCanvasAgg(fig)  # attach the Agg canvas explicitly (no pyplot state)
     return fig
@@ -381,7 +381,15 @@ class SwimmerLane:
     death: float | None = None
 
 
+# Marker, colour, size (points) and legend label per kind of event; responses keyed by the
+# upper-case response code so "CRi"/"CRI" share the CR star.
 _RESPONSE_MARKERS = {"CR": ("*", "#009E73"), "CRI": ("*", "#009E73"), "PR": ("^", "#0072B2")}
+_PROGRESSION = ("X", "#D55E00")
+_DEATH = ("s", "black")
+_ONGOING_COLOUR = "0.3"
+#: Lane pitch: 0.17 in (12 pt) keeps 7.5-pt patient ids apart; 40 lanes fit on one A4 page.
+LANE_IN = 0.17
+LANE_LABEL_PT = 7.5
 
 
 def swimmer_plot(
@@ -393,45 +401,122 @@ def swimmer_plot(
 ) -> Figure:
     """Horizontal bar per patient with response, progression and death markers.
 
-    Lanes are drawn in the given order (sort by time on study first for the usual look). An
-    arrow at the bar end means follow-up is ongoing.
+    Lanes are drawn top to bottom in the given order (sort by time on study first for the
+    usual look). An arrow past the bar end means the patient was alive at last contact.
     """
     if not lanes:
         raise ValueError("lanes: at least one patient is needed")
-    fig = _new_figure(width, 1.4 + 0.3 * len(lanes))
-    ax = fig.add_subplot()
-    arrow = 0.035 * max(lane.end for lane in lanes)  # same arrow length on every lane
+    n = len(lanes)
+    ids = [lane.patient_id for lane in lanes]
+    legend_labels = ["CR/CRi", "PR", "Progression", "Death", "Alive at last contact"]
+    # Fixed layout in points (as km_plot/forest_plot): constrained layout measured every
+    # artist in an extra draw pass, the largest cost of a figure with 40 lanes.
+    gap = 4.0  # between the axes' left edge and the patient ids
+    left_pt = EDGE_PT + _max_width_pt(ids, LANE_LABEL_PT) + gap
+    right_pt = EDGE_PT + _text_width_pt("00", _pt("xtick.labelsize")) / 2
+    legend_pt = SMALL_PT * (
+        2 * mpl.rcParams["legend.borderpad"] + LINE + mpl.rcParams["legend.borderaxespad"]
+    )
+    top_pt = EDGE_PT + LINE * TITLE_PT + 4 + legend_pt
+    bottom_pt = EDGE_PT + _axis_band_pt("x", LINE * _pt("xtick.labelsize"))
+    fig_h_pt = top_pt + bottom_pt + 72 * LANE_IN * max(n, 4)
+    fig_w_pt = 72 * width
+    fig = _new_figure(width, fig_h_pt / 72, constrained=False)
+    ax = fig.add_axes(
+        (
+            left_pt / fig_w_pt,
+            bottom_pt / fig_h_pt,
+            (fig_w_pt - left_pt - right_pt) / fig_w_pt,
+            (fig_h_pt - top_pt - bottom_pt) / fig_h_pt,
+        )
+    )
+    y = np.arange(n)
+    ends = np.array([lane.end for lane in lanes], dtype=float)
+    xmax = float(ends.max()) * 1.08 or 1.0
+    # One call per kind of artist (a bar container, one Line2D per marker kind, one quiver):
+    # an artist per lane and event cost several times more to draw.
+    # Bars as one thick-line collection: barh adds a Rectangle artist per lane (~40% of
+    # this figure's build time at 40 lanes). Width in points = 55% of the lane pitch.
+    ax.hlines(y, 0.0, ends, colors="#C8C8C8", lw=0.55 * 72 * LANE_IN, capstyle="butt")
+    points: dict[tuple[str, str], tuple[list[float], list[int]]] = {}
     for i, lane in enumerate(lanes):
-        ax.barh(i, lane.end, height=0.6, color="#D9D9D9", edgecolor="0.5", lw=0.5)
         for when, kind in lane.response:
-            marker, colour = _RESPONSE_MARKERS.get(kind.upper(), ("o", "#56B4E9"))
-            ax.plot(when, i, marker=marker, color=colour, ms=9, ls="none")
-        if lane.progression is not None:
-            ax.plot(lane.progression, i, marker="X", color="#D55E00", ms=8, ls="none")
-        if lane.death is not None:
-            ax.plot(lane.death, i, marker="s", color="black", ms=6, ls="none")
-        if lane.ongoing:
-            ax.annotate(
-                "",
-                xy=(lane.end + arrow, i),
-                xytext=(lane.end, i),
-                arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1.2},
+            key = _RESPONSE_MARKERS.get(kind.upper(), ("o", "#56B4E9"))
+            points.setdefault(key, ([], []))[0].append(when)
+            points[key][1].append(i)
+        for when_or_none, key in ((lane.progression, _PROGRESSION), (lane.death, _DEATH)):
+            if when_or_none is not None:
+                points.setdefault(key, ([], []))[0].append(when_or_none)
+                points[key][1].append(i)
+    sizes = {"*": 9.0, "^": 6.5, "X": 6.5, "s": 5.0, "o": 6.0}
+    # Drawn in this order so a death square never hides the progression cross on its day.
+    order = [
+        _DEATH,
+        _PROGRESSION,
+        ("o", "#56B4E9"),
+        _RESPONSE_MARKERS["PR"],
+        _RESPONSE_MARKERS["CR"],
+    ]
+    for key in order:
+        if key in points:
+            xs, ys = points[key]
+            ax.plot(
+                xs,
+                ys,
+                ls="none",
+                marker=key[0],
+                color=key[1],
+                ms=sizes[key[0]],
+                mew=0.5,
+                mec="white" if key[0] == "*" else key[1],
             )
-    ax.set_yticks(range(len(lanes)))
-    ax.set_yticklabels([lane.patient_id for lane in lanes], fontsize=8)
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
-    ax.set_xlim(0, max(lane.end for lane in lanes) * 1.1)
+    ongoing = [i for i, lane in enumerate(lanes) if lane.ongoing]
+    if ongoing:
+        arrow = 0.035 * xmax  # same length on every lane
+        ax.quiver(
+            ends[ongoing],
+            np.array(ongoing, dtype=float),
+            np.full(len(ongoing), arrow),
+            np.zeros(len(ongoing)),
+            angles="xy",
+            scale_units="xy",
+            scale=1.0,
+            color=_ONGOING_COLOUR,
+            width=0.0025,
+            headwidth=5,
+            headlength=5,
+            headaxislength=4.5,
+        )
+    ax.set_ylim(n - 0.5 if n >= 4 else 3.5, -0.5)
+    ax.set_xlim(0, xmax + 0.04 * xmax)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 3, 6, 10]))
     ax.set_xlabel(xlabel)
     ax.grid(True, axis="x", alpha=0.3)
+    # Ids as texts on the lanes (y in data units): 40 y-tick objects cost more to lay out.
+    ax.set_yticks([])
+    at = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-gap, units="points")
+    for i, pid in enumerate(ids):
+        ax.text(0.0, i, pid, transform=at, ha="right", va="center", fontsize=LANE_LABEL_PT)
     legend = [
-        Line2D([], [], marker="*", color="#009E73", ls="none", ms=9, label="CR/CRi"),
-        Line2D([], [], marker="^", color="#0072B2", ls="none", ms=8, label="PR"),
-        Line2D([], [], marker="X", color="#D55E00", ls="none", ms=8, label="Progression"),
-        Line2D([], [], marker="s", color="black", ls="none", ms=6, label="Death"),
-        Line2D([], [], marker=r"$\rightarrow$", color="0.3", ls="none", ms=10, label="Ongoing"),
+        Line2D([], [], marker="*", color="#009E73", ls="none", ms=9, mec="white", mew=0.5),
+        Line2D([], [], marker="^", color="#0072B2", ls="none", ms=6.5),
+        Line2D([], [], marker="X", color="#D55E00", ls="none", ms=6.5),
+        Line2D([], [], marker="s", color="black", ls="none", ms=5),
+        Line2D([], [], marker=r"$\rightarrow$", color=_ONGOING_COLOUR, ls="none", ms=10),
     ]
-    fig.legend(handles=legend, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
-    ax.set_title(title, fontsize=11)
+    # Legend above the lanes, so it never covers a bar end or a marker.
+    ax.legend(
+        legend,
+        legend_labels,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=5,
+        fontsize=SMALL_PT,
+        frameon=False,
+        handletextpad=0.3,
+        columnspacing=1.2,
+    )
+    fig.suptitle(title, fontsize=TITLE_PT, y=1 - EDGE_PT / fig_h_pt, va="top")
     return fig
 
 
@@ -439,56 +524,113 @@ def swimmer_plot(
 
 
 @dataclass(frozen=True)
-class ToxicityCourse:
-    """Daily CRS and ICANS grades (ASTCT 2019) of one patient; day 0 = infusion."""
+class GradePrevalence:
+    """One toxicity: per day, the number of patients with an ongoing episode of each grade.
 
-    patient_id: str
-    days: Sequence[int]
-    crs: Sequence[int | None]
-    icans: Sequence[int | None]
+    ``counts[g][d]`` is the count for grade ``g`` on ``days[d]`` of the plot; ``name`` is the
+    panel title and should name the grading scale (e.g. ``"CRS (ASTCT 2019)"``)."""
 
-
-def _grade_lane(ax: Axes, row: int, days: Sequence[int], grades: Sequence[int | None]) -> None:
-    for day, grade in zip(days, grades, strict=True):
-        if grade:
-            ax.broken_barh(
-                [(day - 0.5, 1.0)],
-                (row - 0.4, 0.8),
-                facecolors=GRADE_COLOURS[min(int(grade), 5)],
-                edgecolor="white",
-                lw=0.4,
-            )
+    name: str
+    counts: Mapping[int, Sequence[int]]
 
 
-def toxicity_timeline(
-    courses: Sequence[ToxicityCourse],
+def toxicity_prevalence_plot(
+    panels: Sequence[GradePrevalence],
+    days: Sequence[int],
+    n: int,
     *,
-    title: str = "CRS and ICANS after infusion (ASTCT 2019 grades)",
-    max_day: int | None = None,
-    width: float = 8.0,
+    title: str = "Patients with ongoing CRS and neurotoxicity by day after infusion",
+    ylabel: str | None = None,
+    width: float = 7.5,
 ) -> Figure:
-    """Per-patient daily CRS (top panel) and ICANS (bottom panel) grades as coloured cells."""
-    if not courses:
-        raise ValueError("courses: at least one patient is needed")
-    for c in courses:
-        if not (len(c.days) == len(c.crs) == len(c.icans)):
-            raise ValueError(f"{c.patient_id}: days, crs and icans must have the same length")
-    last = max_day if max_day is not None else max(max(c.days, default=0) for c in courses)
-    n = len(courses)
-    fig = _new_figure(width, 2.2 + 0.5 * n)
-    crs_ax, icans_ax = fig.subplots(2, 1, sharex=True)
-    for ax, name, attr in ((crs_ax, "CRS", "crs"), (icans_ax, "ICANS", "icans")):
-        for row, c in enumerate(courses):
-            _grade_lane(ax, row, c.days, getattr(c, attr))
-        ax.set_yticks(range(n))
-        ax.set_yticklabels([c.patient_id for c in courses], fontsize=8)
-        ax.set_ylim(n - 0.5, -0.5)
-        ax.set_ylabel(name)
-        ax.grid(True, axis="x", alpha=0.3)
-    icans_ax.set_xlim(-0.5, last + 0.5)
-    icans_ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
-    icans_ax.set_xlabel("Days after infusion (day 0 = infusion)")
-    legend = [Patch(facecolor=GRADE_COLOURS[g], label=f"Grade {g}") for g in (1, 2, 3, 4, 5)]
-    fig.legend(handles=legend, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
-    fig.suptitle(title, fontsize=11)
+    """Cohort view: % of *n* patients with an ongoing episode per day, stacked by grade.
+
+    One panel per toxicity, sharing the x (day) and y (%) axes so the panels compare at a
+    glance. Days are whole days after infusion (day 0 = infusion); each day is a bar.
+    """
+    if not panels:
+        raise ValueError("panels: at least one toxicity is needed")
+    if n <= 0:
+        raise ValueError("n: the denominator must be positive")
+    for p in panels:
+        for g, c in p.counts.items():
+            if len(c) != len(days):
+                raise ValueError(f"{p.name}: grade {g} has {len(c)} counts for {len(days)} days")
+    d = np.asarray(days, dtype=float)
+    edges = np.concatenate((d - 0.5, [d[-1] + 0.5]))
+    grades = sorted({g for p in panels for g in p.counts})
+    totals = [
+        np.sum([np.asarray(p.counts[g], dtype=float) for g in p.counts], axis=0)
+        if p.counts
+        else np.zeros(len(d))
+        for p in panels
+    ]
+    peak = max(float(t.max()) for t in totals) * 100 / n
+    ymax = max(5.0, peak * 1.1)
+    panel_in = 1.9
+    legend_pt = SMALL_PT * (
+        2 * mpl.rcParams["legend.borderpad"] + LINE + mpl.rcParams["legend.borderaxespad"]
+    )
+    title_pt = LINE * TITLE_PT
+    panel_title_pt = LINE * SMALL_PT + mpl.rcParams["axes.titlepad"]
+    # The legend sits above the first panel's title, both above its axes.
+    top_pt = EDGE_PT + title_pt + 4 + legend_pt + panel_title_pt
+    bottom_pt = EDGE_PT + _axis_band_pt("x", LINE * _pt("xtick.labelsize"))
+    between_pt = panel_title_pt + 6
+    fig_h_pt = top_pt + bottom_pt + len(panels) * 72 * panel_in + (len(panels) - 1) * between_pt
+    fig_w_pt = 72 * width
+    fig = _new_figure(width, fig_h_pt / 72, constrained=False)
+    left_pt = EDGE_PT + _axis_band_pt("y", _text_width_pt("100", _pt("ytick.labelsize")))
+    right_pt = EDGE_PT + 4
+    axes: list[Axes] = []
+    for i, p in enumerate(panels):
+        y0 = bottom_pt + (len(panels) - 1 - i) * (72 * panel_in + between_pt)
+        ax = fig.add_axes(
+            (
+                left_pt / fig_w_pt,
+                y0 / fig_h_pt,
+                (fig_w_pt - left_pt - right_pt) / fig_w_pt,
+                72 * panel_in / fig_h_pt,
+            ),
+        )
+        axes.append(ax)
+        # One filled step band per grade (the picture of stacked daily bars without a
+        # rectangle per day and grade); fill_between's collection skips the Bézier extents
+        # pass that a stairs patch costs when the axes update their limits.
+        base = np.zeros(len(d) + 1)
+        for g in grades:
+            pct = np.asarray(p.counts.get(g, [0] * len(d)), dtype=float) * 100 / n
+            top = base + np.append(pct, pct[-1])
+            if pct.any():
+                ax.fill_between(edges, base, top, step="post", color=GRADE_COLOURS[min(g, 5)], lw=0)
+            base = top
+        ax.step(edges, base, where="post", color="0.25", lw=0.6)  # any-grade outline
+        ax.set_ylim(0, ymax)
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_title(p.name, fontsize=SMALL_PT + 0.5, loc="left", y=1.0)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        ax.grid(True, axis="y", alpha=0.3)
+        if i < len(panels) - 1:
+            # No x ticks above the last panel (same limits, grid on y only): tick objects
+            # are the largest cost of drawing these panels.
+            ax.set_xticks([])
+    # Weekly ticks: day 7/14/21/28 are the visits clinicians read the course by.
+    axes[-1].set_xticks(range(0, int(d[-1]) + 1, 7))
+    axes[-1].set_xlabel("Days after infusion (day 0 = infusion)")
+    fig.supylabel(
+        ylabel or f"% of patients (N = {n})",
+        fontsize=_pt("axes.labelsize"),
+        x=EDGE_PT / fig_w_pt,
+        ha="left",
+    )
+    legend = [Patch(facecolor=GRADE_COLOURS[min(g, 5)], label=f"Grade {g}") for g in grades]
+    axes[0].legend(
+        handles=legend,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0 + panel_title_pt / (72 * panel_in)),
+        ncol=max(len(legend), 1),
+        fontsize=SMALL_PT,
+        frameon=False,
+    )
+    fig.suptitle(title, fontsize=TITLE_PT, y=1 - EDGE_PT / fig_h_pt, va="top")
     return fig

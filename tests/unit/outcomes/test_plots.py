@@ -10,14 +10,14 @@ import pytest
 
 from cartwatch.outcomes.plots import (
     ForestRow,
+    GradePrevalence,
     SwimmerLane,
-    ToxicityCourse,
     forest_plot,
     km_plot,
     save_png,
     swimmer_plot,
     to_svg,
-    toxicity_timeline,
+    toxicity_prevalence_plot,
 )
 from cartwatch.outcomes.rates import clopper_pearson
 from cartwatch.outcomes.survival import kaplan_meier, numbers_at_risk
@@ -70,7 +70,9 @@ def test_forest_swimmer_toxicity_build_and_save(tmp_path: Path) -> None:
             SwimmerLane("P2", 5.0, progression=4.0, death=5.0),
         ]
     )
-    tox = toxicity_timeline([ToxicityCourse("P1", [0, 1, 2, 3], [0, 1, 2, 0], [0, 0, 3, 1])])
+    tox = toxicity_prevalence_plot(
+        [GradePrevalence("CRS (ASTCT 2019)", {1: [0, 2, 1], 2: [0, 1, 1]})], [0, 1, 2], n=4
+    )
     for name, fig in (("forest", forest), ("swimmer", swim), ("tox", tox)):
         assert save_png(fig, tmp_path / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
         assert to_svg(fig).lstrip().startswith("<?xml")
@@ -81,5 +83,33 @@ def test_empty_inputs_raise() -> None:
         km_plot({})
     with pytest.raises(ValueError):
         forest_plot([])
-    with pytest.raises(ValueError, match="same length"):
-        toxicity_timeline([ToxicityCourse("P1", [0, 1], [0], [0, 0])])
+    with pytest.raises(ValueError, match="counts for 2 days"):
+        toxicity_prevalence_plot([GradePrevalence("CRS", {1: [0]})], [0, 1], n=3)
+    with pytest.raises(ValueError):
+        swimmer_plot([])
+
+
+def test_swimmer_lanes_top_down_labelled_and_legend_above() -> None:
+    lanes = [SwimmerLane(f"P{i}", 10.0 - i, ongoing=i == 0) for i in range(3)]
+    fig = swimmer_plot(lanes)
+    (ax,) = fig.axes
+    labels = [(t.get_position()[1], t.get_text()) for t in ax.texts]
+    assert labels == [(0, "P0"), (1, "P1"), (2, "P2")]  # first lane on top (inverted y)
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 >= ax.get_window_extent().y1 - 1  # legend above the lanes
+
+
+def test_toxicity_prevalence_stacks_percent_of_n() -> None:
+    fig = toxicity_prevalence_plot(
+        [GradePrevalence("CRS", {1: [1, 2], 3: [1, 0]}), GradePrevalence("ICANS", {2: [0, 1]})],
+        [0, 1],
+        n=4,
+    )
+    crs, icans = fig.axes
+    assert crs.get_title(loc="left") == "CRS"
+    # Any-grade outline: (1 + 1) / 4 = 50% on day 0, 2 / 4 = 50% on day 1.
+    outline = crs.lines[-1].get_ydata()
+    assert list(outline) == [50.0, 50.0, 50.0]
+    assert crs.get_ylim() == icans.get_ylim()
