@@ -77,6 +77,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,23 @@ def latest_date(data: CentreData) -> dt.date | None:
 
     Dates of the treatment history before the CAR-T (diagnosis, prior lines) precede it.
     """
-    days = [
-        _to_date(getattr(row, col))
-        for stem, col in _TIME_FIELD.items()
-        for row in getattr(data, stem)
-    ]
+    days: list[dt.date] = []
+    for stem, col in _TIME_FIELD.items():
+        rows = getattr(data, stem)
+        if not rows:
+            continue
+        try:
+            # One C-level max per file: a file's times are usually all naive datetimes or all
+            # dates, and then the date of the latest time is the latest date.
+            latest = max(map(attrgetter(col), rows))
+        except TypeError:  # dates mixed with datetimes, or naive with aware
+            latest = None
+        if latest is None or getattr(latest, "tzinfo", None) is not None:
+            # Aware times: the latest instant need not have the latest local date (each
+            # row's own offset counts), so one by one as before.
+            days.append(max(_to_date(getattr(row, col)) for row in rows))
+        else:
+            days.append(_to_date(latest))
     days += [d for c in data.cell_therapy for name in _COURSE_DATES if (d := getattr(c, name))]
     return max(days, default=None)
 
