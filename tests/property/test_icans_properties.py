@@ -93,8 +93,15 @@ def test_higher_capd_never_lowers_the_grade(obs: IcansObservation, rise: int) ->
 
 @given(observations(), st.integers(0, len(LEVELS) - 1))
 def test_worse_consciousness_never_lowers_the_grade(obs: IcansObservation, to: int) -> None:
+    """A deeper depressed consciousness *that is an ICANS finding* never lowers the grade.
+
+    When consciousness is attributed to another cause (e.g. sedation), an unarousable patient
+    cannot perform ICE and that ICE 0 is no ICANS finding either ([S11][S13]: only findings
+    not attributable to another cause count), so it is not a "worse finding" here; that case
+    is pinned in test_sedated_unarousable_patient_ice_zero_is_not_graded below.
+    """
     current = LEVELS.index(obs.consciousness)
-    if to <= current:
+    if to <= current or IcansDomain.CONSCIOUSNESS in obs.attributable_to_other_cause:
         return
     level = LEVELS[to]
     changes: dict[str, object] = {"consciousness": level}
@@ -150,3 +157,20 @@ def test_excluding_a_domain_never_raises_the_grade(obs: IcansObservation) -> Non
 @given(observations())
 def test_death_due_to_icans_is_always_5(obs: IcansObservation) -> None:
     assert grade_icans(dataclasses.replace(obs, death_due_to_icans=True)).grade == 5
+
+
+def test_sedated_unarousable_patient_ice_zero_is_not_graded() -> None:
+    """[S11] Table 4 ICE row and § attribution: ICE 0 because unarousable is grade 4 only when
+    the unarousability is not attributable to another cause; sedation explains both, and the
+    reasons say the findings were excluded rather than claiming a normal examination."""
+    obs = IcansObservation(
+        age_years=50,
+        ice_score=0,
+        consciousness=Consciousness.UNAROUSABLE,
+        attributable_to_other_cause=(IcansDomain.CONSCIOUSNESS,),
+    )
+    result = grade_icans(obs)
+    assert result.grade == 0
+    assert any("attributable to another cause, excluded" in r for r in result.reasons)
+    awake = dataclasses.replace(obs, consciousness=Consciousness.ALERT)
+    assert grade_icans(awake).grade == 3
