@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-
-from conftest import REPO, login, shot
+from tests.browser.conftest import REPO, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +71,7 @@ def test_timeline_screenshot_for_the_readme(page: Page) -> None:
 
 
 def shot_path(name: str) -> object:
-    from conftest import SCREENSHOTS
+    from tests.browser.conftest import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
