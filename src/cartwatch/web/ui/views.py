@@ -7,19 +7,24 @@ foreign-centre patient a 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartwatch.clinical.errors import ClinicalInputError
@@ -217,14 +222,60 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
     return [], ""
 
 
-@scoped(Perm.READ_PATIENTS)
-def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
-    patient = actor.patient(patient_id)
+@dataclass(frozen=True)
+class _Presentation:
+    """The patient page's per-patient part that depends only on stored data and the role."""
+
+    obligations: list[tuple[str, dt.date]]
+    label_version: str
+    infusion: dt.date | None
+    timeline: display.Timeline | None
+    tables: tuple[display.RecordTable, ...]  # without the per-request add buttons
+
+
+#: Computed presentations by (patient, role, time zone, fingerprint of every journey table).
+#: Bounded LRU, per process; a key never matches once any row of the patient changes, so
+#: stale clinical data cannot be shown (see :func:`_records_fingerprint`).
+_PRESENTATIONS: OrderedDict[tuple[Any, ...], _Presentation] = OrderedDict()
+_PRESENTATIONS_MAX = 512
+_PRESENTATIONS_LOCK = threading.Lock()
+_FINGERPRINT_SQL: str | None = None
+
+
+def _journey_model(kind: str) -> type[m.AuditedModel]:
+    return m.EligibilityCheck if kind == "eligibility" else records.KINDS[kind].model
+
+
+def _records_fingerprint(patient: m.Patient) -> tuple[Any, ...]:
+    """Row count, highest id, sum of versions and latest ``updated_at`` of each journey table
+    for *patient*, in one query. Every write goes through ``save()``/``delete()`` (bulk
+    writes are refused), which bumps ``version`` and ``updated_at`` on update, a new
+    AUTOINCREMENT id on insert and the count on delete, so any change gives a new value.
+    Read before the rows, so a cached presentation is never older than its key.
+    """
+    global _FINGERPRINT_SQL
+    if _FINGERPRINT_SQL is None:
+        parts = []
+        q = connection.ops.quote_name
+        for i, kind in enumerate(JOURNEY):
+            model = _journey_model(kind)
+            column = {f: model._meta.get_field(f).column for f in ("id", "patient")}  # type: ignore[union-attr]
+            parts.append(
+                f"SELECT {i}, COUNT(*), MAX({q(column['id'])}), SUM({q('version')}), "  # type: ignore[arg-type]
+                f"MAX({q('updated_at')}) FROM {q(model._meta.db_table)} "
+                f"WHERE {q(column['patient'])} = %s"  # type: ignore[arg-type]
+            )
+        _FINGERPRINT_SQL = " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT_SQL, [patient.pk] * len(JOURNEY))
+        return tuple(sorted(tuple(row) for row in cursor.fetchall()))
+
+
+def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
     presented: dict[str, list[dict[str, Any]]] = {}
     courses: list[m.CellTherapy] = []
     for kind in JOURNEY:
-        model = m.EligibilityCheck if kind == "eligibility" else records.KINDS[kind].model
-        rows = actor.patient_records(model, patient, order_by=["pk"])
+        rows = actor.patient_records(_journey_model(kind), patient, order_by=["pk"])
         if kind == "cell-therapy":
             courses = rows  # type: ignore[assignment]  # the schedule reads the same rows
         presented[kind] = [present(actor, r) for r in rows]
@@ -242,9 +293,49 @@ def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
         presented["labs"],
         obligations,
     )
+    tables = tuple(display.record_table(kind, presented[kind]) for kind in JOURNEY)
+    return _Presentation(obligations, label_version, infusion, tl, tables)
+
+
+def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
+    if connection.in_atomic_block:  # uncommitted writes of this request: never cache them
+        return _presentation(actor, patient)
+    key = (
+        connection.alias,
+        patient.pk,
+        patient.version,
+        patient.updated_at,
+        actor.role,
+        actor.identifiable,
+        timezone.get_current_timezone_name(),
+        _records_fingerprint(patient),
+    )
+    with _PRESENTATIONS_LOCK:
+        hit = _PRESENTATIONS.get(key)
+        if hit is not None:
+            _PRESENTATIONS.move_to_end(key)
+            return hit
+    computed = _presentation(actor, patient)
+    with _PRESENTATIONS_LOCK:
+        _PRESENTATIONS[key] = computed
+        while len(_PRESENTATIONS) > _PRESENTATIONS_MAX:
+            _PRESENTATIONS.popitem(last=False)
+    return computed
+
+
+@scoped(Perm.READ_PATIENTS)
+def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
+    patient = actor.patient(patient_id)
+    shown = _cached_presentation(actor, patient)
+    obligations, label_version, infusion, tl = (
+        shown.obligations,
+        shown.label_version,
+        shown.infusion,
+        shown.timeline,
+    )
     tables = []
-    for kind in JOURNEY:
-        table = display.record_table(kind, presented[kind])
+    for kind, cached in zip(JOURNEY, shown.tables, strict=True):
+        table = dataclasses.replace(cached)  # the add button is per request (role)
         if kind != "icans":  # one "Daily assessment" button for CRS + ICANS
             table.add_url = _add_url(actor, kind, patient.patient_id)
             table.add_label = ADD_LABEL[kind]
