@@ -84,10 +84,12 @@ def _client(request: HttpRequest | None) -> dict[str, str] | None:
     }
 
 
-@receiver(user_logged_in, dispatch_uid="cartwatch_audit_login")
-def _record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _record_session_event(action: Action, request: HttpRequest | None, user: Any) -> None:
+    """A login or logout of *user*, with the client it came from."""
+    if user is None:  # logout of an anonymous session: nobody to attribute it to
+        return
     record_event(
-        Action.LOGIN,
+        action,
         actor=user.get_username(),
         model="auth.user",
         object_id=user.pk,
@@ -95,21 +97,16 @@ def _record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
         after=_client(request),
         reason="",
     )
+
+
+@receiver(user_logged_in, dispatch_uid="cartwatch_audit_login")
+def _record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    _record_session_event(Action.LOGIN, request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="cartwatch_audit_logout")
 def _record_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    if user is None:
-        return
-    record_event(
-        Action.LOGOUT,
-        actor=user.get_username(),
-        model="auth.user",
-        object_id=user.pk,
-        centre=_user_centre(user),
-        after=_client(request),
-        reason="",
-    )
+    _record_session_event(Action.LOGOUT, request, user)
 
 
 @receiver(user_login_failed, dispatch_uid="cartwatch_audit_login_failed")
