@@ -163,6 +163,13 @@ def _databases() -> dict[str, Any]:
                 ),
             }
         )
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Persistent per-thread connections: opening one costs the PRAGMAs above, an empty
+        # page cache and, when the last connection to a WAL database closes, a checkpoint
+        # — about a quarter of a page view's server time when measured under load
+        # (benchmarks/web_load.py). The health check drops a connection that broke.
+        db["CONN_MAX_AGE"] = None
+    db["CONN_HEALTH_CHECKS"] = True
     # No ATOMIC_REQUESTS: with IMMEDIATE it made every request, GETs included, take SQLite's
     # write lock, so all page views queued behind each other. Instead every write service
     # (services/records.py, exports, the login view) runs in its own transaction.atomic(), and

@@ -7,7 +7,6 @@ foreign-centre patient a 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -224,13 +224,17 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
 
 @dataclass(frozen=True)
 class _Presentation:
-    """The patient page's per-patient part that depends only on stored data and the role."""
+    """The patient page's per-patient part that depends only on stored data and the role.
+
+    ``journey_html`` is the timeline and the record tables already rendered: rendering them
+    is most of a page view's cost, and with the role in the cache key (the add buttons
+    depend on it) nothing in them differs between requests. No form or CSRF token is in it.
+    """
 
     obligations: list[tuple[str, dt.date]]
     label_version: str
     infusion: dt.date | None
-    timeline: display.Timeline | None
-    tables: tuple[display.RecordTable, ...]  # without the per-request add buttons
+    journey_html: str
 
 
 #: Computed presentations by (patient, role, time zone, fingerprint of every journey table).
@@ -293,8 +297,17 @@ def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
         presented["labs"],
         obligations,
     )
-    tables = tuple(display.record_table(kind, presented[kind]) for kind in JOURNEY)
-    return _Presentation(obligations, label_version, infusion, tl, tables)
+    tables = []
+    for kind in JOURNEY:
+        table = display.record_table(kind, presented[kind])
+        if kind != "icans":  # one "Daily assessment" button for CRS + ICANS
+            table.add_url = _add_url(actor, kind, patient.patient_id)
+            table.add_label = ADD_LABEL[kind]
+        tables.append(table)
+    journey_html = render_to_string(
+        "ui/_patient_journey.html", {"timeline": tl, "tables": tables}
+    )
+    return _Presentation(obligations, label_version, infusion, journey_html)
 
 
 def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
@@ -327,19 +340,6 @@ def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
 def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
     patient = actor.patient(patient_id)
     shown = _cached_presentation(actor, patient)
-    obligations, label_version, infusion, tl = (
-        shown.obligations,
-        shown.label_version,
-        shown.infusion,
-        shown.timeline,
-    )
-    tables = []
-    for kind, cached in zip(JOURNEY, shown.tables, strict=True):
-        table = dataclasses.replace(cached)  # the add button is per request (role)
-        if kind != "icans":  # one "Daily assessment" button for CRS + ICANS
-            table.add_url = _add_url(actor, kind, patient.patient_id)
-            table.add_label = ADD_LABEL[kind]
-        tables.append(table)
     return page(
         request,
         actor,
@@ -348,11 +348,10 @@ def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
             "title": f"Patient {patient.patient_id}",
             "patient": present(actor, patient),
             "identifiable": actor.identifiable,
-            "timeline": tl,
-            "label_version": label_version,
-            "obligations": obligations,
-            "infusion": infusion,
-            "tables": tables,
+            "label_version": shown.label_version,
+            "obligations": shown.obligations,
+            "infusion": shown.infusion,
+            "journey_html": shown.journey_html,
         },
     )
 
