@@ -149,3 +149,39 @@ def test_dashboard_reports_the_centres_outcomes_or_says_why_not(patient_a: Any) 
     body = client_for("physician_a").get("/dashboard/").content.decode()
     assert "Centre dashboard" in body
     assert ("Best overall response" in body) or ("could not" in body)
+
+
+def test_patient_list_shows_each_patients_own_highest_grades_and_latest_infusion(
+    cast: Any, patient_a: Any, django_assert_num_queries: Any
+) -> None:
+    import re
+
+    from tests.web.conftest import PATIENT_ROW
+
+    from cartwatch.web.services import records
+
+    physician = actor_of(cast, "physician_a")
+
+    def add(kind: str, row: dict[str, Any]) -> None:
+        records.create_record(physician, records.KINDS[kind], patient_a, row)
+
+    # CRS 2 then 1, ICANS 0 then 3, a second course infused later.
+    add("crs", {"observed_at": "2025-07-03T08:00:00", "temperature_c": 38.2})
+    for at, ice in (("2025-07-02T09:00:00", 10), ("2025-07-03T09:00:00", 2)):
+        add("icans", {"observed_at": at, "age_years": 64, "ice_score": ice})
+    course = {"product": "liso-cel", "apheresis_date": "2025-08-01", "infusion_date": "2025-09-01"}
+    add("cell-therapy", course)
+    records.create_patient(physician, {**PATIENT_ROW, "patient_id": "A-002"})  # nothing yet
+
+    client = client_for("nurse_a")
+    client.get("/patients/")  # session and user loaded once
+    with django_assert_num_queries(4):  # session, user, membership, the list: one query
+        body = client.get("/patients/").content.decode()
+    rows = {
+        m.group(1): re.sub(r"<[^>]+>", "|", m.group(0))
+        for m in re.finditer(r'<tr>\s*<th scope="row"><a [^>]*>(A-\d+)</a>.*?</tr>', body, re.S)
+    }
+    cells = {k: [c.strip() for c in v.split("|") if c.strip()] for k, v in rows.items()}
+    # The later course's infusion; max CRS 2 (not the latest, 1); max ICANS 3.
+    assert cells["A-001"][-3:] == ["1 Sep 2025", "2", "3"]
+    assert cells["A-002"][-3:] == ["—", "—", "—"]

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
@@ -38,7 +37,14 @@ class Alert:
         return asdict(self)
 
 
-def _grade_alerts(patient_id: str, label: str, rows: list[Any], now: dt.datetime) -> list[Alert]:
+class _Graded(NamedTuple):
+    observed_at: dt.datetime
+    grade: int
+
+
+def _grade_alerts(
+    patient_id: str, label: str, rows: list[_Graded], now: dt.datetime
+) -> list[Alert]:
     if not rows:
         return []
     latest = rows[-1]
@@ -100,36 +106,55 @@ def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -
     return out
 
 
+def _graded_by_patient(
+    model: type[m.CrsAssessment | m.IcansAssessment], patient_pks: list[int]
+) -> dict[int, list[_Graded]]:
+    """Each patient's (observed_at, grade) pairs in time order: the only columns the rules
+    read. Loading whole rows (JSON inputs and reasons) made the list cost grow with every
+    stored assessment of the centre."""
+    out: dict[int, list[_Graded]] = {pk: [] for pk in patient_pks}
+    rows = (
+        model.objects.filter(patient_id__in=patient_pks)
+        .order_by("patient_id", "observed_at", "id")
+        .values_list("patient_id", "observed_at", "grade")
+    )
+    for patient_pk, observed_at, grade in rows:
+        out[patient_pk].append(_Graded(observed_at, grade))
+    return out
+
+
 def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     actor.require(Perm.CENTRE_ANALYTICS)
     now = now or timezone.now()
     today = timezone.localdate(now)
     window = settings.CARTWATCH_DAILY_ASSESSMENT_DAYS
-    patients = actor.patients().prefetch_related(
-        Prefetch("crsassessments", queryset=m.CrsAssessment.objects.order_by("observed_at", "id")),
-        Prefetch(
-            "icansassessments", queryset=m.IcansAssessment.objects.order_by("observed_at", "id")
-        ),
-        Prefetch("celltherapys", queryset=m.CellTherapy.objects.exclude(infusion_date=None)),
-    )
+    patients = list(actor.patients().values_list("pk", "patient_id"))
+    pks = [pk for pk, _ in patients]
+    crs_of = _graded_by_patient(m.CrsAssessment, pks)
+    icans_of = _graded_by_patient(m.IcansAssessment, pks)
+    courses_of: dict[int, list[m.CellTherapy]] = {pk: [] for pk in pks}
+    for course in m.CellTherapy.objects.filter(patient_id__in=pks).exclude(infusion_date=None):
+        courses_of[course.patient_id].append(course)
     alerts: list[Alert] = []
-    for patient in patients:
-        crs = list(patient.crsassessments.all())  # type: ignore[attr-defined]
-        icans = list(patient.icansassessments.all())  # type: ignore[attr-defined]
-        alerts += _grade_alerts(patient.patient_id, "crs", crs, now)
-        alerts += _grade_alerts(patient.patient_id, "icans", icans, now)
-        for course in patient.celltherapys.all():  # type: ignore[attr-defined]
-            assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
+    for pk, patient_id in patients:
+        crs, icans = crs_of[pk], icans_of[pk]
+        alerts += _grade_alerts(patient_id, "crs", crs, now)
+        alerts += _grade_alerts(patient_id, "icans", icans, now)
+        if not courses_of[pk]:
+            continue
+        assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
+        for course in courses_of[pk]:
+            assert course.infusion_date is not None
             missed = _missed_days(course.infusion_date, assessed, today, window)
             if missed:
                 alerts.append(
                     Alert(
-                        patient.patient_id,
+                        patient_id,
                         "missed_assessment",
                         f"no CRS/ICANS assessment on {len(missed)} day(s) after infusion: "
                         + ", ".join(d.isoformat() for d in missed),
                         missed[-1].isoformat(),
                     )
                 )
-            alerts += _obligation_alerts(patient.patient_id, course, today)
+            alerts += _obligation_alerts(patient_id, course, today)
     return alerts

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -135,12 +135,20 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
 # --------------------------------------------------------------------------- patients
 
 
+def _highest(model: type[m.PatientRecord], column: str) -> Subquery:
+    """The patient's highest *column* among its *model* rows (NULL without rows)."""
+    rows = model.objects.filter(patient=OuterRef("pk")).order_by().values("patient")
+    return Subquery(rows.annotate(top=Max(column)).values("top")[:1])
+
+
 @scoped(Perm.READ_PATIENTS)
 def patient_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    # One correlated sub-query per column: three Max() over joins would multiply each
+    # patient's CRS, ICANS and course rows together before aggregating.
     patients = actor.patients().annotate(
-        max_crs=Max("crsassessments__grade"),
-        max_icans=Max("icansassessments__grade"),
-        infused=Max("celltherapys__infusion_date"),
+        max_crs=_highest(m.CrsAssessment, "grade"),
+        max_icans=_highest(m.IcansAssessment, "grade"),
+        infused=_highest(m.CellTherapy, "infusion_date"),
     )
     rows = [
         {
@@ -304,9 +312,7 @@ def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
             table.add_url = _add_url(actor, kind, patient.patient_id)
             table.add_label = ADD_LABEL[kind]
         tables.append(table)
-    journey_html = render_to_string(
-        "ui/_patient_journey.html", {"timeline": tl, "tables": tables}
-    )
+    journey_html = render_to_string("ui/_patient_journey.html", {"timeline": tl, "tables": tables})
     return _Presentation(obligations, label_version, infusion, journey_html)
 
 
