@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString, mark_safe
 
 from cartwatch.outcomes.plots import GRADE_COLOURS
 
@@ -208,6 +209,15 @@ TITLES: dict[str, str] = {
 }
 
 
+def _cell_html(cell: Cell) -> str:
+    if cell.grade is not None:
+        return f'<td><span class="grade g{int(cell.grade)}">{escape(str(cell.text))}</span></td>'
+    if cell.items:
+        items = "".join(f"<li>{escape(str(i))}</li>" for i in cell.items)
+        return f'<td><ul class="reasons">{items}</ul></td>'
+    return f"<td>{escape(str(cell.text or '—'))}</td>"
+
+
 @dataclass
 class RecordTable:
     kind: str
@@ -216,6 +226,13 @@ class RecordTable:
     rows: list[list[Cell]]
     add_url: str | None = None
     add_label: str = ""
+
+    def rows_html(self) -> SafeString:
+        """The ``<tr>`` rows, every text escaped. Built here rather than in a template loop:
+        the template engine's per-cell cost was most of rendering a long patient page."""
+        return mark_safe(  # every value above is escaped
+            "\n".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in self.rows)
+        )
 
 
 def record_table(kind: str, records: Sequence[dict[str, Any]]) -> RecordTable:
