@@ -9,7 +9,8 @@ mixes
 * daily assessment saves (``POST /patients/<id>/assessment/new/`` with CSRF: validation,
   ASTCT CRS + ICANS grading, two audited inserts), answered by a redirect.
 
-One run has two clearly separated phases on the same server and sessions:
+One run has four phases on the same server and sessions, the journey mix against a
+baseline side by side:
 
 1. **Clinical load** (the issue's latency target: p95 < 150 ms, 0 errors). Every client
    waits a think time between requests (exponential by default, mean ``--think-mean``,
@@ -21,14 +22,19 @@ One run has two clearly separated phases on the same server and sessions:
    with zero think time: a closed loop of 50 scripts hammering the server. Throughput here
    is the server's capacity; by Little's law latency is then about clients / throughput,
    so its p95 says nothing about what a clinician waits.
+3. and 4. **Baseline**: phases 1 and 2 again with every request a ``GET /api/me`` — the
+   same server, middleware, session, sign-in and centre scoping, but no patient data: the
+   floor that the framework sets. The summary prints the journey mix's latency and
+   capacity as ratios of that floor.
 
 Prints per phase requests/s and p50/p95/p99 latency per request type and overall, and
-errors. Any error in either phase is a hard failure (exit 1); a missed clinical-load
+errors. Any error in any phase is a hard failure (exit 1); a missed clinical-load
 latency target exits 2. Only the standard library is used for HTTP (``http.client``).
 Usage::
 
     .venv/bin/python benchmarks/web_load.py [--clients 50] [--seconds 30] [--think-mean 1]
-        [--think-dist exp|uniform] [--saturation-seconds 15] [--save-share 0.2]
+        [--think-dist exp|uniform] [--saturation-seconds 15] [--baseline-seconds 10]
+        [--save-share 0.2]
 """
 
 from __future__ import annotations
@@ -137,9 +143,12 @@ class Client:
 
 @dataclass
 class Results:
-    latencies_ms: dict[str, list[float]] = field(default_factory=lambda: {"view": [], "save": []})
+    latencies_ms: dict[str, list[float]] = field(
+        default_factory=lambda: {"view": [], "save": [], "floor": []}
+    )
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    elapsed: float = 0.0
 
 
 def assessment_form(csrf: str, rng: random.Random) -> dict[str, str]:
@@ -174,6 +183,7 @@ def run_client(
     think_mean: float,
     think_dist: str,
     out: Results,
+    floor: bool = False,
 ) -> None:
     rng = random.Random(seed)
     while True:
@@ -183,18 +193,23 @@ def run_client(
         if pause:
             time.sleep(pause)
         pid = rng.choice(patients)
-        save = rng.random() < share
-        path = f"/patients/{pid}/assessment/new/" if save else f"/patients/{pid}/"
+        kind = "floor" if floor else "save" if rng.random() < share else "view"
+        path = {
+            "floor": "/api/me",
+            "save": f"/patients/{pid}/assessment/new/",
+            "view": f"/patients/{pid}/",
+        }[kind]
         started = time.perf_counter()
         try:
-            if save:
+            if kind == "save":
                 status, _ = client.request(
                     "POST", path, assessment_form(client.cookies["csrftoken"], rng)
                 )
                 ok = status == 302
             else:
                 status, body = client.request("GET", path)
-                ok = status == 200 and b"Timeline after infusion" in body
+                expected = b'"role": "nurse"' if floor else b"Timeline after infusion"
+                ok = status == 200 and expected in body.replace(b'"role":"', b'"role": "')
         except (OSError, http.client.HTTPException) as exc:
             status, ok = -1, False
             client.conn.close()
@@ -203,7 +218,7 @@ def run_client(
             continue
         elapsed = (time.perf_counter() - started) * 1000
         with out.lock:
-            out.latencies_ms["save" if save else "view"].append(elapsed)
+            out.latencies_ms[kind].append(elapsed)
             if not ok:
                 out.errors.append(f"{path}: HTTP {status}")
 
@@ -224,6 +239,9 @@ def main() -> int:
     )
     parser.add_argument("--think-dist", choices=("exp", "uniform"), default="exp")
     parser.add_argument("--saturation-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=10.0, help="each baseline phase (0: skip)"
+    )
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--save-share", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=8, help="server worker threads")
@@ -272,25 +290,61 @@ def run(args: argparse.Namespace, port: int) -> int:
         c.login("nurse")
     patients = [f"A-{i:03d}" for i in range(args.patients)]
     dist = "exponential" if args.think_dist == "exp" else "uniform"
+    load = f"{args.clients} clients, think time {dist} mean {args.think_mean:g} s"
+    closed = f"{args.clients} clients, zero think time"
+    journey = "patient page views and assessment saves"
     clinical = phase(
-        f"PHASE 1 — clinical load: {args.clients} clients, think time {dist} "
-        f"mean {args.think_mean:g} s (the p95 < {TARGET_P95_MS:.0f} ms target applies)",
+        f"PHASE 1 — clinical load: {load}, {journey} (the p95 < {TARGET_P95_MS:.0f} ms "
+        "target applies)",
         clients, patients, args, args.seconds, args.think_mean,
     )  # fmt: skip
-    p95 = pct(clinical.latencies_ms["view"] + clinical.latencies_ms["save"], 95)
+    p95 = pct(every(clinical), 95)
     met = p95 < TARGET_P95_MS and not clinical.errors
     print(f"target: p95 < {TARGET_P95_MS:.0f} ms and 0 errors → {'MET' if met else 'NOT MET'}"
           f" (p95 {p95:.1f} ms)")  # fmt: skip
     saturation = phase(
-        f"PHASE 2 — saturation: {args.clients} clients, zero think time "
-        "(capacity measurement; latency here is queueing, NOT the target)",
+        f"PHASE 2 — saturation: {closed}, {journey} (capacity measurement; latency here is "
+        "queueing, NOT the target)",
         clients, patients, args, args.saturation_seconds, 0.0,
     )  # fmt: skip
-    errors = len(clinical.errors) + len(saturation.errors)
-    print(f"\nerrors over both phases: {errors} (hard check: must be 0)")
+    runs = [("journey, clinical load", clinical), ("journey, saturation", saturation)]
+    if args.baseline_seconds > 0:
+        floor = "GET /api/me only (baseline: same stack and sign-in, no patient data)"
+        runs += [
+            ("baseline, clinical load", phase(f"PHASE 3 — {load}, {floor}", clients, patients,
+                                              args, args.baseline_seconds, args.think_mean,
+                                              floor=True)),
+            ("baseline, saturation", phase(f"PHASE 4 — {closed}, {floor}", clients, patients,
+                                           args, args.baseline_seconds, 0.0, floor=True)),
+        ]  # fmt: skip
+    summary(runs)
+    errors = sum(len(r.errors) for _, r in runs)
+    print(f"\nerrors over all phases: {errors} (hard check: must be 0)")
     if errors:
         return 1
     return 0 if met else 2
+
+
+def every(result: Results) -> list[float]:
+    return [ms for values in result.latencies_ms.values() for ms in values]
+
+
+def summary(runs: list[tuple[str, Results]]) -> None:
+    print("\n=== summary (SQLite, one server process) ===")
+    print(f"{'':26}{'requests/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
+    figures = {}
+    for name, result in runs:
+        values = every(result)
+        rate = len(values) / result.elapsed if result.elapsed else float("nan")
+        figures[name] = (rate, pct(values, 50), pct(values, 95))
+        print(f"{name:26}{rate:11.1f}{figures[name][1]:9.1f}{figures[name][2]:9.1f}"
+              f"{len(result.errors):8d}")  # fmt: skip
+    if "baseline, saturation" in figures:
+        journey, floor = figures["journey, clinical load"], figures["baseline, clinical load"]
+        print(f"ratio journey/baseline, clinical load: p50 {journey[1] / floor[1]:.2f}×, "
+              f"p95 {journey[2] / floor[2]:.2f}×")  # fmt: skip
+        capacity = figures["journey, saturation"][0] / figures["baseline, saturation"][0]
+        print(f"ratio journey/baseline, capacity (requests/s at saturation): {capacity:.2f}×")
 
 
 def phase(
@@ -300,6 +354,7 @@ def phase(
     args: argparse.Namespace,
     seconds: float,
     think_mean: float,
+    floor: bool = False,
 ) -> Results:
     print(f"\n=== {title}, {seconds:g} s ===", flush=True)
     out = Results()
@@ -307,7 +362,7 @@ def phase(
     threads = [
         threading.Thread(
             target=run_client,
-            args=(c, patients, stop, args.save_share, i, think_mean, args.think_dist, out),
+            args=(c, patients, stop, args.save_share, i, think_mean, args.think_dist, out, floor),
             daemon=True,
         )
         for i, c in enumerate(clients)
@@ -317,19 +372,19 @@ def phase(
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
+    out.elapsed = time.monotonic() - started
 
-    every = out.latencies_ms["view"] + out.latencies_ms["save"]
-    n = len(every)
-    print(f"{elapsed:.1f} s, server threads {args.threads}, SQLite")
-    print(f"requests: {n}  ({len(out.latencies_ms['view'])} page views, "
-          f"{len(out.latencies_ms['save'])} assessment saves)")  # fmt: skip
-    print(f"throughput: {n / elapsed:.1f} requests/s")
-    for label, values in (("all", every), *out.latencies_ms.items()):
+    n = len(every(out))
+    lat = out.latencies_ms
+    print(f"{out.elapsed:.1f} s, server threads {args.threads}, SQLite")
+    print(f"requests: {n}  ({len(lat['view'])} page views, {len(lat['save'])} assessment "
+          f"saves, {len(lat['floor'])} baseline requests)")  # fmt: skip
+    print(f"throughput: {n / out.elapsed:.1f} requests/s")
+    for label, values in (("all", every(out)), *lat.items()):
         if values:
             p50, p95, p99 = (pct(values, p) for p in (50, 95, 99))
             mean = statistics.fmean(values)
-            print(f"latency {label:>4}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
+            print(f"latency {label:>5}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
                   f"  mean {mean:6.1f} ms")  # fmt: skip
     print(f"errors: {len(out.errors)}")
     for line in sorted(set(out.errors))[:10]:
