@@ -146,3 +146,88 @@ def test_adam_export_contains_the_four_datasets(
     assert {f"ad{n}{suffix}" for n in ("sl", "rs", "tte", "ae")} <= names
     [event] = _events("export")
     assert event.after["format"] == fmt and event.after["pseudonymised"] is False
+
+
+def _rewrite_from(event_id: int, actor: str) -> None:
+    """What an attacker with write access to the table can do: alter one event and recompute
+    every hash after it, so the chain alone verifies again."""
+    from django.db import connection
+
+    from cartwatch.web.audit.models import AuditEvent
+
+    prev = None
+    for event in AuditEvent.objects.order_by("id"):
+        if event.pk == event_id:
+            event.actor = actor
+        if event.pk >= event_id:
+            event.prev_hash = prev if prev is not None else event.prev_hash
+            event.hash = event.compute_hash()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE audit_auditevent SET actor = %s, prev_hash = %s, hash = %s "
+                    "WHERE id = %s",
+                    [event.actor, event.prev_hash, event.hash, event.pk],
+                )
+        prev = event.hash
+
+
+def test_an_anchor_detects_a_truncated_tail_that_the_chain_cannot(
+    cast: Any, patient_a: Any
+) -> None:
+    from django.db import connection
+
+    from cartwatch.web.audit.chain import current_anchor, record_event, verify_chain
+    from cartwatch.web.audit.models import AuditEvent
+
+    anchor = current_anchor()
+    assert anchor is not None
+    assert anchor.event_id == AuditEvent.objects.order_by("-id")[0].pk
+    record_event("login", actor="nurse_a")  # later events do not disturb an old anchor
+    assert verify_chain([anchor]).intact
+    assert verify_chain([anchor]).describe().endswith("; 1 anchor(s) match")
+    with connection.cursor() as cursor:  # cut the newest events off
+        cursor.execute("DELETE FROM audit_auditevent WHERE id >= %s", [anchor.event_id])
+    assert verify_chain().intact  # the remaining chain is consistent …
+    report = verify_chain([anchor])  # … but the anchor still remembers the event
+    assert not report.intact and report.broken_id == anchor.event_id
+    assert "missing" in report.problem and "truncated" in report.problem
+
+
+def test_an_anchor_detects_a_rebuilt_chain(cast: Any, patient_a: Any) -> None:
+    from cartwatch.web.audit.chain import current_anchor, verify_chain
+    from cartwatch.web.audit.models import AuditEvent
+
+    anchor = current_anchor()
+    assert anchor is not None
+    first = AuditEvent.objects.order_by("id")[0].pk
+    _rewrite_from(first, "someone_else")
+    assert verify_chain().intact  # hashes recomputed: the chain alone cannot tell
+    report = verify_chain([anchor])
+    assert not report.intact and report.broken_id == anchor.event_id
+    assert "rewritten" in report.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("2026-01-01T00:00:00 12", "line 1: expected '<time> <event id> <hash>'"),
+        ("# comment\n\nt x " + "a" * 64, "line 3: event id 'x' is not a positive integer"),
+        ("t 0 " + "a" * 64, "line 1: event id '0' is not a positive integer"),
+        ("t 3 " + "a" * 63, "line 1: hash is not 64 lower-case hex digits (SHA-256)"),
+        ("t 3 " + "A" * 64, "line 1: hash is not 64 lower-case hex digits (SHA-256)"),
+    ],
+)
+def test_malformed_anchor_lines_are_errors_naming_the_line(text: str, problem: str) -> None:
+    from cartwatch.web.audit.chain import AnchorFileError, parse_anchors
+
+    with pytest.raises(AnchorFileError) as raised:
+        parse_anchors(text)
+    assert str(raised.value) == problem
+
+
+def test_anchor_lines_round_trip() -> None:
+    from cartwatch.web.audit.chain import Anchor, parse_anchors
+
+    anchors = [Anchor(7, "ab" * 32, "2026-11-26T02:00:00+00:00"), Anchor(9, "cd" * 32, "t")]
+    text = "# daily\n" + "\n".join(a.line() for a in anchors) + "\n"
+    assert parse_anchors(text) == anchors

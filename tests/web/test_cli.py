@@ -100,6 +100,45 @@ def test_audit_verify_reports_intact_then_names_the_broken_link(tmp_path: Path) 
     assert "chain broken at event #1" in broken.stderr
 
 
+def test_audit_anchor_then_verify_detects_a_truncated_log(tmp_path: Path) -> None:
+    empty = cartwatch(tmp_path, "audit", "anchor")
+    assert empty.returncode == 1 and "empty" in empty.stderr and empty.stdout == ""
+    made = cartwatch(
+        tmp_path, "createuser", "admin", "--role", "centre_admin", "--centre", "MUC",
+        "--create-centre", "Munich", "--password-stdin", stdin=PASSWORD,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    anchor = cartwatch(tmp_path, "audit", "anchor")
+    assert anchor.returncode == 0, anchor.stderr
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text("# kept off the database server\n" + anchor.stdout, encoding="utf-8")
+    event_id = int(anchor.stdout.split()[1])
+
+    ok = cartwatch(tmp_path, "audit", "verify", "--anchors", str(anchors))
+    assert ok.returncode == 0 and ok.stdout.strip().endswith("; 1 anchor(s) match")
+    with sqlite3.connect(tmp_path / "cartwatch.sqlite3") as db:
+        db.execute("DELETE FROM audit_auditevent WHERE id >= ?", (event_id,))
+    assert cartwatch(tmp_path, "audit", "verify").returncode == 0  # the chain alone: intact
+    cut = cartwatch(tmp_path, "audit", "verify", "--anchors", str(anchors))
+    assert cut.returncode == 1 and f"chain broken at event #{event_id}" in cut.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("t 1 nothex\n", "line 1: hash is not 64"), (None, "cannot read")],
+    ids=["malformed", "missing-file"],
+)
+def test_audit_verify_refuses_a_bad_anchor_file(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    anchors = tmp_path / "anchors.txt"
+    if content is not None:
+        anchors.write_text(content, encoding="utf-8")
+    bad = cartwatch(tmp_path, "audit", "verify", "--anchors", str(anchors))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("--anchors: ") and message in bad.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""``cartwatch serve``, ``createuser``, ``createtoken``, ``audit verify``, ``manage``.
+"""``cartwatch serve``, ``createuser``, ``createtoken``, ``audit verify|anchor``, ``manage``.
 
 Parsing and printing only; the work is in ``cartwatch.web.commands`` (imported when a
 command runs, so the clinical commands never load Django).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -102,13 +103,46 @@ def createtoken(
     typer.echo(raw)
 
 
-def audit_verify() -> None:
+def audit_verify(
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            help="File of lines from 'cartwatch audit anchor', kept outside the database: "
+            "also detects a truncated or rebuilt log."
+        ),
+    ] = None,
+) -> None:
     """Check the audit log's hash chain; exit 1 naming the first broken link."""
+    anchors_text = None
+    if anchors is not None:
+        try:
+            anchors_text = anchors.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"--anchors: cannot read {anchors}: {exc}", err=True)
+            raise typer.Exit(2) from None
     web = _web()
     web.migrate()  # a fresh installation has an empty, intact chain rather than no table
-    intact, message = web.verify_audit()
+    from cartwatch.web.audit.chain import AnchorFileError
+
+    try:
+        intact, message = web.verify_audit(anchors_text)
+    except AnchorFileError as exc:
+        typer.echo(f"--anchors: {anchors}: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(message, err=not intact)
     raise typer.Exit(0 if intact else 1)
+
+
+def audit_anchor() -> None:
+    """Print the chain's head as '<time> <event id> <hash>'; append it to a file kept
+    outside the database (e.g. daily) for 'audit verify --anchors'."""
+    web = _web()
+    web.migrate()
+    line = web.audit_anchor()
+    if line is None:
+        typer.echo("the audit log is empty: nothing to anchor", err=True)
+        raise typer.Exit(1)
+    typer.echo(line)
 
 
 def manage(args: Annotated[list[str] | None, typer.Argument()] = None) -> None:
@@ -124,6 +158,7 @@ def register(app: typer.Typer) -> None:
     app.command("createtoken")(createtoken)
     audit = typer.Typer(name="audit", help="Audit log tools.", no_args_is_help=True)
     audit.command("verify")(audit_verify)
+    audit.command("anchor")(audit_anchor)
     app.add_typer(audit)
     app.command(
         "manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}

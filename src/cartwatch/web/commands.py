@@ -1,4 +1,4 @@
-"""Plain functions behind ``cartwatch serve / createuser / createtoken / audit verify``.
+"""Plain functions behind ``cartwatch serve / createuser / createtoken / audit verify|anchor``.
 
 The Typer layer (``cli/web_commands.py``) only parses arguments and prints; Django is
 imported here, inside ``web/``, and only when a web command runs.
@@ -95,7 +95,7 @@ def create_user(
         validate_password(password, candidate)
     except ValidationError as exc:
         raise CommandError("password rejected: " + " ".join(exc.messages)) from None
-    with transaction.atomic():
+    with transaction.atomic(), _command_line_actor("cartwatch createuser"):
         centre = None
         created = False
         if centre_code:
@@ -124,15 +124,39 @@ def create_token(username: str, name: str) -> str:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise CommandError(f"no user {username!r}")
-    _, raw = ApiToken.issue(user, name)
+    with _command_line_actor("cartwatch createtoken"):
+        _, raw = ApiToken.issue(user, name)
     return raw
 
 
-def verify_audit() -> tuple[bool, str]:
-    from cartwatch.web.audit.chain import verify_chain
+def _command_line_actor(command: str) -> Any:
+    """Audit context for changes made from a shell: the operating-system account, since
+    no application user is signed in."""
+    import getpass
 
-    report = verify_chain()
+    from cartwatch.web.audit.chain import audit_context
+
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        account = "unknown"
+    return audit_context(f"{account} (command line)", reason=command)
+
+
+def verify_audit(anchors_text: str | None = None) -> tuple[bool, str]:
+    """(intact, message); a malformed *anchors_text* raises ``AnchorFileError``."""
+    from cartwatch.web.audit.chain import parse_anchors, verify_chain
+
+    report = verify_chain(parse_anchors(anchors_text) if anchors_text is not None else ())
     return report.intact, report.describe()
+
+
+def audit_anchor() -> str | None:
+    """The anchor line of the chain's head, or None for an empty log."""
+    from cartwatch.web.audit.chain import current_anchor
+
+    anchor = current_anchor()
+    return anchor.line() if anchor else None
 
 
 def manage(argv: list[str]) -> None:

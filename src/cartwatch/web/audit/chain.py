@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -113,22 +113,89 @@ def record_event(
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """The chain's head at one moment, kept *outside* the database.
+
+    The chain alone shows that a row was altered, inserted or removed, but not that the
+    newest events were cut off, nor a chain rebuilt from an altered row onwards (the hash is
+    unkeyed, so anyone who can write the table can recompute it). An anchor copied elsewhere
+    (a ward log, an e-mail, write-once storage) pins event *event_id* to *hash*: a later
+    check finds the event gone (truncated) or different (rewritten).
+    """
+
+    event_id: int
+    hash: str
+    recorded_at: str = ""  # ISO time the anchor was taken; informational
+
+    def line(self) -> str:
+        return f"{self.recorded_at} {self.event_id} {self.hash}"
+
+
+class AnchorFileError(ValueError):
+    """A malformed anchor line: ``line`` is 1-based."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def parse_anchors(text: str) -> list[Anchor]:
+    """Anchor lines as printed by ``cartwatch audit anchor``: ``<time> <event id> <hash>``.
+
+    Blank lines and lines starting with ``#`` are ignored; anything else malformed is an
+    error naming its line (a guessed anchor could hide a truncation).
+    """
+    anchors = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 3:
+            raise AnchorFileError(number, "expected '<time> <event id> <hash>'")
+        recorded_at, event_id, digest = parts
+        if not event_id.isdigit() or int(event_id) < 1:
+            raise AnchorFileError(number, f"event id {event_id!r} is not a positive integer")
+        if len(digest) != 64 or not set(digest) <= _HEX:
+            raise AnchorFileError(number, "hash is not 64 lower-case hex digits (SHA-256)")
+        anchors.append(Anchor(int(event_id), digest, recorded_at))
+    return anchors
+
+
+def current_anchor() -> Anchor | None:
+    """The newest event as an anchor; None while the log is empty."""
+    head = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    if head is None:
+        return None
+    return Anchor(head[0], head[1], timezone.now().isoformat(timespec="seconds"))
+
+
+@dataclass(frozen=True)
 class ChainReport:
     intact: bool
     events: int
     broken_id: int | None = None
     problem: str = ""
+    anchors: int = 0
 
     def describe(self) -> str:
         if self.intact:
-            return f"chain intact: {self.events} events"
+            matched = f"; {self.anchors} anchor(s) match" if self.anchors else ""
+            return f"chain intact: {self.events} events{matched}"
         return f"chain broken at event #{self.broken_id}: {self.problem}"
 
 
-def verify_chain() -> ChainReport:
-    """Recompute every hash in order; report the first event whose link or content is wrong."""
+def verify_chain(anchors: Sequence[Anchor] = ()) -> ChainReport:
+    """Recompute every hash in order; report the first event whose link or content is wrong,
+    then the first *anchor* (by event id) whose event is missing or has another hash."""
     expected_prev = GENESIS_HASH
     count = 0
+    anchored = {a.event_id for a in anchors}
+    stored: dict[int, str] = {}
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
         if event.prev_hash != expected_prev:
@@ -141,5 +208,24 @@ def verify_chain() -> ChainReport:
             )
         if event.compute_hash() != event.hash:
             return ChainReport(False, count, event.pk, "content does not match its hash")
+        if event.pk in anchored:
+            stored[event.pk] = event.hash
         expected_prev = event.hash
-    return ChainReport(True, count)
+    for anchor in sorted(anchors, key=lambda a: a.event_id):
+        taken = f"anchor taken {anchor.recorded_at}" if anchor.recorded_at else "anchor"
+        if anchor.event_id not in stored:
+            return ChainReport(
+                False,
+                count,
+                anchor.event_id,
+                f"the event is missing but the {taken} records it "
+                "(the log was truncated or rebuilt since)",
+            )
+        if stored[anchor.event_id] != anchor.hash:
+            return ChainReport(
+                False,
+                count,
+                anchor.event_id,
+                f"its hash differs from the {taken} (the chain was rewritten since)",
+            )
+    return ChainReport(True, count, anchors=len(anchors))
