@@ -1,4 +1,7 @@
-"""Sliding idle timeout for sessions without a database write on every request.
+"""Request middleware: a sliding idle timeout for sessions without a database write on
+every request, and the audit actor of a signed-in request.
+
+``SessionIdleRenewal``:
 
 ``SESSION_SAVE_EVERY_REQUEST`` would extend the session on each request by saving it — one
 write (and on SQLite the write lock) per page view. This middleware marks the session
@@ -15,6 +18,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from cartwatch.web.audit.chain import audit_context
 
 RENEWED_KEY = "_cartwatch_renewed"
 
@@ -35,3 +40,19 @@ class SessionIdleRenewal:
         if not isinstance(last, int) or now - last >= settings.CARTWATCH_SESSION_RENEW_SECONDS:
             session[RENEWED_KEY] = now
         return response
+
+
+class AuditActor:
+    """Attributes every audited write of a signed-in user's request to that user — also
+    writes that bypass the services, such as the admin site's changes to users and roles.
+    The services set their own (identical) actor together with a reason for change."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        with audit_context(user.get_username()):
+            return self.get_response(request)
