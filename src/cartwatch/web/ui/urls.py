@@ -13,8 +13,6 @@ P = "patients/<str:patient_id>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # The pages' own sign-in template; named "login" in the root namespace by the project
-    # urls as well, and this one wins because the pages are included first.
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("worklist/", views.worklist, name="worklist"),

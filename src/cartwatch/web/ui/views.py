@@ -83,7 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
     try:
         actor = resolve_actor(request.user)
     except NotAuthenticated:
-        return HttpResponseRedirect(reverse("login"))
+        return HttpResponseRedirect(reverse("ui:login"))
     if actor.can(Perm.NETWORK_AGGREGATES):
         return HttpResponseRedirect(reverse("ui:network"))
     if actor.role == Role.RESEARCHER:
