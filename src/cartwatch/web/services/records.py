@@ -184,17 +184,33 @@ def _needs_reason(instance: m.AuditedModel, reason: str) -> None:
 # --- per-patient rows --------------------------------------------------------------------
 
 
-def create_record(
+def new_record(
     actor: Actor, kind: Kind, patient: m.Patient, payload: dict[str, Any], *, completed: bool = True
 ) -> m.PatientRecord:
+    """*payload* validated and graded into an unsaved row: no write, so no lock is held
+    while the engines run. Store it with :func:`save_new`."""
     actor.require(kind.write_perm)
     values = _values(kind, patient, payload)
     instance = kind.model(patient=patient, created_by=actor.user)
     apply_fields(instance, values)
     if isinstance(instance, m.AssessmentRecord):
         instance.completed = completed
+    assert isinstance(instance, m.PatientRecord)
+    return instance
+
+
+def save_new(actor: Actor, *instances: m.PatientRecord) -> None:
+    """Store rows made by :func:`new_record`: all of them, audited, or none."""
     with transaction.atomic():
-        _save(actor, instance)
+        for instance in instances:
+            _save(actor, instance)
+
+
+def create_record(
+    actor: Actor, kind: Kind, patient: m.Patient, payload: dict[str, Any], *, completed: bool = True
+) -> m.PatientRecord:
+    instance = new_record(actor, kind, patient, payload, completed=completed)
+    save_new(actor, instance)
     return instance
 
 

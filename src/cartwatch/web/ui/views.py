@@ -420,8 +420,7 @@ def patient_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         try:
             payload = f.parse(f.PATIENT, request.POST)[""]
-            with transaction.atomic():
-                patient = records.create_patient(actor, payload)
+            patient = records.create_patient(actor, payload)
         except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
             return _form_page(
                 request, actor, title="Register a referral", sections=f.PATIENT, patient=None,
@@ -447,8 +446,7 @@ def _record_view(kind_name: str, sections: Sequence[f.Section], title: str) -> C
         if request.method == "POST":
             try:
                 payload = f.parse(sections, request.POST)[""]
-                with transaction.atomic():
-                    instance = records.create_record(actor, kind, patient, payload)
+                instance = records.create_record(actor, kind, patient, payload)
             except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
                 return _form_page(
                     request, actor, title=heading, sections=sections, patient=patient,
@@ -476,10 +474,6 @@ mrd_new = _record_view("mrd", f.MRD, "MRD")
 followup_new = _record_view("followup", f.FOLLOWUP, "Follow-up")
 
 
-class _Rollback(Exception):
-    pass
-
-
 def _save_assessment(
     actor: Actor, patient: m.Patient, payloads: dict[str, dict[str, Any]]
 ) -> tuple[list[tuple[str, str]], list[m.PatientRecord]]:
@@ -490,25 +484,20 @@ def _save_assessment(
     if icans.pop("assessed", False):
         parts.append(("icans.", "icans", icans))
     problems: list[tuple[str, str]] = []
-    saved: list[m.PatientRecord] = []
-    try:
-        with transaction.atomic():
-            for prefix, kind, payload in parts:
-                try:
-                    saved.append(
-                        records.create_record(actor, records.KINDS[kind], patient, payload)
-                    )
-                except (pydantic.ValidationError, ClinicalInputError) as exc:
-                    # observed_at is shared: its problem belongs on the one time input.
-                    problems += [
-                        (p if p == "observed_at" else prefix + p, msg)
-                        for p, msg in problem_pairs(exc)
-                    ]
-            if problems:
-                raise _Rollback
-    except _Rollback:
+    prepared: list[m.PatientRecord] = []
+    for prefix, kind, payload in parts:
+        try:
+            prepared.append(records.new_record(actor, records.KINDS[kind], patient, payload))
+        except (pydantic.ValidationError, ClinicalInputError) as exc:
+            # observed_at is shared: its problem belongs on the one time input.
+            problems += [
+                (p if p == "observed_at" else prefix + p, msg) for p, msg in problem_pairs(exc)
+            ]
+    if problems:
         return problems, []
-    return [], saved
+    # Graded before the write transaction: the SQLite write lock is held for the inserts only.
+    records.save_new(actor, *prepared)
+    return [], prepared
 
 
 @require_http_methods(["GET", "POST"])
@@ -553,8 +542,7 @@ def eligibility_new(request: HttpRequest, actor: Actor, patient_id: str) -> Http
             payload = f.parse(f.ELIGIBILITY, request.POST)[""]
             payload.setdefault("relapsed_or_refractory", False)
             payload.setdefault("prior_lines", [])
-            with transaction.atomic():
-                check = records.create_eligibility(actor, patient, payload)
+            check = records.create_eligibility(actor, patient, payload)
         except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
             return _form_page(
                 request, actor, title=title, sections=f.ELIGIBILITY, patient=patient,
