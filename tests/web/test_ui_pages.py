@@ -105,6 +105,33 @@ def test_an_invalid_assessment_saves_nothing_and_names_the_field(patient_a: Any)
     assert not IcansAssessment.objects.filter(patient=patient_a).exists()
 
 
+def test_a_failed_write_of_the_icans_half_stores_neither_half(
+    patient_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DatabaseError
+
+    from cartwatch.web.audit.models import AuditEvent
+    from cartwatch.web.patients.models import CrsAssessment, IcansAssessment
+    from cartwatch.web.services import records
+
+    save = records._save
+
+    def failing_icans(actor: Any, instance: Any, reason: str = "") -> None:
+        if isinstance(instance, IcansAssessment):
+            raise DatabaseError("disk full")
+        save(actor, instance, reason)
+
+    monkeypatch.setattr(records, "_save", failing_icans)
+    client = client_for("nurse_a")
+    client.raise_request_exception = True
+    events = AuditEvent.objects.count()  # after the sign-in's own event
+    with pytest.raises(DatabaseError):
+        client.post("/patients/A-001/assessment/new/", ASSESSMENT)
+    assert CrsAssessment.objects.filter(patient=patient_a).count() == 1  # the fixture's only
+    assert not IcansAssessment.objects.filter(patient=patient_a).exists()
+    assert AuditEvent.objects.count() == events  # the CRS half's audit event rolled back too
+
+
 def test_work_list_shows_the_patient_after_a_grade_3(patient_a: Any) -> None:
     from django.utils import timezone
 
