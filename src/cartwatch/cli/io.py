@@ -24,7 +24,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.clinical.errors import ClinicalInputError
-from cartwatch.schemas.errors import ROOT_PATH, key_text, problems_from
+from cartwatch.schemas import strict_json
+from cartwatch.schemas.errors import problems_from
 
 
 class OutputFormat(StrEnum):
@@ -48,74 +49,12 @@ class InputProblems(Exception):
 # --- reading ------------------------------------------------------------------------------
 
 
-class _DuplicateKeys(dict[str, Any]):
-    """A JSON object whose source repeated at least one key (kept to report the path)."""
-
-    duplicates: list[str]
-
-
-def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    duplicates: list[str] = []
-    for key, value in pairs:
-        if key in obj and key not in duplicates:
-            duplicates.append(key)
-        obj[key] = value
-    if not duplicates:
-        return obj
-    flagged = _DuplicateKeys(obj)
-    flagged.duplicates = duplicates
-    return flagged
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not allowed (not standard JSON)")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"number {text[:20]} is too large")
-    return value
-
-
-def _child(path: str, key: str) -> str:
-    return f"{path}.{key_text(key)}" if path else key_text(key)
-
-
-def _duplicate_problems(value: object, path: str = "") -> Iterator[str]:
-    if isinstance(value, dict):
-        if isinstance(value, _DuplicateKeys):
-            for key in value.duplicates:
-                yield f"{_child(path, key)}: duplicate key (a repeated field is ambiguous)"
-        for key, item in value.items():
-            yield from _duplicate_problems(item, _child(path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _duplicate_problems(item, f"{path}[{i}]")
-
-
 def parse_json(text: str) -> object:
-    """Parse one strict JSON document (no NaN/Infinity, no overflowing numbers, no duplicates)."""
+    """Parse one strict JSON document (see :mod:`cartwatch.schemas.strict_json`)."""
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_pairs,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-        )
-    except json.JSONDecodeError as exc:
-        raise InputProblems(
-            [f"{ROOT_PATH}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]
-        ) from None
-    except ValueError as exc:  # NaN/Infinity, float overflow, int longer than 4300 digits
-        raise InputProblems([f"{ROOT_PATH}: not valid JSON: {exc}"]) from None
-    except RecursionError:
-        raise InputProblems([f"{ROOT_PATH}: not valid JSON: nested too deeply"]) from None
-    duplicates = list(_duplicate_problems(value))
-    if duplicates:
-        raise InputProblems(duplicates)
-    return value
+        return strict_json.loads(text)
+    except strict_json.JsonProblems as exc:
+        raise InputProblems(exc.problems) from None
 
 
 def read_json(source: str) -> object:

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from cartwatch.web.api import errors, routers
 from cartwatch.web.api.auth import API_AUTH
+from cartwatch.web.api.parser import StrictJsonParser
 
 api = NinjaAPI(
     title="cartwatch",
@@ -17,6 +18,7 @@ api = NinjaAPI(
     ),
     auth=API_AUTH,
     urls_namespace="api",
+    parser=StrictJsonParser(),
 )
 errors.install(api)
 for router in (
