@@ -105,6 +105,30 @@ def test_an_invalid_assessment_saves_nothing_and_names_the_field(patient_a: Any)
     assert not IcansAssessment.objects.filter(patient=patient_a).exists()
 
 
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ([("crs.temperature_c", "37.0")], "sent more than once (a repeated field is ambiguous)"),
+        ([("crs.temperatur_c", "39.4")], "crs.temperatur_c: unknown field"),
+    ],
+    ids=["repeated", "unknown"],
+)
+def test_a_repeated_or_unknown_form_field_is_an_error_not_a_guess(
+    patient_a: Any, extra: list[tuple[str, str]], shown: str
+) -> None:
+    from urllib.parse import urlencode
+
+    from cartwatch.web.patients.models import CrsAssessment
+
+    body = urlencode([*ASSESSMENT.items(), *extra])
+    response = client_for("nurse_a").post(
+        "/patients/A-001/assessment/new/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 422
+    assert shown in response.content.decode()
+    assert CrsAssessment.objects.filter(patient=patient_a).count() == 1  # the fixture's only
+
+
 def test_a_failed_write_of_the_icans_half_stores_neither_half(
     patient_a: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

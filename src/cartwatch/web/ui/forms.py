@@ -104,6 +104,9 @@ def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
     if spec.kind == "multi":
         values = post.getlist(name)
         return bool(values), values
+    sent = post.getlist(name)
+    if len(sent) > 1:  # QueryDict.get would silently keep the last one
+        raise ValueError("sent more than once (a repeated field is ambiguous)")
     raw = post.get(name, "").strip()
     if raw == "":
         return False, None
@@ -138,10 +141,17 @@ def _put(payload: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+#: Form keys that are not clinical data: Django's CSRF token.
+NOT_DATA = frozenset({"csrfmiddlewaretoken"})
+
+
 def parse(sections: Sequence[Section], post: QueryDict) -> dict[str, dict[str, Any]]:
     """Payloads by section prefix ("" for single-payload forms) from a POST."""
     payloads: dict[str, dict[str, Any]] = {}
-    problems: list[tuple[str, str]] = []
+    known = {section.prefix + spec.name for section in sections for spec in section.fields}
+    problems: list[tuple[str, str]] = [
+        (name, "unknown field") for name in post if name not in known and name not in NOT_DATA
+    ]
     for section in sections:
         payload = payloads.setdefault(section.prefix, {})
         for spec in section.fields:
