@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from cartwatch.web.api import errors, routers
 from cartwatch.web.api.auth import API_AUTH
+from cartwatch.web.api.openapi import DocumentedBodiesAPI
 from cartwatch.web.api.parser import StrictJsonParser
 
-api = NinjaAPI(
+api = DocumentedBodiesAPI(
     title="cartwatch",
     version="1",
     description=(
