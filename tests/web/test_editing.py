@@ -140,3 +140,72 @@ def test_alerts_work_list(cast: Any, patient_a: Any) -> None:
     # grade 2 on 07-02 (within 48 h); 07-01 had no assessment.
     assert {"crs_grade_ge2", "missed_assessment"} <= rules
     assert work_list(actor_of(cast, "physician_b"), now=now) == []
+
+
+P_LINES = "/api/patients/A-001/prior-lines"
+
+
+def _line(number: int) -> dict[str, Any]:
+    return {"data": {"line_number": number, "agents": ["ibrutinib"]}}
+
+
+def test_a_repeated_prior_line_number_is_422_on_the_field_not_a_server_error(
+    patient_a: Any, api: Any
+) -> None:
+    assert api("physician_a", "POST", P_LINES, _line(1)).status_code == 201
+    second = api("physician_a", "POST", P_LINES, _line(2)).json()
+    again = api("physician_a", "POST", P_LINES, _line(1))
+    assert again.status_code == 422
+    assert [p["path"] for p in again.json()["detail"]] == ["line_number"]
+    moved = {**_line(1), "version": second["version"], "reason": "renumbered"}
+    clash = api("physician_a", "PUT", f"{P_LINES}/{second['id']}", moved)
+    assert clash.status_code == 422
+    assert [row["data"]["line_number"] for row in api("physician_a", "GET", P_LINES).json()] == [
+        1,
+        2,
+    ]
+
+
+def test_a_unique_clash_lost_in_a_race_is_still_422(
+    patient_a: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL two concurrent inserts can both pass the check; the loser's database
+    # error must still come back as the field's problem.
+    from cartwatch.web.services import records
+
+    assert api("physician_a", "POST", P_LINES, _line(1)).status_code == 201
+    real = records._unique_problem
+    calls: list[Any] = []
+
+    def blind_first_check(instance: Any) -> Any:
+        calls.append(instance)  # the first sees no clash: the other insert is not yet visible
+        return None if len(calls) == 1 else real(instance)
+
+    monkeypatch.setattr(records, "_unique_problem", blind_first_check)
+    lost = api("physician_a", "POST", P_LINES, _line(1))
+    assert len(calls) == 2  # the insert failed in the database and was explained after
+    assert lost.status_code == 422
+    assert [p["path"] for p in lost.json()["detail"]] == ["line_number"]
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({**_line(3), "completed": 0}, "completed"),
+        ({**_line(3), "data": "line 3"}, "data"),
+    ],
+)
+def test_envelope_fields_are_not_coerced(
+    patient_a: Any, api: Any, body: dict[str, Any], path: str
+) -> None:
+    response = api("physician_a", "POST", P_LINES, body)
+    assert response.status_code == 422
+    assert [p["path"] for p in response.json()["detail"]] == [path]
+
+
+def test_a_version_given_as_text_is_refused(patient_a: Any, api: Any) -> None:
+    created = api("physician_a", "POST", P_LINES, _line(1)).json()
+    update = {**_line(1), "version": str(created["version"]), "reason": "x"}
+    response = api("physician_a", "PUT", f"{P_LINES}/{created['id']}", update)
+    assert response.status_code == 422
+    assert [p["path"] for p in response.json()["detail"]] == ["version"]

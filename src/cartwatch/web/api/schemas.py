@@ -11,7 +11,8 @@ from pydantic import ConfigDict, Field
 
 
 class _Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "completed": 0 or "version": "3" is refused, not coerced (as in the CLI).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RecordIn(_Strict):

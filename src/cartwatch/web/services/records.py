@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from pydantic import BaseModel
 
 from cartwatch.clinical.errors import ClinicalInputError
@@ -199,11 +199,58 @@ def new_record(
     return instance
 
 
+#: Uniqueness a user can run into: model → (fields typed by the user, problem). The other
+#: fields of the database constraint (patient, centre) come from the URL or the actor.
+UNIQUE: dict[type[m.AuditedModel], tuple[tuple[str, ...], str]] = {
+    m.Patient: (("patient_id",), "already registered at this centre"),
+    m.PriorLine: (("line_number",), "this line is already recorded for the patient"),
+}
+
+
+def _unique_problem(instance: m.AuditedModel) -> ClinicalInputError | None:
+    """The constraint *instance* would break, as an input error on the field, or None."""
+    rule = UNIQUE.get(type(instance))
+    if rule is None:
+        return None
+    fields, problem = rule
+    scope = (
+        {"centre": instance.centre}
+        if isinstance(instance, m.Patient)
+        else {
+            "patient": instance.patient  # type: ignore[attr-defined]
+        }
+    )
+    same = type(instance).objects.filter(**scope, **{f: getattr(instance, f) for f in fields})
+    if same.exclude(pk=instance.pk).exists():
+        return ClinicalInputError.single(fields[-1], problem)
+    return None
+
+
+def _save_unique(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
+    """:func:`_save` with a unique clash reported as bad input, never a database error.
+
+    Checked inside the caller's write transaction (serialised on SQLite by BEGIN IMMEDIATE);
+    on PostgreSQL a concurrent insert can still win the race, so the constraint's error is
+    caught in a savepoint and explained by the same check.
+    """
+    problem = _unique_problem(instance)
+    if problem is not None:
+        raise problem
+    try:
+        with transaction.atomic():
+            _save(actor, instance, reason)
+    except IntegrityError:
+        problem = _unique_problem(instance)
+        if problem is None:
+            raise
+        raise problem from None
+
+
 def save_new(actor: Actor, *instances: m.PatientRecord) -> None:
     """Store rows made by :func:`new_record`: all of them, audited, or none."""
     with transaction.atomic():
         for instance in instances:
-            _save(actor, instance)
+            _save_unique(actor, instance)
 
 
 def create_record(
@@ -233,7 +280,7 @@ def update_record(
         if isinstance(current, m.AssessmentRecord) and completed is not None:
             current.completed = completed
         current.version += 1
-        _save(actor, current, reason)
+        _save_unique(actor, current, reason)
     assert isinstance(current, m.PatientRecord)
     return current
 
@@ -280,11 +327,7 @@ def create_patient(actor: Actor, payload: dict[str, Any]) -> m.Patient:
     patient = m.Patient(centre=actor.centre, created_by=actor.user)
     apply_fields(patient, values)
     with transaction.atomic():
-        # Checked inside the write transaction (IMMEDIATE on SQLite, the unique constraint on
-        # PostgreSQL), so two concurrent registrations of one pseudonym cannot both pass.
-        if actor.patients().filter(patient_id=values["patient_id"]).exists():
-            raise ClinicalInputError.single("patient_id", "already registered at this centre")
-        _save(actor, patient)
+        _save_unique(actor, patient)
     return patient
 
 
