@@ -209,3 +209,10 @@ def test_a_version_given_as_text_is_refused(patient_a: Any, api: Any) -> None:
     response = api("physician_a", "PUT", f"{P_LINES}/{created['id']}", update)
     assert response.status_code == 422
     assert [p["path"] for p in response.json()["detail"]] == ["version"]
+
+
+def test_a_number_for_a_date_is_422_not_1970(patient_a: Any, api: Any) -> None:
+    body = {"data": {"line_number": 1, "agents": ["ibrutinib"], "end_date": 0}}
+    response = api("physician_a", "POST", P_LINES, body)
+    assert response.status_code == 422
+    assert [p["path"] for p in response.json()["detail"]] == ["end_date"]

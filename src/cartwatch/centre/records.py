@@ -43,6 +43,7 @@ from cartwatch.schemas.cytopenia import (
     CytopeniaObservationIn,
     NonNegativeNumber,
 )
+from cartwatch.schemas.eligibility import IsoDate, parse_iso_date
 from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import MeasurementsIn, MrdIn
 
@@ -69,8 +70,24 @@ def _naive(value: dt.datetime) -> dt.datetime:
     return value
 
 
+def _date_time_text(value: object) -> object:
+    # Pydantic's lax mode would read a number as seconds since 1970 (0 → 1970-01-01T00:00).
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"must be an ISO 8601 date-time string, got {value!r}")
+    return value
+
+
+def _optional_iso_date(value: object) -> object:
+    return None if value is None else parse_iso_date(value)
+
+
+#: A date as ``YYYY-MM-DD`` (or a date object); a number or a date-time is refused rather
+#: than read as seconds since 1970 or truncated to its day.
+OptionalIsoDate = Annotated[dt.date | None, BeforeValidator(_optional_iso_date)]
+
 LocalDateTime = Annotated[
     dt.datetime,
+    BeforeValidator(_date_time_text),
     AfterValidator(_naive),
     Field(description="ISO 8601 local date-time (YYYY-MM-DDTHH:MM[:SS]) without UTC offset"),
 ]
@@ -172,7 +189,7 @@ class PatientRow(_Row):
     age_years: int = Field(ge=0, le=120, description="age in whole years at apheresis")
     sex: Sex
     diagnosis: Diagnosis
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: OptionalIsoDate = None
     del17p: StrictBool | None = None
     tp53_mutated: StrictBool | None = None
     complex_karyotype: StrictBool | None = None
@@ -194,8 +211,8 @@ class PriorLineRow(_Row):
     agents: list[ShortText] = Field(
         min_length=1, description="agents of the line, ';'-separated (generic or brand names)"
     )
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: OptionalIsoDate = None
+    end_date: OptionalIsoDate = None
     outcome: LineOutcome = LineOutcome.UNKNOWN
 
     @model_validator(mode="after")
@@ -215,10 +232,10 @@ class CellTherapyRow(_Row):
 
     patient_id: PatientId
     product: ShortText = Field(description="product name, e.g. liso-cel")
-    apheresis_date: dt.date
-    lymphodepletion_start: dt.date | None = None
+    apheresis_date: IsoDate
+    lymphodepletion_start: OptionalIsoDate = None
     lymphodepletion_regimen: ShortText | None = None
-    infusion_date: dt.date | None = None
+    infusion_date: OptionalIsoDate = None
     lot: ShortText | None = None
     dose_10e6_car_t_cells: float | None = Field(
         default=None,
@@ -258,7 +275,7 @@ class FollowupRow(_Row):
     """``followup.csv``: progression, new therapy, death (with cause) or last contact."""
 
     patient_id: PatientId
-    event_date: dt.date
+    event_date: IsoDate
     event: FollowupEvent
     death_cause: DeathCause | None = Field(
         default=None, description="required when event is death, otherwise empty"
@@ -382,7 +399,7 @@ class ResponseAssessmentRow(MeasurementsIn):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient_id: PatientId
-    assessed_at: dt.date
+    assessed_at: IsoDate
     timepoint: Timepoint
     mrd: SkipJsonSchema[None] = Field(default=None, exclude=True)
 
@@ -412,7 +429,7 @@ class MrdRow(MrdIn):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient_id: PatientId
-    sampled_at: dt.date
+    sampled_at: IsoDate
 
 
 #: The iwCLL measurement fields of an assessment row (the contract's M without ``mrd``).

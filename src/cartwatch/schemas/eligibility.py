@@ -23,12 +23,12 @@ from pydantic import (
 from cartwatch.clinical.eligibility import EligibilityRequest
 from cartwatch.clinical.labels import PRODUCT_NAMES, Diagnosis, normalise_product
 
-__all__ = ["EligibilityIn", "IsoDate", "PriorLineIn", "ProductName"]
+__all__ = ["EligibilityIn", "IsoDate", "PriorLineIn", "ProductName", "parse_iso_date"]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _iso_date(value: object) -> object:
+def parse_iso_date(value: object) -> object:
     """Accept ``YYYY-MM-DD`` strings and plain dates only.
 
     Pydantic's lax date parsing would also take Unix timestamps and midnight date-times;
@@ -46,7 +46,7 @@ def _iso_date(value: object) -> object:
     raise ValueError(f"must be a date as YYYY-MM-DD, got {value!r}")
 
 
-IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[datetime.date, BeforeValidator(parse_iso_date)]
 
 
 def _product(value: object) -> object:

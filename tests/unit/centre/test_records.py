@@ -97,3 +97,37 @@ def test_lab_row_lymphocytes_only_is_allowed_but_empty_is_not() -> None:
     empty = r.LabRow.model_validate({"patient_id": "P1", "observed_at": "2024-01-01"})
     with pytest.raises(ValueError):
         empty.check_domain()
+
+
+@pytest.mark.parametrize("value", [0, 1_700_000_000, 20250701.0, True, "2025-07-01T08:00"])
+def test_dates_are_iso_text_or_dates_never_numbers_or_date_times(value: object) -> None:
+    # Pydantic's lax mode would read 0 as 1970-01-01 and cut a date-time to its day.
+    line = {"line_number": 1, "agents": ["ibrutinib"], "patient_id": "SYN-0001"}
+    with pytest.raises(ValidationError, match="end_date"):
+        r.PriorLineRow.model_validate({**line, "end_date": value})
+    course = {"patient_id": "SYN-0001", "product": "liso-cel"}
+    with pytest.raises(ValidationError, match="apheresis_date"):
+        r.CellTherapyRow.model_validate({**course, "apheresis_date": value})
+
+
+def test_dates_accept_iso_text_dates_and_empty() -> None:
+    line = {"line_number": 1, "agents": ["ibrutinib"], "patient_id": "SYN-0001"}
+    assert r.PriorLineRow.model_validate({**line, "end_date": "2025-07-01"}).end_date == dt.date(
+        2025, 7, 1
+    )
+    assert r.PriorLineRow.model_validate({**line, "end_date": dt.date(2025, 7, 1)}).end_date
+    assert r.PriorLineRow.model_validate({**line, "end_date": None}).end_date is None
+
+
+@pytest.mark.parametrize("value", [0, 1.5e9, False])
+def test_a_dose_time_is_never_a_number(value: object) -> None:
+    dose = {
+        "patient_id": "SYN-0001",
+        "agent": "tocilizumab",
+        "indication": "crs",
+        "dose": 8,
+        "dose_unit": "mg/kg",
+    }
+    assert r.TreatmentRow.model_validate({**dose, "given_at": "2025-07-02T10:00"}).given_at
+    with pytest.raises(ValidationError, match="given_at"):
+        r.TreatmentRow.model_validate({**dose, "given_at": value})
