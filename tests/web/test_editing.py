@@ -216,3 +216,50 @@ def test_a_number_for_a_date_is_422_not_1970(patient_a: Any, api: Any) -> None:
     response = api("physician_a", "POST", P_LINES, body)
     assert response.status_code == 422
     assert [p["path"] for p in response.json()["detail"]] == ["end_date"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/patients/A-001/followup",
+            {"data": {"event_date": "2025-09-01", "event": "last_contact", "detail": "a\u0000b"}},
+            "detail",
+        ),
+        (
+            "/api/patients",
+            {
+                "data": {
+                    "patient_id": "A-009", "age_years": 60, "sex": "F", "diagnosis": "CLL",
+                    "consent_research": True, "hospital_number": "MRN\u00001",
+                }
+            },
+            "hospital_number",
+        ),
+        (
+            "/api/patients/A-001/eligibility",
+            {
+                "product": "liso-cel", "diagnosis": "CLL", "age_years": 64,
+                "relapsed_or_refractory": True, "prior_lines": [{"agents": ["ibru\u0000tinib"]}],
+            },
+            "prior_lines[0].agents[0]",
+        ),
+    ],
+    ids=["record", "patient", "eligibility"],
+)  # fmt: skip
+def test_a_nul_character_is_422_on_its_field_never_a_database_error(
+    patient_a: Any, api: Any, path: str, body: dict[str, Any], field: str
+) -> None:
+    # PostgreSQL text and jsonb cannot hold U+0000: before this check it was a 500 there.
+    response = api("physician_a", "POST", path, body)
+    assert response.status_code == 422, response.content
+    assert [p["path"] for p in response.json()["detail"]] == [field]
+    assert "NUL" in response.json()["detail"][0]["msg"]
+
+
+def test_a_nul_in_a_reason_for_change_is_422(patient_a: Any, api: Any) -> None:
+    created = api("physician_a", "POST", P_LINES, _line(1)).json()
+    update = {**_line(1), "version": created["version"], "reason": "typo\u0000"}
+    response = api("physician_a", "PUT", f"{P_LINES}/{created['id']}", update)
+    assert response.status_code == 422
+    assert [p["path"] for p in response.json()["detail"]] == ["reason"]

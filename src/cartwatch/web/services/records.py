@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from pydantic import BaseModel
 
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.errors import ROOT_PATH, join_path, key_text
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import audit_context
 from cartwatch.web.patients import models as m
@@ -144,7 +145,33 @@ KINDS: dict[str, Kind] = {
 }
 
 
+NUL_PROBLEM = "contains a NUL character (U+0000), which stored text cannot hold"
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or ROOT_PATH] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            p
+            for key, item in value.items()
+            for p in _nul_paths(key, path) + _nul_paths(item, join_path(path, key_text(key)))
+        ]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _nul_paths(item, f"{path}[{i}]")]
+    return []
+
+
+def refuse_nul(document: Any) -> None:
+    """U+0000 is never meant in clinical text, and PostgreSQL's text and jsonb refuse it
+    (a database error, i.e. a 500, instead of the field's problem): refuse it up front."""
+    paths = list(dict.fromkeys(_nul_paths(document)))
+    if paths:
+        raise ClinicalInputError([(p, NUL_PROBLEM) for p in paths])
+
+
 def _validate(row_model: type[BaseModel], payload: dict[str, Any], **injected: str) -> BaseModel:
+    refuse_nul(payload)
     for key in injected:
         if key in payload:
             raise ClinicalInputError.single(
@@ -161,7 +188,13 @@ def _values(kind: Kind, patient: m.Patient, payload: dict[str, Any]) -> dict[str
     return values
 
 
+def _check_reason(reason: str) -> None:
+    if "\x00" in reason:
+        raise ReasonRequired(f"the reason {NUL_PROBLEM}")
+
+
 def _save(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
+    _check_reason(reason)
     instance.updated_by = actor.user
     instance._history_user = actor.user  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
@@ -291,6 +324,7 @@ def delete_record(
     actor.require(Perm.DELETE_RECORDS)
     if not reason.strip():
         raise ReasonRequired("a reason is required to delete a record")
+    _check_reason(reason)
     with transaction.atomic():
         current = _locked(instance, version)
         current._history_user = actor.user  # type: ignore[attr-defined]
@@ -303,6 +337,7 @@ def delete_record(
 
 
 def _patient_values(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    refuse_nul(payload)  # hospital_number is taken out before the row model sees the rest
     payload = dict(payload)
     # The hospital number is the web app's only identifying field; it is not part of the
     # centre data format, so it is taken out before the row model sees the payload.
@@ -360,6 +395,7 @@ def create_eligibility(
 ) -> m.EligibilityCheck:
     """Check the label in force and store the decision with the input and the label version."""
     actor.require(Perm.EDIT_ELIGIBILITY)
+    refuse_nul(document)
     request, result = grading.check_eligibility(document)
     check = m.EligibilityCheck(
         patient=patient,
