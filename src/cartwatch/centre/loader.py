@@ -269,7 +269,10 @@ def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreDat
     with gc_paused():
         for spec in FILE_SPECS:
             parsed[spec.stem] = _read_file(folder / spec.filename, spec, problems)
-        problems.extend(check_integrity(parsed, today or dt.date.today()))
+        # Cross-file checks need the patients: when patients.csv itself could not be read,
+        # every row elsewhere would be reported as an unknown patient, burying the cause.
+        if not any(p.file == "patients.csv" and p.row == 0 for p in problems):
+            problems.extend(check_integrity(parsed, today or dt.date.today()))
     if problems:
         raise CentreDataError(problems)
     rows: dict[str, Any] = {stem: tuple(row for _, _, row in p.rows) for stem, p in parsed.items()}
@@ -282,32 +285,53 @@ def _read_file(path: Path, spec: FileSpec, problems: list[Problem]) -> _Parsed:
         if spec.required:
             problems.append(Problem(spec.filename, 0, "", "required file is missing"))
         return out
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            problems.append(Problem(spec.filename, 0, "", "empty file: no header row", 1))
-            return out
-        header = [h.strip() for h in header]
-        if not _header_ok(spec, header, problems):
-            return out
-        # (row index, physical line, cells) in file order, so that problems come out in row
-        # order; rows with a wrong cell count are reported when their turn comes.
-        entries: list[tuple[int, int, list[str]]] = []
-        good: list[list[str]] = []
-        width = len(header)
-        pid_at = header.index("patient_id")  # a required column: _header_ok checked it
-        for index, cells in enumerate(reader, start=1):
-            # A filled patient_id settles it without looking at every cell.
-            filled = len(cells) > pid_at and cells[pid_at].strip()
-            if not filled and not any(c.strip() for c in cells):
-                continue  # a blank line (spreadsheets add them at the end)
-            entries.append((index, reader.line_num, cells))
-            if len(cells) == width:
-                good.append(cells)
+    # (row index, physical line, cells) in file order, so that problems come out in row
+    # order; rows with a wrong cell count are reported when their turn comes.
+    entries: list[tuple[int, int, list[str]]] = []
+    good: list[list[str]] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                problems.append(Problem(spec.filename, 0, "", "empty file: no header row", 1))
+                return out
+            header = [h.strip() for h in header]
+            if not _header_ok(spec, header, problems):
+                return out
+            width = len(header)
+            pid_at = header.index("patient_id")  # a required column: _header_ok checked it
+            for index, cells in enumerate(reader, start=1):
+                # A filled patient_id settles it without looking at every cell.
+                filled = len(cells) > pid_at and cells[pid_at].strip()
+                if not filled and not any(c.strip() for c in cells):
+                    continue  # a blank line (spreadsheets add them at the end)
+                entries.append((index, reader.line_num, cells))
+                if len(cells) == width:
+                    good.append(cells)
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(path)
+        problems.append(
+            Problem(spec.filename, 0, "", f"not UTF-8 text: byte 0x{byte:02x} on line {line}", line)
+        )
+        return out
+    except csv.Error as exc:
+        problems.append(Problem(spec.filename, 0, "", f"not readable as CSV: {exc}"))
+        return out
     dicts = _row_dicts(spec, header, good)
     _validate_rows(spec, header, entries, dicts, out, problems)
     return out
+
+
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """(1-based physical line, byte value) of the first byte that is not UTF-8. Only run
+    after decoding failed: the reader's own error gives a position inside its buffer."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1, data[exc.start]
+    return 0, 0  # pragma: no cover - called only after a decode error
 
 
 def _header_ok(spec: FileSpec, header: list[str], problems: list[Problem]) -> bool:

@@ -263,3 +263,27 @@ def test_wrong_cell_count_and_blank_lines(folder: Path) -> None:
 def test_not_a_folder(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path)
     assert _problems(tmp_path)[0].message == "not a folder"
+
+
+def test_bytes_that_are_not_utf8_are_a_problem_naming_the_line(folder: Path) -> None:
+    path = folder / "patients.csv"
+    path.write_bytes(path.read_bytes() + b"P3,C1,61,F,CLL,,tr\xffue\n")
+    with pytest.raises(CentreDataError) as raised:
+        load_centre_dir(folder, today=TODAY)
+    # Only the cause: the other files' rows are not also reported as unknown patients.
+    assert [str(p) for p in raised.value.problems] == [
+        "patients.csv:0:: not UTF-8 text: byte 0xff on line 4"
+    ]
+    assert raised.value.problems[0].line == 4
+
+
+def test_a_cell_too_large_for_the_csv_reader_is_a_problem(folder: Path) -> None:
+    path = folder / "followup.csv"
+    path.write_text(
+        "patient_id,event_date,event,detail\n" + f'P1,2025-01-01,last_contact,"{"x" * 200_000}"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CentreDataError) as raised:
+        load_centre_dir(folder, today=TODAY)
+    [problem] = raised.value.problems
+    assert problem.file == "followup.csv" and "not readable as CSV" in problem.message
