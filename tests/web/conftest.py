@@ -108,21 +108,26 @@ CRS_ROW: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def patient_a(cast: Cast) -> Any:
-    """Patient A-001 at centre A, infused 2025-07-01, with one grade-2 CRS assessment."""
+def infused_patient(physician: Any, **patient: Any) -> Any:
+    """A patient (PATIENT_ROW with *patient* on top) infused with liso-cel on 2025-07-01,
+    with one grade-2 CRS assessment (CRS_ROW) the next morning."""
     from cartwatch.web.services import records
 
-    physician = actor_of(cast, "physician_a")
-    patient = records.create_patient(physician, {**PATIENT_ROW, "hospital_number": "MRN-123"})
+    stored = records.create_patient(physician, {**PATIENT_ROW, **patient})
     records.create_record(
         physician,
         records.KINDS["cell-therapy"],
-        patient,
+        stored,
         {"product": "liso-cel", "apheresis_date": "2025-06-01", "infusion_date": "2025-07-01"},
     )
-    records.create_record(physician, records.KINDS["crs"], patient, CRS_ROW)
-    return patient
+    records.create_record(physician, records.KINDS["crs"], stored, CRS_ROW)
+    return stored
+
+
+@pytest.fixture
+def patient_a(cast: Cast) -> Any:
+    """Patient A-001 at centre A, infused 2025-07-01, with one grade-2 CRS assessment."""
+    return infused_patient(actor_of(cast, "physician_a"), hospital_number="MRN-123")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from tests.web.conftest import CRS_ROW, PATIENT_ROW, actor_of
+from tests.web.conftest import actor_of, infused_patient
 
 from cartwatch.web.services import records
 from cartwatch.web.services.alerts import Alert, work_list
@@ -136,14 +136,7 @@ def test_obligations_alert_in_their_last_three_days(
 def _centre_with(cast: Any, n: int) -> None:
     physician = actor_of(cast, "physician_a")
     for i in range(n):
-        patient = records.create_patient(physician, {**PATIENT_ROW, "patient_id": f"A-{100 + i}"})
-        records.create_record(
-            physician,
-            records.KINDS["cell-therapy"],
-            patient,
-            {"product": "liso-cel", "apheresis_date": "2025-06-01", "infusion_date": "2025-07-01"},
-        )
-        records.create_record(physician, records.KINDS["crs"], patient, CRS_ROW)
+        patient = infused_patient(physician, patient_id=f"A-{100 + i}")
         add(cast, patient, "crs", crs("2025-07-02T09:00:00", 39.0, hypotension=True))
 
 
