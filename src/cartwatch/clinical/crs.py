@@ -47,7 +47,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from cartwatch.clinical.episodes import EpisodeSummary, Timestamp, summarise_episode
+from cartwatch.clinical.episodes import EpisodeSummary, Timestamp, episode_peak
 from cartwatch.clinical.errors import ClinicalInputError
 
 STANDARD: Final = "ASTCT 2019"
@@ -423,12 +423,9 @@ def grade_crs_episode(observations: Sequence[CrsObservation]) -> CrsEpisode:
     Raises ClinicalInputError for an empty series, or (via summarise_episode) for timed
     observations out of time order.
     """
-    if not observations:
-        raise ClinicalInputError.single("[]", "an episode needs at least one observation")
     effective = carry_therapy_forward(observations)
     graded = tuple(grade_crs(o) for o in effective)
-    summary = summarise_episode([g.grade for g in graded], [o.observed_at for o in effective])
-    peak = summary.peak_index if summary.peak_index is not None else 0
+    summary, peak = episode_peak([g.grade for g in graded], [o.observed_at for o in effective])
     reasons = [f"episode maximum: grade {graded[peak].grade} at observation [{peak}]"]
     first_therapy = next(
         (i for i, o in enumerate(observations) if o.antipyretic_or_anticytokine_given), None

@@ -170,3 +170,16 @@ def summarise_episode(
     duration = _duration_days(onset, resolved_at) if resolved_at is not None else None
     peak_at = times[peak_index] if peak_index is not None else None
     return EpisodeSummary(max_grade, peak_index, onset, peak_at, resolved_at, duration, timed=True)
+
+
+def episode_peak(
+    grades: Sequence[int], observed_at: Sequence[Timestamp | None]
+) -> tuple[EpisodeSummary, int]:
+    """The summary of a graded series and the index of its peak (the first maximum).
+
+    Raises ClinicalInputError for an empty series, and as :func:`summarise_episode`.
+    """
+    if not grades:
+        raise ClinicalInputError.single("[]", "an episode needs at least one observation")
+    summary = summarise_episode(grades, observed_at)
+    return summary, summary.peak_index if summary.peak_index is not None else 0

@@ -46,7 +46,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from cartwatch.clinical.episodes import EpisodeSummary, Timestamp, summarise_episode
+from cartwatch.clinical.episodes import EpisodeSummary, Timestamp, episode_peak
 from cartwatch.clinical.errors import ClinicalInputError
 
 STANDARD: Final = "ASTCT 2019"
@@ -546,11 +546,8 @@ def grade_icans_episode(observations: Sequence[IcansObservation]) -> IcansEpisod
     Raises ClinicalInputError for an empty series, or (via summarise_episode) for timed
     observations out of time order.
     """
-    if not observations:
-        raise ClinicalInputError.single("[]", "an episode needs at least one observation")
     graded = tuple(_grade_memo(o) for o in observations)
-    summary = summarise_episode([g.grade for g in graded], [o.observed_at for o in observations])
-    peak = summary.peak_index if summary.peak_index is not None else 0
+    summary, peak = episode_peak([g.grade for g in graded], [o.observed_at for o in observations])
     top = graded[peak]
     reasons = (
         f"episode maximum: grade {top.grade} at observation [{peak}]",
