@@ -113,3 +113,55 @@ def test_unknown_conf_type_and_level_raise() -> None:
 def test_midpoint_rule_on_uncensored_four() -> None:
     """Uncensored 1,2,3,4: S = 0.5 on [2, 3) → R median 2.5 (lifelines 2, statsmodels 3)."""
     assert km_median_ci(kaplan_meier([1, 2, 3, 4], [1, 1, 1, 1])).estimate == 2.5
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.integers(0, 30).map(float),  # heavy ties, as days
+                st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
+                st.just(-0.0),
+                st.just(0.0),
+            ),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_counting_by_sorting_and_by_hashing_agree(data: list[tuple[float, bool]]) -> None:
+    from cartwatch.outcomes import survival
+
+    t = np.array([d[0] for d in data], dtype=np.float64)
+    e = np.array([d[1] for d in data], dtype=bool)
+    by_sort = survival._tied_counts_sorted(t, e)
+    by_hash = survival._tied_counts_hashed(t, e)
+    for a, b in zip(by_sort, by_hash, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_a_large_tied_series_is_hashed_and_fits_as_the_sorted_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cartwatch.outcomes import survival
+
+    rng = np.random.default_rng(7)
+    n = survival.HASH_MIN_SUBJECTS
+    t = rng.integers(0, 400, n).astype(float)  # days: 400 distinct values
+    e = rng.random(n) < 0.6
+    used: list[str] = []
+    for name in ("_tied_counts_sorted", "_tied_counts_hashed"):
+        real = getattr(survival, name)
+        monkeypatch.setattr(
+            survival, name, lambda t, e, real=real, name=name: used.append(name) or real(t, e)
+        )
+    hashed = kaplan_meier(t, e)
+    assert used == ["_tied_counts_hashed"]
+    monkeypatch.setattr(survival, "HASH_MIN_SUBJECTS", n + 1)  # force the sorted way
+    sorted_ = kaplan_meier(t, e)
+    assert used == ["_tied_counts_hashed", "_tied_counts_sorted"]
+    np.testing.assert_array_equal(hashed.time, sorted_.time)
+    np.testing.assert_array_equal(hashed.surv, sorted_.surv)
+    np.testing.assert_array_equal(hashed.lower, sorted_.lower)
