@@ -37,6 +37,7 @@ forward, maximum with ``peak_index``, timing from ``cartwatch.clinical.episodes`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -594,17 +595,22 @@ def crs_columns_from_observations(observations: Sequence[CrsObservation]) -> Crs
 
 @dataclass(frozen=True)
 class CrsColumnGrades:
-    """Per-row grades (int8) and reasons (object array of '; '-joined reason strings).
-
-    ``reasons == reason_texts[reason_codes]``: the distinct texts and a code per row, for
-    writers that serialise each distinct text once instead of once per row.
+    """Per-row grades (int8) and reasons, dictionary-encoded: ``reason_texts`` holds each
+    distinct '; '-joined reason string once and ``reason_codes`` indexes it per row, so a
+    writer serialises each distinct text once. ``reasons`` (one string per row) is built on
+    first access: a million-row object array costs more than the grading itself.
     """
 
     grades: npt.NDArray[np.int8]
-    reasons: npt.NDArray[np.object_]
+    reason_codes: IntArray
+    reason_texts: ObjectArray
     standard: str = field(default=STANDARD)
-    reason_codes: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    reason_texts: ObjectArray = field(default_factory=lambda: np.empty(0, dtype=object))
+
+    @functools.cached_property
+    def reasons(self) -> npt.NDArray[np.object_]:
+        """``reason_texts[reason_codes]``: the reasons of each row."""
+        out: npt.NDArray[np.object_] = self.reason_texts[self.reason_codes]
+        return out
 
 
 # --- lookup tables of the column grader -------------------------------------------------------
@@ -889,7 +895,8 @@ def grade_crs_columns(cols: CrsColumns) -> CrsColumnGrades:
     worst[death] = DEATH_GRADE
     grades = worst.view(np.int8)
     if n == 0:
-        return CrsColumnGrades(grades=grades, reasons=np.empty(0, dtype=object))  # no texts
+        no_rows = np.empty(0, dtype=np.int64)
+        return CrsColumnGrades(grades, reason_codes=no_rows, reason_texts=np.empty(0, dtype=object))
 
     # --- the reason key: ((state * H + hypotension) * X + hypoxia) * 2 + fever, then with
     # the printed temperature -----------------------------------------------------------------
@@ -929,7 +936,7 @@ def grade_crs_columns(cols: CrsColumns) -> CrsColumnGrades:
     with_fever, rest_rest = rest_keys & 1, rest_keys >> 1
     rest_rest, hypoxia_code = np.divmod(rest_rest, n_hypoxia)
     key_state, hypotension_code = np.divmod(rest_rest, _N_HYPOTENSION_CODES)
-    hypoxia_used, hypoxia_index = np.unique(hypoxia_code, return_inverse=True)
+    hypoxia_index, hypoxia_used = _dense(hypoxia_code, n_hypoxia)
     hypoxia_texts = [_hypoxia_part(c, flow, n_ranks) for c in hypoxia_used.tolist()]
     hypoxia_part = np.array([text for text, _ in hypoxia_texts], dtype=object)
     hypoxia_grade = np.array([g for _, g in hypoxia_texts], dtype=np.int64)[hypoxia_index]
@@ -944,15 +951,13 @@ def grade_crs_columns(cols: CrsColumns) -> CrsColumnGrades:
         + _CONCLUSION_PART[conclusion]
     )
     rest_index, head_code = np.divmod(keys, n_head)
-    heads_used, head_index = np.unique(head_code, return_inverse=True)
+    head_index, heads_used = _dense(head_code, n_head)
     head_texts = [_fever_text(temperature.value(c >> 1), bool(c & 1)) for c in heads_used.tolist()]
     head_index = head_index.reshape(-1)
     head_index[key_state[rest_index] == _DEATH] = len(head_texts)  # death: its text alone
     heads = np.array([*head_texts, DEATH_TEXT], dtype=object)
     texts: ObjectArray = heads[head_index] + suffixes[rest_index]
-    return CrsColumnGrades(
-        grades=grades, reasons=texts[key_codes], reason_codes=key_codes, reason_texts=texts
-    )
+    return CrsColumnGrades(grades=grades, reason_codes=key_codes, reason_texts=texts)
 
 
 def _hypoxia_part(code: int, flow: _ValueCodes, n_ranks: int) -> tuple[str, int]:
