@@ -246,13 +246,10 @@ def _unique_problem(instance: m.AuditedModel) -> ClinicalInputError | None:
     if rule is None:
         return None
     fields, problem = rule
-    scope = (
-        {"centre": instance.centre}
-        if isinstance(instance, m.Patient)
-        else {
-            "patient": instance.patient  # type: ignore[attr-defined]
-        }
-    )
+    if isinstance(instance, m.Patient):
+        scope: dict[str, Any] = {"centre": instance.centre}
+    else:
+        scope = {"patient": instance.patient}  # type: ignore[attr-defined]
     same = type(instance).objects.filter(**scope, **{f: getattr(instance, f) for f in fields})
     if same.exclude(pk=instance.pk).exists():
         return ClinicalInputError.single(fields[-1], problem)
