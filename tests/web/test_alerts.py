@@ -64,6 +64,17 @@ def test_grade_1_latest_does_not_alert_but_a_rise_does(cast: Any, patient_a: Any
     assert rose[0].when == "2025-07-02T20:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [("2025-07-04T20:00:00", 1), ("2025-07-04T20:00:01", 0)],
+    ids=["exactly-48h", "48h-and-1s"],
+)
+def test_a_rise_alerts_for_48_hours(cast: Any, patient_a: Any, now: str, expected: int) -> None:
+    add(cast, patient_a, "crs", crs("2025-07-02T12:00:00", 37.0))  # 2 → 0
+    add(cast, patient_a, "crs", crs("2025-07-02T20:00:00", 38.2))  # 0 → 1
+    assert len(alerts(cast, now, "crs_grade_rose")) == expected
+
+
 def test_the_latest_by_observation_time_counts_not_the_latest_entered(
     cast: Any, patient_a: Any
 ) -> None:

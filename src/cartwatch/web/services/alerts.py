@@ -3,7 +3,9 @@
 Rules (each alert names its rule and the observed value):
 * ``crs_grade_ge2`` / ``icans_grade_ge2``: the latest assessment, in the last 48 hours, has
   grade ≥2 (ASTCT grade 2 is where tocilizumab/steroids are considered);
-* ``crs_grade_rose`` / ``icans_grade_rose``: the latest grade is higher than the one before;
+* ``crs_grade_rose`` / ``icans_grade_rose``: the latest assessment, in the last 48 hours, has
+  a higher grade than the one before (without the window, a patient whose last assessment
+  of the episode was a rise would stay on the list for good);
 * ``missed_assessment``: a day in the first N days after infusion (default 14, setting
   ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment;
 * ``obligation_ending``: stay-near-centre or no-driving date from the label in force (via
@@ -54,7 +56,7 @@ def _grade_alerts(
         out.append(
             Alert(patient_id, f"{label}_grade_ge2", f"{label.upper()} grade {latest.grade}", when)
         )
-    if len(rows) >= 2 and latest.grade > rows[-2].grade:
+    if len(rows) >= 2 and latest.grade > rows[-2].grade and now - latest.observed_at <= RECENT:
         out.append(
             Alert(
                 patient_id,
