@@ -19,9 +19,9 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -79,7 +79,7 @@ M = TypeVar("M", bound=Model)
 class Actor:
     """A user acting in one role at one centre (no centre for the network reviewer)."""
 
-    user: AbstractBaseUser
+    user: User
     role: Role
     centre: Centre | None
 
@@ -136,7 +136,7 @@ class Actor:
         if not issubclass(model, PatientRecord):
             raise TypeError(f"{model.__name__} is not a per-patient record")
         self.require(Perm.READ_PATIENTS)
-        if self.centre is None or patient.centre_id != self.centre.pk:  # type: ignore[attr-defined]
+        if self.centre is None or patient.centre_id != self.centre.pk:
             raise Http404("no such patient")
         if order_by is None:
             # Meta.ordering starts with "patient", which would join (and order by) the patient
@@ -155,7 +155,7 @@ class Actor:
             queryset = queryset.filter(patient__patient_id=patient_id)
         try:
             return queryset.get(pk=pk)
-        except model.DoesNotExist:
+        except ObjectDoesNotExist:  # model.DoesNotExist
             raise Http404("no such record") from None
 
     def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +175,8 @@ def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | No
         raise NotAuthenticated()
     if not user.is_active:
         raise PermissionDenied("account inactive")
+    if not isinstance(user, User):  # AUTH_USER_MODEL is Django's User (settings.py)
+        raise PermissionDenied("unsupported user model")
     try:
         membership = Membership.objects.select_related("centre").get(user=user)
     except Membership.DoesNotExist:

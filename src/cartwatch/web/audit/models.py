@@ -1,6 +1,3 @@
-# mypy: disable-error-code="var-annotated"
-# (Without the django-stubs mypy plugin, which the shared config does not enable, model
-# field types cannot be inferred; everything else in this file is still checked.)
 """The append-only, hash-chained audit log.
 
 Each event stores ``prev_hash`` (the previous event's ``hash``; 64 zeros for the first) and

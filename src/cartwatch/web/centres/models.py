@@ -1,6 +1,3 @@
-# mypy: disable-error-code="var-annotated"
-# (Without the django-stubs mypy plugin, which the shared config does not enable, model
-# field types cannot be inferred; everything else in this file is still checked.)
 """Centres, who belongs to which centre in which role, and API tokens for scripts.
 
 Decision: a user has at most one membership (one centre, one role). Scoping is then a

@@ -1,6 +1,3 @@
-# mypy: disable-error-code="var-annotated"
-# (Without the django-stubs mypy plugin, which the shared config does not enable, model
-# field types cannot be inferred; everything else in this file is still checked.)
 """Patient data: one Django model per file of the centre data format (DEVELOPERS.md).
 
 Field names are the centre-format column names (dotted columns flattened with ``_``:

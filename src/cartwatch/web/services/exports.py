@@ -31,7 +31,9 @@ def centre_data(actor: Actor) -> CentreData:
     patients = actor.patients()
     by_stem: dict[str, list[Any]] = {spec.stem: [] for spec in FILE_SPECS}
     for model, (stem, _) in ROW_MODELS.items():
-        queryset = patients if model is m.Patient else model.objects.filter(patient__in=patients)
+        queryset = (
+            patients if model is m.Patient else model._default_manager.filter(patient__in=patients)
+        )
         for instance in queryset.order_by("pk"):
             row = to_row(instance)
             if not actor.identifiable and "detail" in type(row).model_fields:

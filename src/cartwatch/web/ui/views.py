@@ -154,9 +154,9 @@ def patient_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         {
             "patient": present(actor, p)["data"],
             "patient_id": p.patient_id,
-            "infused": p.infused,  # type: ignore[attr-defined]
-            "max_crs": p.max_crs,  # type: ignore[attr-defined]
-            "max_icans": p.max_icans,  # type: ignore[attr-defined]
+            "infused": p.infused,
+            "max_crs": p.max_crs,
+            "max_icans": p.max_icans,
         }
         for p in patients
     ]
