@@ -70,7 +70,7 @@ def create_user(
     superuser: bool = False,
     create_centre_name: str | None = None,
 ) -> CreatedUser:
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import User
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
     from django.db import transaction
@@ -87,10 +87,9 @@ def create_user(
         raise CommandError("a network reviewer belongs to no centre; leave out --centre")
     if role_value is not Role.NETWORK_REVIEWER and not centre_code:
         raise CommandError(f"role {role} needs --centre CODE")
-    user_model = get_user_model()
-    if user_model.objects.filter(username=username).exists():
+    if User.objects.filter(username=username).exists():
         raise CommandError(f"user {username!r} already exists")
-    candidate = user_model(username=username, email=email)
+    candidate = User(username=username, email=email)
     try:
         validate_password(password, candidate)
     except ValidationError as exc:
@@ -107,11 +106,10 @@ def create_user(
                     )
                 centre = Centre.objects.create(code=centre_code, name=create_centre_name)
                 created = True
-        manager: Any = user_model.objects  # UserManager; typed as Manager without the plugin
         if superuser:
-            user = manager.create_superuser(username, email, password)
+            user = User.objects.create_superuser(username, email, password)
         else:
-            user = manager.create_user(username, email, password)
+            user = User.objects.create_user(username, email, password)
         Membership.objects.create(user=user, centre=centre, role=role_value)
     return CreatedUser(username, role_value.value, centre_code, created)
 
