@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from tests.web.conftest import actor_of, infused_patient
+from tests.web.conftest import PATIENT_ROW, actor_of, infused_patient
 
 from cartwatch.web.services import records
 from cartwatch.web.services.alerts import Alert, work_list
@@ -170,3 +170,32 @@ def test_the_work_list_reads_a_fixed_number_of_queries(
     _centre_with(cast, 5)
     with django_assert_num_queries(4):
         work_list(nurse, now=at("2025-07-02T10:00:00"))
+
+
+@pytest.mark.parametrize(
+    ("today", "listed"), [("2025-07-21", True), ("2025-07-22", False)], ids=["grace", "after"]
+)
+def test_missed_days_stay_listed_a_week_after_the_window(
+    cast: Any, patient_a: Any, today: str, listed: bool
+) -> None:
+    # Window 07-01..07-14 (14 days), then 7 days' grace to chart late: up to 07-21.
+    found = alerts(cast, f"{today}T12:00:00", "missed_assessment")
+    assert bool(found) is listed
+
+
+@pytest.mark.parametrize(
+    ("today", "listed"),
+    [("2024-03-06", True), ("2024-03-07", False)],
+    ids=["8-weeks", "8-weeks-and-a-day"],
+)
+def test_an_unavailable_schedule_is_listed_only_while_an_obligation_could_run(
+    cast: Any, today: str, listed: bool
+) -> None:
+    # Infused 2024-01-10, before the first label version cartwatch holds: no schedule. The
+    # longest obligation of any version held is 8 weeks (no driving, REMS era): 2024-03-06.
+    physician = actor_of(cast, "physician_a")
+    patient = records.create_patient(physician, {**PATIENT_ROW, "patient_id": "A-050"})
+    course = {"product": "liso-cel", "apheresis_date": "2023-12-01", "infusion_date": "2024-01-10"}
+    records.create_record(physician, records.KINDS["cell-therapy"], patient, course)
+    found = alerts(cast, f"{today}T12:00:00", "schedule_unavailable")
+    assert [a.patient_id for a in found] == (["A-050"] if listed else [])

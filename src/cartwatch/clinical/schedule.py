@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from cartwatch.clinical.labels import LabelVersion, label_in_force
+from cartwatch.clinical.labels import LABEL_VERSIONS, LabelVersion, label_in_force
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,16 @@ def _monitoring(
         verified=days.verified,
     )
     return event, f"{label}: {text.value} {text.cite()}{note}"
+
+
+def latest_possible_obligation_end(infusion_date: datetime.date) -> datetime.date:
+    """The last day any post-infusion obligation could run under any label version held
+    (the longest of them, whichever version applies): after it, none is in force."""
+    weeks = max(
+        max(v.obligations.stay_near_centre_weeks.value, v.obligations.no_driving_weeks.value)
+        for v in LABEL_VERSIONS
+    )
+    return _until(infusion_date, weeks)
 
 
 def post_infusion_schedule(product: str, infusion_date: datetime.date) -> ScheduleResult:

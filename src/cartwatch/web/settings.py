@@ -285,5 +285,7 @@ LOGGING: dict[str, Any] = {
 
 # Days after infusion during which a daily CRS/ICANS assessment is expected (work list).
 CARTWATCH_DAILY_ASSESSMENT_DAYS = env_int("CARTWATCH_DAILY_ASSESSMENT_DAYS", 14)
+# Missed days stay on the work list this many days after that window closes.
+CARTWATCH_MISSED_GRACE_DAYS = env_int("CARTWATCH_MISSED_GRACE_DAYS", 7)
 # Obligations (stay near the centre, no driving) ending within this many days are flagged.
 CARTWATCH_OBLIGATION_WARNING_DAYS = env_int("CARTWATCH_OBLIGATION_WARNING_DAYS", 3)

@@ -101,3 +101,18 @@ def test_unknown_product_is_an_error_on_product() -> None:
 def test_schedule_for_request() -> None:
     req = ScheduleRequest("liso-cel", D(2025, 6, 25))
     assert schedule_for(req) == post_infusion_schedule("liso-cel", D(2025, 6, 25))
+
+
+def test_the_latest_possible_obligation_end_covers_every_label_version() -> None:
+    from cartwatch.clinical.labels import LABEL_VERSIONS
+    from cartwatch.clinical.schedule import latest_possible_obligation_end
+
+    infused = dt.date(2024, 6, 1)  # REMS era: no driving for 8 weeks, the longest held
+    assert latest_possible_obligation_end(infused) == infused + dt.timedelta(weeks=8)
+    for version in LABEL_VERSIONS:
+        on = max(version.effective_from, dt.date(2024, 3, 14))
+        if version.product != "liso-cel" or (version.effective_to and on > version.effective_to):
+            continue
+        schedule = post_infusion_schedule("liso-cel", on)
+        end = latest_possible_obligation_end(on)
+        assert schedule.stay_near_centre_until <= end and schedule.no_driving_until <= end

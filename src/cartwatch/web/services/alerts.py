@@ -7,9 +7,13 @@ Rules (each alert names its rule and the observed value):
   a higher grade than the one before (without the window, a patient whose last assessment
   of the episode was a rise would stay on the list for good);
 * ``missed_assessment``: a day in the first N days after infusion (default 14, setting
-  ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment;
+  ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment,
+  listed until M days after that window closes (default 7, ``CARTWATCH_MISSED_GRACE_DAYS``:
+  time to chart it late) — the list is about patients in care now, not old gaps;
 * ``obligation_ending``: stay-near-centre or no-driving date from the label in force (via
   ``clinical.schedule.post_infusion_schedule``) within the next days (default 3).
+  ``schedule_unavailable`` when no label version applies, only while an obligation could
+  still be running under any version (``latest_possible_obligation_end``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.clinical.schedule import latest_possible_obligation_end, post_infusion_schedule
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 
@@ -81,8 +87,6 @@ def _missed_days(
 
 
 def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -> list[Alert]:
-    from cartwatch.clinical.schedule import post_infusion_schedule
-
     assert course.infusion_date is not None
     try:
         schedule = post_infusion_schedule(course.product, course.infusion_date)
@@ -109,14 +113,21 @@ def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -
 
 
 def _graded_by_patient(
-    model: type[m.CrsAssessment | m.IcansAssessment], patient_pks: list[int]
+    model: type[m.CrsAssessment | m.IcansAssessment],
+    patient_pks: list[int],
+    in_window: set[int],
+    since: dt.datetime,
 ) -> dict[int, list[_Graded]]:
-    """Each patient's (observed_at, grade) pairs in time order: the only columns the rules
-    read. Loading whole rows (JSON inputs and reasons) made the list cost grow with every
-    stored assessment of the centre."""
+    """Each patient's (observed_at, grade) pairs in time order, for the patients a rule can
+    fire for: those assessed since *since* (the grade rules look at a latest assessment that
+    recent) and those *in_window* (the missed-day rule). Only these columns are read: whole
+    rows (JSON inputs and reasons) of every patient made the list grow with the registry."""
     out: dict[int, list[_Graded]] = {pk: [] for pk in patient_pks}
+    recent = model.objects.filter(patient_id__in=patient_pks, observed_at__gte=since)
     rows = (
-        model.objects.filter(patient_id__in=patient_pks)
+        model.objects.filter(
+            Q(patient_id__in=sorted(in_window)) | Q(patient_id__in=recent.values("patient_id"))
+        )
         .order_by("patient_id", "observed_at", "id")
         .values_list("patient_id", "observed_at", "grade")
     )
@@ -130,13 +141,22 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     window = settings.CARTWATCH_DAILY_ASSESSMENT_DAYS
+    grace = settings.CARTWATCH_MISSED_GRACE_DAYS
     patients = list(actor.patients().values_list("pk", "patient_id"))
     pks = [pk for pk, _ in patients]
-    crs_of = _graded_by_patient(m.CrsAssessment, pks)
-    icans_of = _graded_by_patient(m.IcansAssessment, pks)
     courses_of: dict[int, list[m.CellTherapy]] = {pk: [] for pk in pks}
     for course in m.CellTherapy.objects.filter(patient_id__in=pks).exclude(infusion_date=None):
         courses_of[course.patient_id].append(course)
+    in_window = {
+        pk
+        for pk, courses in courses_of.items()
+        for c in courses
+        if c.infusion_date is not None
+        and today <= c.infusion_date + dt.timedelta(days=window - 1 + grace)
+    }
+    since = now - RECENT  # the grade rules need the latest assessment at or after this
+    crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since)
+    icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
     alerts: list[Alert] = []
     for pk, patient_id in patients:
         crs, icans = crs_of[pk], icans_of[pk]
@@ -147,8 +167,9 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
         assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
         for course in courses_of[pk]:
             assert course.infusion_date is not None
+            listed_until = course.infusion_date + dt.timedelta(days=window - 1 + grace)
             missed = _missed_days(course.infusion_date, assessed, today, window)
-            if missed:
+            if missed and today <= listed_until:
                 alerts.append(
                     Alert(
                         patient_id,
@@ -158,5 +179,6 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
                         missed[-1].isoformat(),
                     )
                 )
-            alerts += _obligation_alerts(patient_id, course, today)
+            if today <= latest_possible_obligation_end(course.infusion_date):
+                alerts += _obligation_alerts(patient_id, course, today)
     return alerts
