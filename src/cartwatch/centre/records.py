@@ -61,7 +61,21 @@ CentreId = Annotated[
     StringConstraints(pattern=PSEUDONYM_PATTERN),
     Field(description="centre code (letters, digits, '.', '_', '-'; max 64)"),
 ]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+def _printable(value: str) -> str:
+    # A NUL or another control character (tab and line breaks aside) in a name or note is
+    # a damaged file or a paste accident, never meant; PostgreSQL cannot store U+0000.
+    if any(c < " " and c not in "\t\n\r" for c in value):
+        raise ValueError("contains a control character (e.g. NUL); only printable text")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
+    AfterValidator(_printable),
+]
 
 
 def _naive(value: dt.datetime) -> dt.datetime:

@@ -131,3 +131,16 @@ def test_a_dose_time_is_never_a_number(value: object) -> None:
     assert r.TreatmentRow.model_validate({**dose, "given_at": "2025-07-02T10:00"}).given_at
     with pytest.raises(ValidationError, match="given_at"):
         r.TreatmentRow.model_validate({**dose, "given_at": value})
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m"])
+def test_free_text_refuses_control_characters(text: str) -> None:
+    event = {"patient_id": "SYN-0001", "event_date": "2025-01-01", "event": "last_contact"}
+    with pytest.raises(ValidationError, match="control character"):
+        r.FollowupRow.model_validate({**event, "detail": text})
+
+
+@pytest.mark.parametrize("text", ["seen by Dr Jones", "tab\there", "two\nlines", "ünïcødé"])
+def test_free_text_keeps_printable_text_tabs_and_line_breaks(text: str) -> None:
+    event = {"patient_id": "SYN-0001", "event_date": "2025-01-01", "event": "last_contact"}
+    assert r.FollowupRow.model_validate({**event, "detail": text}).detail == text
