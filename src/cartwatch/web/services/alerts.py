@@ -147,13 +147,12 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     courses_of: dict[int, list[m.CellTherapy]] = {pk: [] for pk in pks}
     for course in m.CellTherapy.objects.filter(patient_id__in=pks).exclude(infusion_date=None):
         courses_of[course.patient_id].append(course)
-    in_window = {
-        pk
-        for pk, courses in courses_of.items()
-        for c in courses
-        if c.infusion_date is not None
-        and today <= c.infusion_date + dt.timedelta(days=window - 1 + grace)
-    }
+
+    def missed_listed(course: m.CellTherapy) -> bool:
+        assert course.infusion_date is not None  # courses without one were left out
+        return today <= course.infusion_date + dt.timedelta(days=window - 1 + grace)
+
+    in_window = {pk for pk, courses in courses_of.items() if any(map(missed_listed, courses))}
     since = now - RECENT  # the grade rules need the latest assessment at or after this
     crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since)
     icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
@@ -167,9 +166,8 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
         assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
         for course in courses_of[pk]:
             assert course.infusion_date is not None
-            listed_until = course.infusion_date + dt.timedelta(days=window - 1 + grace)
             missed = _missed_days(course.infusion_date, assessed, today, window)
-            if missed and today <= listed_until:
+            if missed and missed_listed(course):
                 alerts.append(
                     Alert(
                         patient_id,
