@@ -43,27 +43,13 @@ def centre_data(actor: Actor) -> CentreData:
 
 
 def _adam_files(data: CentreData, folder: Path, fmt: str) -> None:
-    """ADSL/ADRS/ADTTE/ADAE by ``cartwatch.adam`` (the same derivation as ``adam derive``)."""
+    """ADSL/ADRS/ADTTE/ADAE by ``cartwatch.adam`` (the same derivation and writer as
+    ``adam derive``)."""
     try:
         from cartwatch.adam.derive import derive_adam
-        from cartwatch.adam.xpt import write_adam_csv, write_xpt
     except ImportError as exc:  # a build without the ADaM package
         raise Unavailable("ADaM derivation is not available in this build") from exc
-    datasets = derive_adam(data)
-    for spec, frame in datasets.items():
-        stem = spec.name.lower()
-        if fmt == "adam-xpt":
-            lengths = {v.name: v.length for v in spec.variables if v.type == "Char"}
-            write_xpt(
-                frame,
-                folder / f"{stem}.xpt",
-                spec.name,
-                spec.labels(),
-                dataset_label=spec.label,
-                lengths=lengths,
-            )
-        else:
-            write_adam_csv(frame, folder / f"{stem}.csv", spec)
+    derive_adam(data).write(folder, csv=fmt == "adam-csv", xpt=fmt == "adam-xpt")
 
 
 def _record_export(actor: Actor, fmt: str, files: list[str], patients: int, **extra: Any) -> None:
