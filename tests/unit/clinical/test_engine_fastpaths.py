@@ -47,20 +47,20 @@ def test_icans_memo_keeps_negative_zero_age_apart() -> None:
     assert icans._grade_memo(negative) == icans.grade_icans(negative)
 
 
-def test_grade_counts_equals_grade_cytopenia_on_a_cohort(cohort) -> None:  # type: ignore[no-untyped-def]
-    for row in cohort.labs:
-        if row.counts_missing:
-            continue
-        obs = row.to_domain()
-        fast = cytopenia.grade_counts(
-            obs.neutrophils_10e9_l,
-            obs.platelets_10e9_l,
-            obs.hemoglobin_g_dl,
-            obs.lln,
-            obs.transfusion_indicated,
-            obs.observed_at,
-        )
-        assert fast == cytopenia.grade_cytopenia(obs)
+def test_grade_counts_memo_equals_cold_grading_on_a_cohort(cohort) -> None:  # type: ignore[no-untyped-def]
+    # grade_cytopenia is grade_counts on the observation's fields; what can go wrong is the
+    # per-value memo, so every observation graded cold (memo emptied) must equal the same
+    # observation graded warm (memo filled by the whole cohort).
+    observations = [row.to_domain() for row in cohort.labs if not row.counts_missing]
+    cold = []
+    for obs in observations:
+        cytopenia._VALUE_MEMO.clear()
+        cold.append(cytopenia.grade_cytopenia(obs))
+    for obs in observations:  # fill the memo with the whole cohort
+        cytopenia.grade_cytopenia(obs)
+    warm = [cytopenia.grade_cytopenia(obs) for obs in observations]
+    assert len(cytopenia._VALUE_MEMO) > 0
+    assert warm == cold
 
 
 def test_grade_counts_keeps_signed_zero_and_repeats_exact() -> None:
