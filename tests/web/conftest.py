@@ -86,6 +86,18 @@ def cast(db: None) -> Cast:
     return Cast(users, centres["A"], centres["B"], tokens)
 
 
+def client_for(user: str | None) -> Any:
+    """A test client signed in as *user* (force_login: axes needs a request to log in), or
+    anonymous for None."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(get_user_model().objects.get(username=user))
+    return client
+
+
 def actor_of(cast: Cast, name: str) -> Any:
     from cartwatch.web.access import resolve_actor
 

@@ -4,16 +4,9 @@ services, so the ADaM derivation and the report tables run on rows the web app w
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
+from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: str) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=user))
-    return client
 
 
 def test_dashboard_shows_the_outcome_tables_and_km_images(synth_centre: int) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.web.conftest import client_for
 
 from cartwatch.web.ui import forms as f
 
@@ -74,9 +74,7 @@ def posts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
 
 @pytest.fixture
 def doctor(patient_a: Any) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="physician_a"))
-    return client
+    return client_for("physician_a")
 
 
 @given(post=posts())

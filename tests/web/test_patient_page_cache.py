@@ -9,17 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
-from tests.web.conftest import CRS_ROW, actor_of
+from tests.web.conftest import CRS_ROW, actor_of, client_for
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def _page(user: str) -> str:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=user))
-    return client.get("/patients/A-001/").content.decode()
+    return str(client_for(user).get("/patients/A-001/").content.decode())
 
 
 def test_insert_update_and_delete_each_change_what_the_page_shows(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
+from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +59,12 @@ def test_a_centre_without_patients_gets_409_with_the_reason(cast: Any, api: Any)
     assert _export_events() == []
 
 
-def _client(user: str) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=user))
-    return client
-
-
 def test_export_page_offers_the_report_and_the_download_is_post_only(patient_a: Any) -> None:
-    client = _client("data_manager_a")
+    client = client_for("data_manager_a")
     page = client.get("/exports/").content.decode()
     assert 'action="/exports/report/"' in page and "Download report" in page
     assert client.get("/exports/report/").status_code == 405
-    assert _client("physician_a").post("/exports/report/").status_code == 403
+    assert client_for("physician_a").post("/exports/report/").status_code == 403
     response = client.post("/exports/report/")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="cartwatch-A-report.html"'
@@ -79,7 +73,7 @@ def test_export_page_offers_the_report_and_the_download_is_post_only(patient_a: 
 
 
 def test_export_page_says_why_when_there_is_nothing_to_report(cast: Any) -> None:
-    response = _client("data_manager_a").post("/exports/report/")
+    response = client_for("data_manager_a").post("/exports/report/")
     assert response.status_code == 409
     assert "no patients are recorded" in response.content.decode()
 
@@ -94,7 +88,7 @@ EXPORTERS = {"admin_a", "data_manager_a", "researcher_a"}
 )  # fmt: skip
 def test_report_page_download_by_role(patient_a: Any, user: str) -> None:
     """Export roles of centre A get A's report; others 403. physician_b may not export either."""
-    response = _client(user).post("/exports/report/")
+    response = client_for(user).post("/exports/report/")
     assert response.status_code == (200 if user in EXPORTERS else 403)
 
 

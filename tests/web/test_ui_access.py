@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.web.conftest import CAST_ROLES, PASSWORD
+from tests.web.conftest import CAST_ROLES, PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +49,6 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
     ("/audit/", {"admin_a", "data_manager_a"}, set()),
 ]
-
-
-def client_for(user: str | None) -> Client:
-    """A client with a session for *user* (force_login: axes needs a request to log in)."""
-    from django.contrib.auth import get_user_model
-
-    client = Client()
-    if user is not None:
-        client.force_login(get_user_model().objects.get(username=user))
-    return client
 
 
 @pytest.mark.parametrize(("url", "ok", "foreign"), MATRIX, ids=[u for u, _, _ in MATRIX])

@@ -10,17 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
-from tests.web.conftest import actor_of
+from tests.web.conftest import actor_of, client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: str) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=user))
-    return client
 
 
 def test_patient_page_shows_the_stored_crs_grade_reasons_and_standard(patient_a: Any) -> None:
