@@ -75,7 +75,8 @@ def test_a_password_change_is_recorded_without_any_hash(cast: Any) -> None:
 
 def test_a_login_is_one_login_event_not_also_a_user_update(cast: Any) -> None:
     client = Client()
-    assert client.post("/accounts/login/", {"username": "nurse_a", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"username": "nurse_a", "password": PASSWORD})
+    assert response.status_code == 302  # signed in
     assert [e.actor for e in _events("auth.user", "login")] == ["nurse_a"]
     assert _events("auth.User", "update") == []  # last_login moved: routine, not a change
 
