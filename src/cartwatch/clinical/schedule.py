@@ -86,14 +86,18 @@ def _monitoring(
     return event, f"{label}: {text.value} {text.cite()}{note}"
 
 
+#: The longest post-infusion obligation of any label version held: no driving for 8 weeks
+#: in the REMS era ([S31][S34], clinical-standards.md §3B), read from the label data.
+LONGEST_OBLIGATION_WEEKS = max(
+    max(v.obligations.stay_near_centre_weeks.value, v.obligations.no_driving_weeks.value)
+    for v in LABEL_VERSIONS
+)
+
+
 def latest_possible_obligation_end(infusion_date: datetime.date) -> datetime.date:
-    """The last day any post-infusion obligation could run under any label version held
-    (the longest of them, whichever version applies): after it, none is in force."""
-    weeks = max(
-        max(v.obligations.stay_near_centre_weeks.value, v.obligations.no_driving_weeks.value)
-        for v in LABEL_VERSIONS
-    )
-    return _until(infusion_date, weeks)
+    """The last day any post-infusion obligation could run, whichever label version held
+    applies: after it, none is in force (the work list stops looking then)."""
+    return _until(infusion_date, LONGEST_OBLIGATION_WEEKS)
 
 
 def post_infusion_schedule(product: str, infusion_date: datetime.date) -> ScheduleResult:
