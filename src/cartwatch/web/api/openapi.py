@@ -52,11 +52,15 @@ def any_of(named: dict[str, JsonSchema]) -> JsonSchema:
     return {"anyOf": [{**schema, "title": name} for name, schema in named.items()]}
 
 
-def _record_kinds() -> dict[str, JsonSchema]:
+def _kinds() -> dict[str, Any]:
     from cartwatch.web.services.records import KINDS
 
+    return KINDS
+
+
+def _record_kinds() -> dict[str, JsonSchema]:
     return {
-        name: inline_schema(kind.row_model, drop={"patient_id"}) for name, kind in KINDS.items()
+        name: inline_schema(kind.row_model, drop={"patient_id"}) for name, kind in _kinds().items()
     }
 
 
@@ -73,18 +77,21 @@ def _eligibility() -> JsonSchema:
     return inline_schema(EligibilityIn)
 
 
-def _live_grading() -> JsonSchema:
+def _live_kinds() -> dict[str, type[BaseModel]]:
+    """The live-grading endpoint's kinds (``services.grading.LIVE_KINDS``) and their models."""
     from cartwatch.schemas.crs import CrsObservationIn
     from cartwatch.schemas.cytopenia import CytopeniaObservationIn
     from cartwatch.schemas.icans import IcansObservationIn
+    from cartwatch.web.services.grading import LIVE_KINDS
 
-    return any_of(
-        {
-            "crs": inline_schema(CrsObservationIn),
-            "icans": inline_schema(IcansObservationIn),
-            "cytopenia": inline_schema(CytopeniaObservationIn),
-        }
-    )
+    models: dict[str, type[BaseModel]] = {"crs": CrsObservationIn, "icans": IcansObservationIn}
+    models["cytopenia"] = CytopeniaObservationIn
+    assert tuple(models) == LIVE_KINDS
+    return models
+
+
+def _live_grading() -> JsonSchema:
+    return any_of({name: inline_schema(model) for name, model in _live_kinds().items()})
 
 
 #: (method, path without the API prefix) → (the body's ``data`` schema or the whole body,
@@ -103,9 +110,9 @@ BODIES: dict[tuple[str, str], tuple[Callable[[], JsonSchema], bool]] = {
 
 #: Path parameters with a fixed set of values: (path, parameter) → values.
 ENUMS: dict[tuple[str, str], Callable[[], list[str]]] = {
-    ("/patients/{patient_id}/{kind}", "kind"): lambda: list(_record_kinds()),
-    ("/patients/{patient_id}/{kind}/{record_id}", "kind"): lambda: list(_record_kinds()),
-    ("/grade/{kind}", "kind"): lambda: ["crs", "icans", "cytopenia"],
+    ("/patients/{patient_id}/{kind}", "kind"): lambda: list(_kinds()),
+    ("/patients/{patient_id}/{kind}/{record_id}", "kind"): lambda: list(_kinds()),
+    ("/grade/{kind}", "kind"): lambda: list(_live_kinds()),
 }
 
 
