@@ -23,7 +23,7 @@ def test_insert_update_and_delete_each_change_what_the_page_shows(
 ) -> None:
     from cartwatch.web.patients.models import CrsAssessment
     from cartwatch.web.services import records
-    from cartwatch.web.ui import views
+    from cartwatch.web.ui.views import patients as views
 
     views._PRESENTATIONS.clear()
     physician = actor_of(cast, "physician_a")
@@ -51,7 +51,7 @@ def test_insert_update_and_delete_each_change_what_the_page_shows(
 
 
 def test_identifiable_and_pseudonymised_roles_never_share_an_entry(patient_a: Any) -> None:
-    from cartwatch.web.ui import views
+    from cartwatch.web.ui.views import patients as views
 
     views._PRESENTATIONS.clear()
     _page("nurse_a")

@@ -61,9 +61,9 @@ def test_page_status_for_every_role(
         response = client_for(user).get(url)
         seen[user] = response.status_code
         if response.status_code != 200:
-            # A refusal never carries the patient's data.
+            # A refusal never carries the patient's data, not even its pseudonym.
             assert b"MRN-123" not in response.content
-            assert b"ASTCT" not in response.content
+            assert PID.encode() not in response.content
     assert seen == expected
 
 
@@ -139,3 +139,24 @@ def test_reviewer_sees_aggregates_but_no_patient_rows(patient_a: Any) -> None:
     assert "Pooled" in body
     assert PID not in body
     assert "MRN-123" not in body
+
+
+def test_a_refusal_says_why_in_words_and_keeps_the_menu(patient_a: Any) -> None:
+    response = client_for("nurse_a").post("/exports/centre-csv/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Your role (nurse) may not export the centre&#x27;s data." in body
+    assert "This is for: centre administrator, data manager, researcher" in body
+    assert 'href="/worklist/"' in body and 'href="/patients/"' in body  # the menu
+    assert 'href="/exports/"' not in body  # only what the role may open
+
+
+def test_a_user_without_a_centre_is_told_whom_to_ask(cast: Any) -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("stray", password=PASSWORD)
+    client = Client()
+    client.force_login(User.objects.get(username="stray"))
+    response = client.get("/worklist/")
+    assert response.status_code == 403
+    assert "not a member of any centre" in response.content.decode()

@@ -38,6 +38,7 @@ class Perm(StrEnum):
     WRITE_ASSESSMENTS = "write_assessments"  # daily CRS/ICANS, labs, treatments
     EDIT_ELIGIBILITY = "edit_eligibility"  # a label eligibility decision is a physician's
     DELETE_RECORDS = "delete_records"  # correcting data-entry mistakes
+    VERIFY_RECORDS = "verify_records"  # mark a form verified against the source
     CENTRE_ANALYTICS = "centre_analytics"  # dashboard, alerts work list of the own centre
     EXPORT = "export"  # ADaM / centre-format export (audited)
     VIEW_AUDIT = "view_audit"  # the centre's audit events
@@ -54,18 +55,51 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Perm]] = {
     ),
     Role.PHYSICIAN: frozenset(
         {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
-         P.EDIT_ELIGIBILITY, P.CENTRE_ANALYTICS}
+         P.EDIT_ELIGIBILITY, P.VERIFY_RECORDS, P.CENTRE_ANALYTICS}
     ),
     Role.NURSE: frozenset(
         {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_ASSESSMENTS, P.CENTRE_ANALYTICS}
     ),
     Role.DATA_MANAGER: frozenset(
         {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
-         P.DELETE_RECORDS, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT}
+         P.DELETE_RECORDS, P.VERIFY_RECORDS, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT}
     ),
     Role.RESEARCHER: frozenset({P.READ_PATIENTS, P.CENTRE_ANALYTICS, P.EXPORT}),
     Role.NETWORK_REVIEWER: frozenset({P.NETWORK_AGGREGATES}),
 }  # fmt: skip
+
+
+#: What each permission lets a person do, in words (the 403 page says what was refused).
+PERM_WORDS: Mapping[Perm, str] = {
+    P.READ_PATIENTS: "see the patients of the centre",
+    P.IDENTIFIABLE: "see identifying data such as the hospital number",
+    P.WRITE_PATIENTS: "register patients and record courses, responses, MRD and follow-up",
+    P.WRITE_ASSESSMENTS: "record daily assessments, blood counts and doses",
+    P.EDIT_ELIGIBILITY: "decide label eligibility",
+    P.DELETE_RECORDS: "delete records",
+    P.VERIFY_RECORDS: "verify forms against the source",
+    P.CENTRE_ANALYTICS: "see the work list and the centre dashboard",
+    P.EXPORT: "export the centre's data",
+    P.VIEW_AUDIT: "read the audit log",
+    P.MANAGE_USERS: "manage the centre's users",
+    P.NETWORK_AGGREGATES: "see the network's pooled figures",
+}
+
+
+def roles_with(perm: Perm) -> list[Role]:
+    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]
+
+
+class NotPermitted(PermissionDenied):
+    """The actor's role lacks *perm*: a 403 that can say, in words, what and why."""
+
+    def __init__(self, role: Role, perm: Perm) -> None:
+        self.role = role
+        self.perm = perm
+        who = ", ".join(r.label.lower() for r in roles_with(perm)) or "no role"
+        super().__init__(
+            f"Your role ({role.label.lower()}) may not {PERM_WORDS[perm]}. This is for: {who}."
+        )
 
 
 class NotAuthenticated(Exception):
@@ -96,7 +130,7 @@ class Actor:
 
     def require(self, perm: Perm) -> None:
         if not self.can(perm):
-            raise PermissionDenied(f"role {self.role} may not {perm}")
+            raise NotPermitted(self.role, perm)
 
     @property
     def identifiable(self) -> bool:
@@ -157,6 +191,29 @@ class Actor:
             return queryset.get(pk=pk)
         except ObjectDoesNotExist:  # model.DoesNotExist
             raise Http404("no such record") from None
+
+    def record_history(self, model: type[M], pk: int, patient: Patient) -> list[Any]:
+        """Every stored version (django-simple-history) of one row of *patient*, oldest
+        first, including the deletion: a deleted record's history stays readable. *patient*
+        comes from :meth:`patient`; the filter on it keeps another patient's rows out."""
+        if not issubclass(model, PatientRecord):
+            raise TypeError(f"{model.__name__} is not a per-patient record")
+        self.require(Perm.READ_PATIENTS)
+        if self.centre is None or patient.centre_id != self.centre.pk:
+            raise Http404("no such patient")
+        history = model.history.filter(id=pk, patient_id=patient.pk)
+        rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
+        if not rows:
+            raise Http404("no such record")
+        return rows
+
+    def patient_history(self, patient: Patient) -> list[Any]:
+        """The stored versions of the patient row itself (from :meth:`patient`)."""
+        self.require(Perm.READ_PATIENTS)
+        if self.centre is None or patient.centre_id != self.centre.pk:
+            raise Http404("no such patient")
+        history = Patient.history.filter(id=patient.pk)
+        return list(history.select_related("history_user").order_by("history_date", "history_id"))
 
     def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
         """Blank the identifying fields of *data* (a row as a dict) unless the role may see them."""

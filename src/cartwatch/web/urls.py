@@ -13,3 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+# A refusal explains itself: the reason and the menu (ui/views/layout.py).
+handler403 = "cartwatch.web.ui.views.layout.forbidden"

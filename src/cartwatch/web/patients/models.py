@@ -48,8 +48,23 @@ class AuditedQuerySet(models.QuerySet[Any]):
         raise BulkWriteRefused("use the services in cartwatch.web.services")
 
 
+class FormStatus(models.TextChoices):
+    """REDCap-style status of one saved form (record).
+
+    ``incomplete``: saved as a draft, may be changed without a reason; ``complete``: entered
+    and checked by whoever entered it, a change needs a reason; ``verified``: checked against
+    the source by a physician or data manager (``Perm.VERIFY_RECORDS``). Changing a verified
+    record makes it ``complete`` again: the new values have not been verified.
+    """
+
+    INCOMPLETE = "incomplete", "incomplete"
+    COMPLETE = "complete", "complete"
+    VERIFIED = "verified", "verified"
+
+
 class AuditedModel(models.Model):
-    """Base of every patient-data model: version for optimistic locking, who/when, history."""
+    """Base of every patient-data model: version for optimistic locking, who/when, history,
+    and the form status (incomplete / complete / verified)."""
 
     version = models.PositiveIntegerField(
         default=1, help_text="Incremented on every save; an edit must quote the version it read."
@@ -62,6 +77,13 @@ class AuditedModel(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    form_status = models.CharField(
+        max_length=12, choices=FormStatus.choices, default=FormStatus.COMPLETE
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = AuditedQuerySet.as_manager()
     history = HistoricalRecords(inherit=True)
@@ -72,6 +94,18 @@ class AuditedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def completed(self) -> bool:
+        """Complete or verified: changing the record needs a reason for change."""
+        return self.form_status != FormStatus.INCOMPLETE
+
+    @completed.setter
+    def completed(self, value: bool) -> None:
+        if not value:
+            self.form_status = FormStatus.INCOMPLETE
+        elif self.form_status == FormStatus.INCOMPLETE:
+            self.form_status = FormStatus.COMPLETE
 
 
 class Sex(models.TextChoices):
@@ -106,6 +140,7 @@ class Patient(AuditedModel):
     IDENTIFYING_FIELDS = ("hospital_number",)
 
     class Meta:
+        verbose_name = "patient"
         ordering = ("centre", "patient_id")
         constraints = (
             models.UniqueConstraint(fields=["centre", "patient_id"], name="patient_id_per_centre"),
@@ -126,9 +161,8 @@ class PatientRecord(AuditedModel):
 
 
 class AssessmentRecord(PatientRecord):
-    """A clinical assessment. Once completed, an edit must say why (reason for change)."""
+    """A clinical assessment: a record with a result computed by a clinical engine."""
 
-    completed = models.BooleanField(default=True)
     standard = models.CharField(max_length=64, blank=True, default="")
     reasons = models.JSONField(default=list, blank=True)
 
@@ -155,6 +189,8 @@ class PriorLine(PatientRecord):
     )
 
     class Meta:
+        verbose_name = "prior line of therapy"
+        verbose_name_plural = "prior lines of therapy"
         ordering = ("patient", "line_number")
         constraints = (
             models.UniqueConstraint(fields=["patient", "line_number"], name="one_line_number"),
@@ -171,8 +207,9 @@ class CellTherapy(PatientRecord):
     dose_10e6_car_t_cells = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "CAR-T course"
+        verbose_name_plural = "CAR-T courses"
         ordering = ("patient", "infusion_date")
-        verbose_name_plural = "cell therapies"
 
 
 class CrsAssessment(AssessmentRecord):
@@ -192,6 +229,7 @@ class CrsAssessment(AssessmentRecord):
     grade = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = "CRS assessment"
         ordering = ("patient", "observed_at")
 
 
@@ -224,6 +262,7 @@ class IcansAssessment(AssessmentRecord):
     instrument = models.CharField(max_length=8, default="ICE")
 
     class Meta:
+        verbose_name = "ICANS assessment"
         ordering = ("patient", "observed_at")
 
 
@@ -252,6 +291,8 @@ class Treatment(PatientRecord):
     dose_unit = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
+        verbose_name = "dose given"
+        verbose_name_plural = "doses given"
         ordering = ("patient", "given_at")
 
 
@@ -272,6 +313,7 @@ class Lab(AssessmentRecord):
     grade_anemia = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "blood count"
         ordering = ("patient", "observed_at")
 
 
@@ -313,6 +355,7 @@ class ResponseAssessment(AssessmentRecord):
     mrd_status = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
+        verbose_name = "iwCLL response assessment"
         ordering = ("patient", "assessed_at")
 
 
@@ -328,6 +371,7 @@ class MrdResult(AssessmentRecord):
     status = models.CharField(max_length=16, blank=True, default="", help_text="uMRD4/5/6 …")
 
     class Meta:
+        verbose_name = "MRD result"
         ordering = ("patient", "sampled_at")
 
 
@@ -348,6 +392,7 @@ class FollowUp(PatientRecord):
     IDENTIFYING_FIELDS = ("detail",)
 
     class Meta:
+        verbose_name = "follow-up event"
         ordering = ("patient", "event_date")
 
 
@@ -362,6 +407,7 @@ class EligibilityCheck(AssessmentRecord):
     result = models.JSONField(default=dict, help_text="The engine's full result (to_dict()).")
 
     class Meta:
+        verbose_name = "eligibility check"
         ordering = ("patient", "as_of", "id")
 
 

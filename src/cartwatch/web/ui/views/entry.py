@@ -1,0 +1,224 @@
+"""Data-entry pages: register a referral, add a record of any kind, the daily assessment,
+the eligibility check. Scope (access.scoped) → service (services.records) → template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pydantic
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.errors import problem_pairs
+from cartwatch.web.access import Actor, Perm, scoped
+from cartwatch.web.patients import models as m
+from cartwatch.web.services import records
+from cartwatch.web.ui import forms as f
+from cartwatch.web.ui.views.layout import page
+
+# --------------------------------------------------------------------------- forms
+
+
+def _problems(exc: Exception, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(exc, f.ParseError):
+        return exc.problems
+    if isinstance(exc, pydantic.ValidationError | ClinicalInputError):
+        return [(prefix + p if p else p, msg) for p, msg in problem_pairs(exc)]
+    raise exc
+
+
+def _form_page(
+    request: HttpRequest,
+    actor: Actor,
+    *,
+    title: str,
+    sections: Sequence[f.Section],
+    patient: m.Patient | None,
+    initial: dict[str, Any] | None = None,
+    problems: Sequence[tuple[str, str]] = (),
+    live: str = "",
+) -> HttpResponse:
+    post = request.POST if request.method == "POST" else None
+    bound, top = f.bind(sections, post, initial, problems)
+    return page(
+        request,
+        actor,
+        "form.html",
+        {
+            "title": title,
+            "sections": bound,
+            "errors": top,
+            "patient_id": patient.patient_id if patient else None,
+            "live": live,
+        },
+        status=422 if problems else 200,
+    )
+
+
+def _saved_message(instance: Any) -> str:
+    kind = type(instance)._meta.verbose_name
+    grade = getattr(instance, "grade", None)
+    if grade is None:
+        return f"Saved {kind}."
+    reasons = "; ".join(getattr(instance, "reasons", []) or [])
+    return f"Saved {kind}: grade {grade} ({instance.standard}) — {reasons}"
+
+
+def _to_patient(patient_id: str) -> HttpResponse:
+    return HttpResponseRedirect(reverse("ui:patient", args=[patient_id]))
+
+
+@require_http_methods(["GET", "POST"])
+@scoped(Perm.WRITE_PATIENTS)
+def patient_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            payload = f.parse(f.PATIENT, request.POST)[""]
+            patient = records.create_patient(actor, payload)
+        except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+            return _form_page(
+                request, actor, title="Register a referral", sections=f.PATIENT, patient=None,
+                problems=_problems(exc),
+            )  # fmt: skip
+        messages.success(request, f"Registered {patient.patient_id}.")
+        return _to_patient(patient.patient_id)
+    return _form_page(
+        request, actor, title="Register a referral", sections=f.PATIENT, patient=None,
+        initial={"sex": "U"},
+    )  # fmt: skip
+
+
+def _record_view(kind_name: str, sections: Sequence[f.Section], title: str) -> Callable[..., Any]:
+    """A create page for one record kind, guarded by that kind's write permission."""
+    kind = records.KINDS[kind_name]
+
+    @require_http_methods(["GET", "POST"])
+    @scoped(kind.write_perm)
+    def view(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
+        patient = actor.patient(patient_id)
+        heading = f"{title} — {patient.patient_id}"
+        if request.method == "POST":
+            try:
+                payload = f.parse(sections, request.POST)[""]
+                instance = records.create_record(actor, kind, patient, payload)
+            except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+                return _form_page(
+                    request, actor, title=heading, sections=sections, patient=patient,
+                    problems=_problems(exc),
+                )  # fmt: skip
+            messages.success(request, _saved_message(instance))
+            return _to_patient(patient.patient_id)
+        initial = f.default_datetime_fields(sections)
+        if kind_name == "cell-therapy":
+            initial["product"] = "liso-cel"
+        return _form_page(
+            request, actor, title=heading, sections=sections, patient=patient, initial=initial
+        )
+
+    view.__name__ = f"{kind_name.replace('-', '_')}_new"
+    return view
+
+
+prior_line_new = _record_view("prior-lines", f.PRIOR_LINE, "Prior line of therapy")
+cell_therapy_new = _record_view("cell-therapy", f.CELL_THERAPY, "CAR-T course")
+treatment_new = _record_view("treatments", f.TREATMENT, "Dose given")
+lab_new = _record_view("labs", f.LAB, "Blood count")
+response_new = _record_view("responses", f.RESPONSE, "iwCLL response")
+mrd_new = _record_view("mrd", f.MRD, "MRD")
+followup_new = _record_view("followup", f.FOLLOWUP, "Follow-up")
+
+
+def _save_assessment(
+    actor: Actor, patient: m.Patient, payloads: dict[str, dict[str, Any]]
+) -> tuple[list[tuple[str, str]], list[m.PatientRecord]]:
+    """Save the CRS and (if assessed) the ICANS half: both or neither, every problem named."""
+    when = payloads[""].get("observed_at")
+    icans = {**payloads["icans."], "observed_at": when}
+    parts = [("crs.", "crs", {**payloads["crs."], "observed_at": when})]
+    if icans.pop("assessed", False):
+        parts.append(("icans.", "icans", icans))
+    problems: list[tuple[str, str]] = []
+    prepared: list[m.PatientRecord] = []
+    for prefix, kind, payload in parts:
+        try:
+            prepared.append(records.new_record(actor, records.KINDS[kind], patient, payload))
+        except (pydantic.ValidationError, ClinicalInputError) as exc:
+            # observed_at is shared: its problem belongs on the one time input.
+            problems += [
+                (p if p == "observed_at" else prefix + p, msg) for p, msg in problem_pairs(exc)
+            ]
+    if problems:
+        return problems, []
+    # Graded before the write transaction: the SQLite write lock is held for the inserts only.
+    records.save_new(actor, *prepared)
+    return [], prepared
+
+
+@require_http_methods(["GET", "POST"])
+@scoped(Perm.WRITE_ASSESSMENTS)
+def assessment_new(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
+    """The daily CRS + ICANS assessment; the server grades on save, the page grades live."""
+    patient = actor.patient(patient_id)
+    title = f"Daily assessment — {patient.patient_id}"
+    if request.method == "POST":
+        problems: list[tuple[str, str]] = []
+        saved: list[m.PatientRecord] = []
+        try:
+            payloads = f.parse(f.ASSESSMENT, request.POST)
+        except f.ParseError as exc:
+            problems = exc.problems
+        else:
+            problems, saved = _save_assessment(actor, patient, payloads)
+        if problems:
+            return _form_page(
+                request, actor, title=title, sections=f.ASSESSMENT, patient=patient,
+                problems=problems, live="assessment",
+            )  # fmt: skip
+        for instance in saved:
+            messages.success(request, _saved_message(instance))
+        return _to_patient(patient.patient_id)
+    initial = f.default_datetime_fields(f.ASSESSMENT)
+    initial["icans.assessed"] = True
+    initial["icans.age_years"] = patient.age_years
+    return _form_page(
+        request, actor, title=title, sections=f.ASSESSMENT, patient=patient, initial=initial,
+        live="assessment",
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@scoped(Perm.EDIT_ELIGIBILITY)
+def eligibility_new(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
+    patient = actor.patient(patient_id)
+    title = f"Label eligibility — {patient.patient_id}"
+    if request.method == "POST":
+        try:
+            payload = f.parse(f.ELIGIBILITY, request.POST)[""]
+            payload.setdefault("relapsed_or_refractory", False)
+            payload.setdefault("prior_lines", [])
+            check = records.create_eligibility(actor, patient, payload)
+        except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+            return _form_page(
+                request, actor, title=title, sections=f.ELIGIBILITY, patient=patient,
+                problems=_problems(exc),
+            )  # fmt: skip
+        verdict = "eligible" if check.eligible else "not eligible"
+        messages.success(
+            request, f"{verdict} under {check.label_version}: " + "; ".join(check.reasons)
+        )
+        return _to_patient(patient.patient_id)
+    lines = actor.records(m.PriorLine).filter(patient=patient).order_by("line_number")
+    initial = {
+        "product": "liso-cel",
+        "diagnosis": patient.diagnosis,
+        "age_years": patient.age_years,
+        "prior_lines": "\n".join("; ".join(line.agents) for line in lines),
+        "as_of": f.today_input(),
+    }
+    return _form_page(
+        request, actor, title=title, sections=f.ELIGIBILITY, patient=patient, initial=initial
+    )
