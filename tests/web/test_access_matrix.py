@@ -190,9 +190,10 @@ def test_researcher_sees_pseudonymised_rows(patient_a: Any, api: Any) -> None:
 @pytest.mark.django_db
 def test_reviewer_sees_counts_not_rows(patient_a: Any, api: Any) -> None:
     body = api("reviewer", "GET", "/api/network").json()
-    assert body["pooled"]["patients"] == 1
-    assert body["pooled"]["infused"] == 1
-    assert body["pooled"]["crs_any"]["k"] == 1
+    # One patient: every count is a small cell (test_hardening.py pins the suppression).
+    assert body["pooled"]["patients"] == "<5"
+    assert body["pooled"]["infused"] == "<5"
+    assert body["pooled"]["crs_any"]["k"] == "<5"
     assert "A-001" not in str(body)
 
 
