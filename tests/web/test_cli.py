@@ -40,7 +40,7 @@ def cartwatch(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Complet
 def test_createuser_makes_the_first_administrator(tmp_path: Path) -> None:
     made = cartwatch(
         tmp_path, "createuser", "admin", "--role", "centre_admin", "--centre", "MUC",
-        "--create-centre", "Munich", "--superuser", "--password-stdin", stdin=PASSWORD,
+        "--create-centre", "Munich", "--password-stdin", stdin=PASSWORD,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "created admin (centre_admin at MUC (centre created))" in made.stdout

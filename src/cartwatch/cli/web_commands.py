@@ -6,8 +6,6 @@ command runs, so the clinical commands never load Django).
 
 from __future__ import annotations
 
-import getpass
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,45 +28,73 @@ def serve(
     """Run the centre web app (applies database migrations first)."""
     web = _web()
     if not no_migrate:
-        web.migrate()
+        _report_demoted(web.migrate())
     typer.echo(f"database: {web.database_description()}")
     typer.echo(f"cartwatch at http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     web.serve(host, port, threads)
 
 
+ROLES_HELP = "centre_admin, physician, nurse, data_manager, researcher, network_reviewer"
+
+
+def _report_demoted(usernames: list[str]) -> None:
+    for name in usernames:
+        typer.echo(
+            f"{name}: no longer a superuser (a centre user never is; /admin/ is for the "
+            "install-wide administrator: cartwatch createuser NAME --superuser)",
+            err=True,
+        )
+
+
 def createuser(
-    username: Annotated[str, typer.Argument()],
-    role: Annotated[
-        str,
-        typer.Option(
-            help="centre_admin, physician, nurse, data_manager, researcher, network_reviewer"
-        ),
-    ],
+    username: Annotated[str, typer.Argument(metavar="USERNAME")],
+    role: Annotated[str | None, typer.Option(help=ROLES_HELP)] = None,
     centre: Annotated[
         str | None, typer.Option(help="Centre code (not for network_reviewer).")
     ] = None,
     email: Annotated[str, typer.Option()] = "",
     superuser: Annotated[
-        bool, typer.Option("--superuser", help="Also a Django superuser (admin site).")
+        bool,
+        typer.Option(
+            "--superuser",
+            help="The install-wide administrator for /admin/: no role, no centre "
+            "(a centre user is never a superuser).",
+        ),
     ] = False,
     create_centre: Annotated[
         str | None, typer.Option("--create-centre", help="Create the centre with this name.")
     ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            metavar="FILE",
+            help="Read the password from the first line of FILE (- for standard input).",
+        ),
+    ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
 ) -> None:
-    """Create a user with a role at a centre (the first centre administrator, for instance)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Password (again): "):
-            typer.echo("passwords differ", err=True)
-            raise typer.Exit(1)
+    """Create a user with a role at a centre (the first centre administrator, for instance),
+    or with --superuser the install-wide administrator.
+
+    The password comes from --password-file, --password-stdin or the environment variable
+    CARTWATCH_PASSWORD; otherwise it is asked on the terminal (again after a rejection).
+    """
+    from cartwatch.cli.passwords import PasswordUnavailable, ask_password, given_password
+
     web = _web()
-    web.migrate()
+    _report_demoted(web.migrate())
     try:
+        web.check_new_user(
+            username, role, centre, superuser=superuser, create_centre_name=create_centre
+        )
+        password = given_password(password_file, password_stdin)
+        if password is None:
+            password = ask_password(
+                lambda pw: web.check_password(pw, username, email), web.PasswordRejected
+            )
         made = web.create_user(
             username,
             password,
@@ -78,7 +104,7 @@ def createuser(
             superuser=superuser,
             create_centre_name=create_centre,
         )
-    except web.CommandError as exc:
+    except (web.CommandError, PasswordUnavailable) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     where = (

@@ -225,8 +225,8 @@ class Actor:
 def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | None = None) -> Actor:
     """THE scoping function: the user's role and centre, with *perm* checked.
 
-    Raises NotAuthenticated (no user), PermissionDenied (no membership, inactive, or the role
-    lacks *perm*).
+    Raises NotAuthenticated (no user), PermissionDenied (no membership, inactive, superuser or
+    staff, or the role lacks *perm*).
     """
     if user is None or not user.is_authenticated:
         raise NotAuthenticated()
@@ -234,6 +234,10 @@ def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | No
         raise PermissionDenied("account inactive")
     if not isinstance(user, User):  # AUTH_USER_MODEL is Django's User (settings.py)
         raise PermissionDenied("unsupported user model")
+    if user.is_superuser or user.is_staff:
+        # The install-wide administrator works in /admin/ only; a centre role never goes
+        # with it (centres/separation.py), even if a row was written behind the app's back.
+        raise PermissionDenied("an install-wide administrator account has no centre role")
     try:
         membership = Membership.objects.select_related("centre").get(user=user)
     except Membership.DoesNotExist:

@@ -28,10 +28,16 @@ def database_description() -> str:
     return f"{engine} database {db['NAME']!r} on {db.get('HOST') or 'localhost'}"
 
 
-def migrate() -> None:
+def migrate() -> list[str]:
+    """Apply migrations, then repair what an older installation may hold; returns the
+    usernames of centre members that were superusers and are no longer (see
+    ``centres/separation.py``)."""
     from django.core.management import call_command
 
+    from cartwatch.web.centres.separation import demote_privileged_members
+
     call_command("migrate", interactive=False, verbosity=0)
+    return demote_privileged_members()
 
 
 def wsgi_app() -> Any:
@@ -63,55 +69,111 @@ class CreatedUser:
 def create_user(
     username: str,
     password: str,
-    role: str,
+    role: str | None,
     centre_code: str | None,
     *,
     email: str = "",
     superuser: bool = False,
     create_centre_name: str | None = None,
 ) -> CreatedUser:
+    """A centre user (role, centre), or with *superuser* the install-wide administrator:
+    no role, no centre, the only account that reaches /admin/ (centres/separation.py)."""
     from django.contrib.auth.models import User
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
     from django.db import transaction
 
-    from cartwatch.web.centres.models import Centre, Membership, Role
+    from cartwatch.web.centres.models import Centre, Membership
 
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise CommandError(
-            f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}"
-        ) from None
-    if role_value is Role.NETWORK_REVIEWER and centre_code:
-        raise CommandError("a network reviewer belongs to no centre; leave out --centre")
-    if role_value is not Role.NETWORK_REVIEWER and not centre_code:
-        raise CommandError(f"role {role} needs --centre CODE")
-    if User.objects.filter(username=username).exists():
-        raise CommandError(f"user {username!r} already exists")
-    candidate = User(username=username, email=email)
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise CommandError("password rejected: " + " ".join(exc.messages)) from None
+    role_value = check_new_user(
+        username, role, centre_code, superuser=superuser, create_centre_name=create_centre_name
+    )
+    check_password(password, username, email)
     with transaction.atomic(), _command_line_actor("cartwatch createuser"):
         centre = None
         created = False
         if centre_code:
             centre = Centre.objects.filter(code=centre_code).first()
             if centre is None:
-                if not create_centre_name:
-                    raise CommandError(
-                        f"no centre {centre_code!r}; add --create-centre NAME to create it"
-                    )
+                assert create_centre_name  # check_new_user refused a missing centre
                 centre = Centre.objects.create(code=centre_code, name=create_centre_name)
                 created = True
-        if superuser:
-            user = User.objects.create_superuser(username, email, password)
-        else:
-            user = User.objects.create_user(username, email, password)
+        if role_value is None:
+            User.objects.create_superuser(username, email, password)
+            return CreatedUser(username, "install-wide superuser", None, False)
+        user = User.objects.create_user(username, email, password)
         Membership.objects.create(user=user, centre=centre, role=role_value)
     return CreatedUser(username, role_value.value, centre_code, created)
+
+
+def check_new_user(
+    username: str,
+    role: str | None,
+    centre_code: str | None,
+    *,
+    superuser: bool = False,
+    create_centre_name: str | None = None,
+) -> Any:
+    """Everything about a new user except the password, checked before anyone is asked
+    for one; returns the Role (None for the install-wide superuser) or raises CommandError."""
+    from django.contrib.auth.models import User
+
+    from cartwatch.web.centres.models import Centre, Role
+
+    if superuser:
+        if role or centre_code or create_centre_name:
+            raise CommandError(
+                "--superuser makes the install-wide administrator, who has no centre role: "
+                "leave out --role, --centre and --create-centre (centre users are never "
+                "superusers)"
+            )
+        role_value = None
+    else:
+        role_value = _role(role)
+        if role_value is Role.NETWORK_REVIEWER and centre_code:
+            raise CommandError("a network reviewer belongs to no centre; leave out --centre")
+        if role_value is not Role.NETWORK_REVIEWER and not centre_code:
+            raise CommandError(f"role {role} needs --centre CODE")
+        if (
+            centre_code
+            and not create_centre_name
+            and not Centre.objects.filter(code=centre_code).exists()
+        ):
+            raise CommandError(f"no centre {centre_code!r}; add --create-centre NAME to create it")
+    if User.objects.filter(username=username).exists():
+        raise CommandError(f"user {username!r} already exists")
+    return role_value
+
+
+def _role(role: str | None) -> Any:
+    from cartwatch.web.centres.models import Role
+
+    if not role:
+        raise CommandError(
+            "--role is required (one of: "
+            + ", ".join(r.value for r in Role)
+            + "), or --superuser for the install-wide administrator"
+        )
+    try:
+        return Role(role)
+    except ValueError:
+        raise CommandError(
+            f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+class PasswordRejected(CommandError):
+    """The password fails the installation's password rules (the message says which)."""
+
+
+def check_password(password: str, username: str, email: str = "") -> None:
+    """Raise PasswordRejected with Django's validators' messages (length, common, …)."""
+    from django.contrib.auth.models import User
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        raise PasswordRejected("password rejected: " + " ".join(exc.messages)) from None
 
 
 def create_token(username: str, name: str) -> str:

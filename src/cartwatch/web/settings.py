@@ -80,7 +80,8 @@ if not PRODUCTION:
     ALLOWED_HOSTS.append("testserver")  # Django's test client host
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # /admin/ admits the install-wide superuser only, never a centre member (issue 12 #1).
+    "cartwatch.web.admin_apps.InstallAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
