@@ -106,6 +106,40 @@ def test_km_on_shared_lung(shared_data: Path) -> None:
     assert out["groups"][0]["ci"] == [284, 361]
 
 
+def test_km_follows_print_survfit_and_says_why_a_limit_is_missing(tmp_path: Path) -> None:
+    """Contract v2 item 6 through the CLI. aml (R survival::aml), log: R prints 27 (18, 45)
+    (quantile() would give 48); the Nonmaintained arm ends at S = 0 (last subject dies at 45),
+    so its upper limit is NE; the Maintained arm's is not reached (NR). --quantiles adds the
+    quartiles by R quantile()'s rule: overall 25 % at 12 (8, 30), 75 % at 43 (31, NR: the
+    upper band ends at 0.46 and the curve never reaches 0)."""
+    time = [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45]
+    status = [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
+    arm = ["Maintained"] * 11 + ["Nonmaintained"] * 12
+    path = tmp_path / "aml.csv"
+    rows = [f"{t},{e},{a}" for t, e, a in zip(time, status, arm, strict=True)]
+    path.write_text("time,status,x\n" + "\n".join(rows) + "\n")
+    common = ("km", str(path), "--time", "time", "--event", "status", "--conf-type", "log")
+    res = run(*common, "--quantiles", "0.25,0.75")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    (overall,) = out["groups"]
+    assert (overall["median"], overall["ci"]) == (27, [18, 45])
+    assert overall["median_status"] == "estimated"
+    assert "print.survfit" in out["median_rule"] and "quantile.survfit" in out["quantile_rule"]
+    q25, q75 = overall["quantiles"]
+    assert (q25["p"], q25["time"], q25["ci"]) == (0.25, 12, [8, 30])
+    assert (q75["time"], q75["ci"], q75["ci_status"]) == (
+        43,
+        [31, None],
+        ["estimated", "not_reached"],
+    )
+    by_arm = json.loads(run(*common, "--group", "x").stdout)["groups"]
+    assert [(g["median"], g["ci"], g["ci_status"][1]) for g in by_arm] == [
+        (31, [18, None], "not_reached"),
+        (23, [8, None], "not_estimable"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [
@@ -113,6 +147,13 @@ def test_km_on_shared_lung(shared_data: Path) -> None:
         (["--time", "label", "--event", "status", "--event-value", "2"], "label"),
         (["--time", "time", "--event", "status"], "status"),
         (["--time", "time", "--event", "status", "--conf-type", "logit"], "conf_type"),
+        *(
+            (
+                ["--time", "time", "--event", "status", "--event-value", "2", "--quantiles", q],
+                "quantiles",
+            )
+            for q in ("0", "1", "half", "0.25,1.5", "nan")
+        ),
     ],
 )
 def test_km_bad_input_exits_2(lung_csv: Path, args: list[str], field: str) -> None:

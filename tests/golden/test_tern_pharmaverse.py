@@ -189,40 +189,39 @@ def test_pharmaverse_pfs_medians(
     assert [q.estimate, q.lower, q.upper] == [e["median"], *e["ci95"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "expected_values.json (computed-only, UNVERIFIED) says 61 for Low Dose PFS; the curve "
-        "ends flat at exactly S = 0.5 (event at 61 with 2 at risk, last censoring at 64), and "
-        "R quantile.survfit's end-of-curve rule returns the midpoint (61 + 64) / 2 = 62.5. "
-        "The JSON value follows the older print.survfit 'first time S <= 0.5' rule."
-    ),
-)
-def test_pharmaverse_pfs_low_dose_median_json_value(
+def test_pharmaverse_pfs_low_dose_median_as_r_prints_it(
     pharmaverse: dict[str, pd.DataFrame], expected: dict[str, Any]
 ) -> None:
-    """R: as above, ARM Xanomeline Low Dose. Tolerance: exact."""
+    """R ``print(survfit)`` (``summary(fit)$table``), ARM Xanomeline Low Dose: the curve ends
+    on a flat at exactly S = 0.5 (event at 61 with 2 at risk, last censoring at 64), so the
+    printed median is the flat's start, 61, CI (61, NA) (contract v2 item 6; R 4.2 / survival
+    3.5.3 prints 61 61 NA). The upper limit is not reached. Tolerance: exact.
+    """
     e = expected["pharmaverseadam_onco"]["adtte_onco_log"]["PFS"]["Xanomeline Low Dose"]
     q = km_median_ci(_pfs_fits(pharmaverse)["Xanomeline Low Dose"])
-    assert [q.estimate, q.lower, q.upper] == [e["median"], *e["ci95"]]
+    assert [q.estimate, q.lower, q.upper] == [e["median"], *e["ci95"]] == [61, 61, None]
+    assert q.upper_status == "not_reached"
 
 
-def test_pharmaverse_pfs_low_dose_median_r_end_of_curve_rule(
+def test_pharmaverse_pfs_low_dose_quantile_end_of_curve_rule(
     pharmaverse: dict[str, pd.DataFrame],
 ) -> None:
-    """R ``quantile.survfit``: a curve ending on a flat exactly at 0.5 takes the midpoint of
-    the flat and the last follow-up time: (61 + 64) / 2 = 62.5; CI (61, NA). Tolerance: exact.
+    """R ``quantile(fit, 0.5)`` differs there: a curve ending on a flat exactly at 0.5 takes the
+    midpoint of the flat and the last follow-up time, (61 + 64) / 2 = 62.5; CI (61, NA).
+    Tolerance: exact.
     """
-    q = km_median_ci(_pfs_fits(pharmaverse)["Xanomeline Low Dose"])
+    q = km_quantile(_pfs_fits(pharmaverse)["Xanomeline Low Dose"], 0.5)
     assert [q.estimate, q.lower, q.upper] == [62.5, 61.0, None]
 
 
 def test_pharmaverse_os_medians_not_estimable(pharmaverse: dict[str, pd.DataFrame]) -> None:
-    """OS: 2 / 0 / 1 events per arm, so every median is NE (None). COMPUTED-ONLY."""
+    """OS: 2 / 0 / 1 events per arm: no curve falls to 0.5, so every median is not reached
+    (None, printed NR; no curve reached 0, so none is NE). COMPUTED-ONLY."""
     tte = pharmaverse["adtte_onco"]
     os_ = tte[tte["PARAMCD"] == "OS"]
     fits = kaplan_meier_by_group(
         os_["AVAL"].to_numpy(float), (os_["CNSR"] == 0).to_numpy(), os_["ARM"].to_numpy()
     )
     assert [fits[a].events for a in sorted(fits, key=str)] == [2, 0, 1]
-    assert all(km_median_ci(km).estimate is None for km in fits.values())
+    medians = [km_median_ci(km) for km in fits.values()]
+    assert all(q.estimate is None and q.estimate_status == "not_reached" for q in medians)

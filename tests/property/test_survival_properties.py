@@ -72,6 +72,52 @@ def test_quantile_ci_contains_the_quantile_when_both_defined(
         assert q.estimate <= q.upper
 
 
+@given(samples, conf_types)
+def test_printed_median_inside_its_ci_when_defined(
+    data: list[tuple[int, bool]], conf_type: str
+) -> None:
+    """The printed rule: each limit is the first crossing of a band that lies below / above S."""
+    q = km_median_ci(kaplan_meier(*_arrays(data), conf_type=conf_type))
+    if q.estimate is not None and q.lower is not None:
+        assert q.lower <= q.estimate
+    if q.estimate is not None and q.upper is not None:
+        assert q.estimate <= q.upper
+
+
+@given(samples, conf_types)
+def test_printed_median_equals_quantile_unless_the_curve_ends_at_half(
+    data: list[tuple[int, bool]], conf_type: str
+) -> None:
+    """print(survfit) and quantile(fit, .5) differ only for a curve ending on a flat at 0.5,
+    where print takes the flat's start and quantile the midpoint with the last follow-up."""
+    km = kaplan_meier(*_arrays(data), conf_type=conf_type)
+    printed, quantile = km_median_ci(km).estimate, km_quantile(km, 0.5).estimate
+    if abs(float(km.surv[-1]) - 0.5) > 1e-8:
+        assert printed == quantile
+    else:
+        assert printed is not None and quantile is not None
+        assert printed <= quantile == (printed + float(km.time[-1])) / 2
+
+
+@given(samples, conf_types, st.sampled_from([0.25, 0.5, 0.75]))
+def test_a_missing_value_is_not_estimable_exactly_when_the_curve_reached_zero(
+    data: list[tuple[int, bool]], conf_type: str, p: float
+) -> None:
+    km = kaplan_meier(*_arrays(data), conf_type=conf_type)
+    reached_zero = float(km.surv[-1]) == 0.0
+    for q in (km_median_ci(km), km_quantile(km, p)):
+        pairs = zip(
+            (q.estimate, q.lower, q.upper),
+            (q.estimate_status, q.lower_status, q.upper_status),
+            strict=True,
+        )
+        for value, status in pairs:
+            if value is not None:
+                assert status == "estimated"
+            else:
+                assert status == ("not_estimable" if reached_zero else "not_reached")
+
+
 @given(samples, st.lists(st.sampled_from(["a", "b", "c"]), min_size=60, max_size=60))
 def test_logrank_observed_totals_and_expected_totals_agree(
     data: list[tuple[int, bool]], labels: list[str]

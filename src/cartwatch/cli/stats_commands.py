@@ -18,6 +18,8 @@ from cartwatch.cli.io import OutputFormat, emit, fail
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cartwatch.outcomes.km_quantiles import QuantileEstimate
+
 # pandas and the statistics are imported inside the commands: every `cartwatch` start
 # imports this module, and grading commands should not pay for pandas/scipy.
 CONF_TYPES = ("log-log", "log", "plain")
@@ -149,10 +151,19 @@ def km(
     group: Annotated[str | None, typer.Option("--group", help="Group column")] = None,
     conf_type: Annotated[str, typer.Option("--conf-type")] = "log-log",
     conf_level: Annotated[str, typer.Option("--conf-level")] = "0.95",
+    quantiles: Annotated[
+        str | None,
+        typer.Option(
+            "--quantiles",
+            help="Also report these quantiles, e.g. 0.25,0.75 (p = share with the event; "
+            "R quantile() rule)",
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="json or text")] = "json",
 ) -> None:
-    """Kaplan–Meier medians with CIs (R survfit conventions), per group, plus log-rank."""
+    """Kaplan–Meier medians with CIs as R print(survfit) shows them, per group, plus log-rank."""
     problems: list[str] = []
+    probs = _probabilities(quantiles, problems)
     if time is None:
         problems.append("time: required (--time COLUMN)")
     if event is None:
@@ -174,7 +185,25 @@ def km(
                 problems.append(f"{file.name}: no data rows")
     if problems or df is None or t is None or e is None:
         fail(problems)
-    emit(_km_result(df, t, e, group, conf_type, level), out_fmt)
+    emit(_km_result(df, t, e, group, conf_type, level, probs), out_fmt)
+
+
+def _probabilities(text: str | None, problems: list[str]) -> list[float]:
+    """``--quantiles 0.25,0.75`` → [0.25, 0.75]; each strictly between 0 and 1."""
+    if text is None:
+        return []
+    out: list[float] = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            problems.append(f"quantiles: {part.strip()!r} is not a number")
+            continue
+        if not (math.isfinite(value) and 0.0 < value < 1.0):
+            problems.append(f"quantiles: {part.strip()} must be strictly between 0 and 1")
+            continue
+        out.append(value)
+    return out
 
 
 def _km_result(
@@ -184,13 +213,15 @@ def _km_result(
     group: str | None,
     conf_type: str,
     level: float,
+    probs: list[float],
 ) -> dict[str, object]:
     import pandas as pd
 
+    from cartwatch.outcomes.km_quantiles import MEDIAN_RULE, QUANTILE_RULE, STATUS_FOOTNOTE
     from cartwatch.outcomes.survival import (
-        MEDIAN_RULE,
         kaplan_meier,
         km_median_ci,
+        km_quantile,
         logrank_test,
     )
 
@@ -201,15 +232,18 @@ def _km_result(
         m = (labels == label).to_numpy()
         fit = kaplan_meier(t[m].to_numpy(), e[m].to_numpy(), conf_type, level)
         med = km_median_ci(fit)
-        groups.append(
-            {
-                "group": label,
-                "n": fit.n,
-                "events": fit.events,
-                "median": med.estimate,
-                "ci": [med.lower, med.upper],
-            }
-        )
+        row: dict[str, object] = {
+            "group": label,
+            "n": fit.n,
+            "events": fit.events,
+            "median": med.estimate,
+            "ci": [med.lower, med.upper],
+            "median_status": med.estimate_status,
+            "ci_status": [med.lower_status, med.upper_status],
+        }
+        if probs:
+            row["quantiles"] = [_quantile_row(km_quantile(fit, p)) for p in probs]
+        groups.append(row)
     result: dict[str, object] = {
         "groups": groups,
         "conf_type": conf_type,
@@ -217,7 +251,10 @@ def _km_result(
         "method": "kaplan-meier",
         "variance": "greenwood",
         "median_rule": MEDIAN_RULE,
+        "status_legend": STATUS_FOOTNOTE,
     }
+    if probs:
+        result["quantile_rule"] = QUANTILE_RULE
     if group:
         result["excluded_missing_group"] = int((~present).sum())
         if len(groups) >= 2:
@@ -225,6 +262,16 @@ def _km_result(
             lr = logrank_test(t[keep].to_numpy(), e[keep].to_numpy(), labels[keep].to_numpy())
             result["logrank"] = {"chisq": lr.chisq, "df": lr.df, "p": lr.p, "method": "log-rank"}
     return result
+
+
+def _quantile_row(q: QuantileEstimate) -> dict[str, object]:
+    return {
+        "p": q.p,
+        "time": q.estimate,
+        "ci": [q.lower, q.upper],
+        "status": q.estimate_status,
+        "ci_status": [q.lower_status, q.upper_status],
+    }
 
 
 def register(app: typer.Typer) -> None:

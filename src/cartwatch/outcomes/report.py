@@ -214,6 +214,8 @@ def _km_figure(
                 "events": km.events,
                 "median_months": med.estimate,
                 "ci_months": [med.lower, med.upper],
+                "median_status": med.estimate_status,
+                "ci_status": [med.lower_status, med.upper_status],
                 "numbers_at_risk": numbers_at_risk(km, ticks),
             }
         )

@@ -16,11 +16,10 @@ golden values in ``../shared/data/reference/expected_values.json``:
   S = 0 for every type (the Greenwood sum is infinite once everyone at risk has died) and
   S = 1 for log-log (the transform is undefined). After the last event the limits are carried
   forward unchanged over the censored tail, exactly as in R.
-* Quantiles [3]: R ``quantile.survfit`` — the first time with S(t) ≤ 1−p; when S equals 1−p
-  (within sqrt(machine eps)) over a flat stretch, the midpoint of that stretch and the next drop
-  (veteran trt=2 → 52.5); when the curve ends on such a flat, the midpoint with the last
-  follow-up time. The CI limits are the same rule applied to the lower and upper bands
-  (Brookmeyer–Crowley style band inversion); ``None`` = not reached (NR/NA).
+* Medians and quantiles with their CIs [3] live in :mod:`cartwatch.outcomes.km_quantiles`
+  (re-exported here): the median as R ``print(survfit)`` shows it, other quantiles as R
+  ``quantile()``; a value not given says whether it was not reached (NR) or is not
+  estimable because the curve reached 0 (NE).
 * Log-rank (``survdiff``, rho = 0) with the full hypergeometric covariance; χ² on
   (groups with expected > 0) − 1 df.
 
@@ -49,14 +48,37 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtrc, ndtri
 
+from cartwatch.outcomes.km_quantiles import (
+    MEDIAN_RULE,
+    QUANTILE_RULE,
+    VARIANCE,
+    QuantileEstimate,
+    km_median_ci,
+    km_quantile,
+)
 from cartwatch.outcomes.rates import validate_conf_level
+
+__all__ = [
+    "CONF_TYPES",
+    "MEDIAN_RULE",
+    "QUANTILE_RULE",
+    "KaplanMeier",
+    "LandmarkEstimate",
+    "LogRank",
+    "MedianIQR",
+    "QuantileEstimate",
+    "kaplan_meier",
+    "kaplan_meier_by_group",
+    "km_median_ci",
+    "km_quantile",
+    "logrank_test",
+    "median_iqr",
+    "numbers_at_risk",
+    "survival_at",
+]
 
 ConfType = Literal["log-log", "log", "plain"]
 CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
-MEDIAN_RULE = "R survfit (midpoint on a flat 0.5)"
-VARIANCE = "greenwood"
-# R quantile.survfit / print.survfit compare S with 1-p using all.equal's tolerance.
-_TOL = math.sqrt(np.finfo(np.float64).eps)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -126,31 +148,6 @@ class KaplanMeier:
             "std_err": _list(self.std_err),
             "lower": _list(self.lower),
             "upper": _list(self.upper),
-        }
-
-
-@dataclass(frozen=True)
-class QuantileEstimate:
-    """Survival-time quantile (time where S reaches 1−p) with its CI; None = not reached."""
-
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    p: float = 0.5
-    conf_type: str = "log-log"
-    conf_level: float = 0.95
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "estimate": self.estimate,
-            "ci": [self.lower, self.upper],
-            "p": self.p,
-            "method": "kaplan-meier",
-            "variance": VARIANCE,
-            "conf_type": self.conf_type,
-            "conf_level": self.conf_level,
-            "median_rule": MEDIAN_RULE,
-            "ci_method": "Brookmeyer-Crowley (pointwise band crossing, R quantile.survfit)",
         }
 
 
@@ -450,118 +447,6 @@ def kaplan_meier_by_group(
         _py(label): kaplan_meier(t[codes == i], e[codes == i], conf_type, conf_level)
         for i, label in enumerate(labels)
     }
-
-
-# --------------------------------------------------------------------------- quantiles
-
-
-def _first_index_at_least(values: FloatArray, idx: IntArray, target: float) -> int | None:
-    """R ``approx(values, idx, target, method="constant", f=1)``: index of the smallest value
-    ≥ target (NA outside the range). ``values`` are de-duplicated and NaN-free."""
-    order = np.argsort(values, kind="stable")
-    sv = values[order]
-    if sv.size == 0 or target < sv[0] or target > sv[-1]:
-        return None
-    j = int(np.searchsorted(sv, target, side="left"))
-    return int(idx[order[j]])
-
-
-def _findq(x: FloatArray, y: FloatArray, p: float) -> float | None:
-    """Port of R ``survival:::findq``: x = c(0, time), y = c(0, 1 - curve)."""
-    if np.all(np.isnan(y)) or np.nanmax(y) < p:
-        return None
-    xmax = float(x[-1])
-    missing = np.isnan(y)
-    pos = np.flatnonzero(~missing)
-    yv = y[pos]
-    if np.all(yv[1:] >= yv[:-1]):
-        return _findq_monotone(x, y, p, missing, pos, yv, xmax)
-    # General (non-monotone band) path, literally as R.
-    # duplicated(y): keep the first occurrence of each value (censor rows repeat the level).
-    _, first = np.unique(y, return_index=True, equal_nan=True)
-    keep = np.sort(first)
-    xd, yd = x[keep], y[keep]
-    ok = ~np.isnan(yd)
-    pos = np.flatnonzero(ok).astype(np.int64)
-    i1 = _first_index_at_least(yd[ok] + _TOL, pos, p)
-    i2 = _first_index_at_least(yd[ok] - _TOL, pos, p)
-    quant = None if i1 is None or i2 is None else (float(xd[i1]) + float(xd[i2])) / 2.0
-    if not math.isnan(yd[-1]) and abs(p - yd[-1]) < _TOL and i1 is not None:
-        # The curve ends on a flat exactly at 1-p: midpoint with the last follow-up time.
-        quant = (float(xd[i1]) + xmax) / 2.0
-    return quant
-
-
-def _findq_monotone(
-    x: FloatArray,
-    y: FloatArray,
-    p: float,
-    missing: npt.NDArray[np.bool_],
-    pos: IntArray,
-    yv: FloatArray,
-    xmax: float,
-) -> float | None:
-    """``_findq`` for a non-decreasing curve (every KM curve, and its bands in practice).
-
-    Without sorting: for sorted values the first element ≥ a target is also that value's first
-    occurrence, which is what R's de-duplication keeps. O(log n) after the NaN scan.
-    """
-    # approx(rule = 1) is NA outside [min, max] of the shifted values y ± tol.
-    j1 = int(np.searchsorted(yv, p - _TOL, side="left"))
-    j2 = int(np.searchsorted(yv, p + _TOL, side="left"))
-    i1 = int(pos[j1]) if j1 < yv.size and p >= yv[0] + _TOL else None
-    i2 = int(pos[j2]) if j2 < yv.size and p >= yv[0] - _TOL else None
-    quant = None if i1 is None or i2 is None else (float(x[i1]) + float(x[i2])) / 2.0
-    # R's y[n] after duplicated(): the last value to appear for the first time. That is NaN
-    # when the first NaN comes after the first occurrence of the largest value.
-    last_first = int(pos[int(np.searchsorted(yv, yv[-1], side="left"))])
-    nan_idx = np.flatnonzero(missing)
-    nan_last = nan_idx.size > 0 and int(nan_idx[0]) > last_first
-    if not nan_last and abs(p - float(yv[-1])) < _TOL and i1 is not None:
-        quant = (float(x[i1]) + xmax) / 2.0
-    return quant
-
-
-def km_quantile(km: KaplanMeier, p: float = 0.5) -> QuantileEstimate:
-    """Time at which the survival curve reaches ``1 − p``, with its CI (R ``quantile.survfit``).
-
-    Parameters
-    ----------
-    km : KaplanMeier
-    p : float
-        Cumulative-incidence probability in (0, 1): 0.5 = median, 0.25 = first quartile
-        (S = 0.75), 0.75 = third quartile (S = 0.25).
-
-    Returns
-    -------
-    QuantileEstimate
-        ``estimate`` = first time with S ≤ 1−p, midpoint of the flat stretch when S equals
-        1−p exactly; ``lower``/``upper`` = the same rule on the lower/upper pointwise band
-        (band inversion [3]); None when not reached (NR).
-
-    References
-    ----------
-    3. Brookmeyer & Crowley 1982.
-    """
-    if not (isinstance(p, float | int) and 0.0 < float(p) < 1.0):
-        raise ValueError(f"p: must be strictly between 0 and 1, got {p!r}")
-    x = np.concatenate(([0.0], km.time))
-    est = _findq(x, np.concatenate(([0.0], 1.0 - km.surv)), float(p))
-    lo = _findq(x, np.concatenate(([0.0], 1.0 - km.lower)), float(p))
-    hi = _findq(x, np.concatenate(([0.0], 1.0 - km.upper)), float(p))
-    return QuantileEstimate(
-        estimate=est,
-        lower=lo,
-        upper=hi,
-        p=float(p),
-        conf_type=km.conf_type,
-        conf_level=km.conf_level,
-    )
-
-
-def km_median_ci(km: KaplanMeier) -> QuantileEstimate:
-    """Median survival time with its CI (``km_quantile(km, 0.5)``)."""
-    return km_quantile(km, 0.5)
 
 
 # --------------------------------------------------------------------------- landmarks

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from cartwatch.outcomes.adverse_events import ae_incidence_by_term
+from cartwatch.outcomes.km_quantiles import STATUS_FOOTNOTE, display
 from cartwatch.outcomes.rates import clopper_pearson
 from cartwatch.outcomes.survival import (
     KaplanMeier,
@@ -67,8 +68,8 @@ BOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def km_method(conf_type: str) -> str:
     return (
-        f"Kaplan–Meier, Greenwood variance, {conf_type} CI (R survfit conventions; median CI "
-        "by Brookmeyer–Crowley band inversion)"
+        f"Kaplan–Meier, Greenwood variance, {conf_type} CI (R survfit conventions; median and "
+        "its CI as R print(survfit) shows them, the CI by Brookmeyer–Crowley band crossing)"
     )
 
 
@@ -175,9 +176,9 @@ def fmt_pct(x: float) -> str:
     return f"{pct1(x):.1f}"
 
 
-def fmt_ci(lo: float | None, hi: float | None, scale: float = 100.0, missing: str = "NR") -> str:
-    """``11.1–31.8``; a missing limit prints as *missing*: NR (a median limit not reached)
-    or NA (a survival-rate limit R leaves undefined, e.g. log-log at S = 1)."""
+def fmt_ci(lo: float | None, hi: float | None, scale: float = 100.0, missing: str = "NA") -> str:
+    """``11.1–31.8``; a missing limit prints as *missing*: NA (a survival-rate limit R leaves
+    undefined, e.g. log-log at S = 1). Median limits print NR / NE (km_quantiles.display)."""
 
     def one(v: float | None) -> str:
         return missing if v is None else fmt_pct(v * scale)
@@ -624,14 +625,16 @@ def _tte_cells(km: KaplanMeier) -> tuple[Cell, ...]:
         Cell(str(km.n), {"n": km.n}),
         Cell(str(km.events), {"events": km.events}),
         Cell(
-            # A missing upper limit is "not reached"; a missing lower limit is not estimable
-            # (R prints NA, e.g. when every subject of a small group has the event).
-            f"{fmt_num(med.estimate) if med.estimate is not None else 'NR'} "
-            f"({fmt_ci(med.lower, None, 1.0, missing='NA').split('–')[0]}–"
-            f"{fmt_ci(None, med.upper, 1.0).split('–')[1]})",
+            # A value not given prints NR (never falls to 0.5) or NE (the curve reached 0,
+            # where the band is undefined, e.g. every patient of a PD group progressed).
+            f"{display(med.estimate, med.estimate_status, fmt_num)} "
+            f"({display(med.lower, med.lower_status, fmt_pct)}–"
+            f"{display(med.upper, med.upper_status, fmt_pct)})",
             {
                 "median_months": med.estimate,
                 "ci_months": [med.lower, med.upper],
+                "median_status": med.estimate_status,
+                "ci_status": [med.lower_status, med.upper_status],
                 "median_display": None if med.estimate is None else round(med.estimate, 1),
                 "ci_display": [None if v is None else pct1(v) for v in (med.lower, med.upper)],
             },
@@ -721,7 +724,8 @@ def tte_table(
         population=set_label(adsl, efficacy_flag),
         n=int(flag(adsl, efficacy_flag).sum()),
         footnotes=(
-            "NR = not reached. DOR is measured in responders from the first response.",
+            STATUS_FOOTNOTE,
+            "DOR is measured in responders from the first response.",
             "Rows by best response are descriptive: best response is only known after "
             "follow-up (guarantee-time bias), so they are not a comparison of treatments.",
         ),

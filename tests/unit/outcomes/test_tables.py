@@ -221,7 +221,15 @@ def test_time_to_event_by_hand(adam: tb.AdamData) -> None:
     assert pfs[3].text.startswith("33.3% (")
     assert pfs[5].values["percent"] == 33.3  # 24 months: last follow-up 24.5
     os_row = t.row("OS").cells
-    assert os_row[2].text.startswith("NR")  # no deaths
+    assert os_row[2].text == "NR (NR–NR)"  # no deaths: the curve never falls to 0.5
+    assert os_row[2].values["ci_status"] == ["not_reached", "not_reached"]
+    # The one PD patient (S05) and the one without a best response (S06) progressed: each
+    # curve drops to 0, where the band is undefined, so the limits are NE, not NR.
+    for group, month in (("PD", "1"), ("NE", "3")):
+        cell = t.row(f"PFS:{group}").cells[2]
+        assert cell.text == f"{month} (NE–NE)"
+        assert cell.values["ci_status"] == ["not_estimable", "not_estimable"]
+    assert any(f.startswith("NR = not reached") and "NE = not estimable" in f for f in t.footnotes)
     # DOR: responders S01, S02, S03 (S07 is not in the label population).
     assert t.row("DOR").cells[0].text == "3"
     assert t.row("PFS:CR/CRi").cells[0].text == "2"
@@ -297,4 +305,4 @@ def test_rounding_is_half_away_from_zero() -> None:
     assert tb.fmt_pct(0.05) == "0.1"
     assert tb.fmt_pct(84.61538) == "84.6"
     assert tb.fmt_ci(0.1110, 0.3182) == "11.1–31.8"
-    assert tb.fmt_ci(0.2, None) == "20.0–NR"
+    assert tb.fmt_ci(0.2, None) == "20.0–NA"
