@@ -39,7 +39,9 @@ ENDPOINTS = [
         patient_scoped=False,
     ),
     Endpoint("GET", P, "read_patients", 200),
-    Endpoint("PUT", P, "write_patients", 200, {"data": PATIENT_ROW, "version": 1}),
+    Endpoint(
+        "PUT", P, "write_patients", 200, {"data": PATIENT_ROW, "version": 1, "reason": "typo"}
+    ),
     Endpoint("DELETE", P, "delete_records", 204, {"version": 1, "reason": "duplicate"}),
     Endpoint("GET", P + "/eligibility", "read_patients", 200),
     Endpoint(

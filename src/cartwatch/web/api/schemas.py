@@ -17,13 +17,13 @@ class _Strict(Schema):
 
 class RecordIn(_Strict):
     data: dict[str, Any] = Field(description="one row of the centre data format (no patient_id)")
-    completed: bool = Field(True, description="assessments only: false = draft")
+    completed: bool = Field(True, description="false = draft (form status incomplete)")
 
 
 class RecordUpdateIn(_Strict):
     data: dict[str, Any]
     version: int = Field(description="the version you read; a different current version is 409")
-    reason: str = Field("", description="reason for change; required for completed assessments")
+    reason: str = Field("", description="reason for change; required for complete records")
     completed: bool | None = None
 
 

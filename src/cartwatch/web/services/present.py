@@ -47,6 +47,7 @@ def present(actor: Actor, instance: m.AuditedModel) -> dict[str, Any]:
         "data": data,
         "result": {f: getattr(instance, f) for f in RESULT_FIELDS.get(type(instance), ())},
     }
+    out["form_status"] = instance.form_status
     if isinstance(instance, m.AssessmentRecord):
         out["completed"] = instance.completed
     return out

@@ -8,7 +8,9 @@ here once:
   stored with their standard and reasons;
 * an update or delete quotes the ``version`` it read; a different current version raises
   ``Conflict`` (optimistic locking: nobody silently overwrites someone else's edit);
-* editing or deleting a completed assessment needs a reason for change;
+* changing a complete or verified record needs a reason for change (a draft, status
+  ``incomplete``, does not); any change makes a verified record ``complete`` again;
+* the patient's other records are checked for date order (``quality.refuse_bad_dates``);
 * each save runs inside ``audit_context`` so the audit signal attributes it to the actor
   with the reason, and simple-history gets the same user and reason.
 """
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from pydantic import BaseModel
 
 from cartwatch.clinical.errors import ClinicalInputError
@@ -27,7 +30,7 @@ from cartwatch.schemas.errors import ROOT_PATH, join_path, key_text
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import audit_context
 from cartwatch.web.patients import models as m
-from cartwatch.web.services import grading
+from cartwatch.web.services import grading, quality
 from cartwatch.web.services.errors import Conflict, ReasonRequired
 from cartwatch.web.services.rows import ROW_MODELS, apply_fields, row_to_fields, to_row
 
@@ -180,9 +183,12 @@ def _validate(row_model: type[BaseModel], payload: dict[str, Any], **injected: s
     return row_model.model_validate({**payload, **injected})
 
 
-def _values(kind: Kind, patient: m.Patient, payload: dict[str, Any]) -> dict[str, Any]:
+def _values(
+    kind: Kind, patient: m.Patient, payload: dict[str, Any], pk: int | None = None
+) -> dict[str, Any]:
     row = _validate(kind.row_model, payload, patient_id=patient.patient_id)
     values = row_to_fields(row)
+    quality.refuse_bad_dates(patient, kind.model, values, pk)
     if kind.compute is not None:
         values.update(kind.compute(row, patient))
     return values
@@ -210,8 +216,25 @@ def _locked(instance: m.AuditedModel, version: int | None) -> m.AuditedModel:
 
 
 def _needs_reason(instance: m.AuditedModel, reason: str) -> None:
-    if isinstance(instance, m.AssessmentRecord) and instance.completed and not reason.strip():
-        raise ReasonRequired("a reason for change is required to alter a completed assessment")
+    if instance.completed and not reason.strip():
+        raise ReasonRequired("a reason for change is required to change a completed record")
+
+
+#: The statuses a writer may set; ``verified`` only through :func:`verify_record`.
+WRITABLE_STATUS = (m.FormStatus.INCOMPLETE, m.FormStatus.COMPLETE)
+
+
+def _set_status(instance: m.AuditedModel, status: str | None) -> None:
+    """A change un-verifies (the new values were not checked); *status* if given."""
+    if status is not None and status not in WRITABLE_STATUS:
+        raise ClinicalInputError.single("form_status", "must be incomplete or complete")
+    if instance.form_status == m.FormStatus.VERIFIED:
+        instance.form_status = m.FormStatus.COMPLETE
+    if status is not None:
+        instance.form_status = status
+    if instance.form_status != m.FormStatus.VERIFIED:
+        instance.verified_by = None
+        instance.verified_at = None
 
 
 # --- per-patient rows --------------------------------------------------------------------
@@ -226,8 +249,7 @@ def new_record(
     values = _values(kind, patient, payload)
     instance = kind.model(patient=patient, created_by=actor.user)
     apply_fields(instance, values)
-    if isinstance(instance, m.AssessmentRecord):
-        instance.completed = completed
+    instance.completed = completed
     assert isinstance(instance, m.PatientRecord)
     return instance
 
@@ -300,15 +322,17 @@ def update_record(
     version: int | None,
     reason: str = "",
     completed: bool | None = None,
+    form_status: str | None = None,
 ) -> m.PatientRecord:
     actor.require(kind.write_perm)
-    values = _values(kind, instance.patient, payload)
+    values = _values(kind, instance.patient, payload, instance.pk)
+    if completed is not None and form_status is None:
+        form_status = m.FormStatus.COMPLETE if completed else m.FormStatus.INCOMPLETE
     with transaction.atomic():
         current = _locked(instance, version)
         _needs_reason(current, reason)
         apply_fields(current, values)
-        if isinstance(current, m.AssessmentRecord) and completed is not None:
-            current.completed = completed
+        _set_status(current, form_status)
         current.version += 1
         _save_unique(actor, current, reason)
     assert isinstance(current, m.PatientRecord)
@@ -328,6 +352,24 @@ def delete_record(
         current._change_reason = reason  # type: ignore[attr-defined]
         with audit_context(actor.username, reason):
             current.delete()
+
+
+def verify_record(actor: Actor, instance: m.AuditedModel, *, version: int | None) -> None:
+    """Mark a complete record verified against the source (physician or data manager)."""
+    actor.require(Perm.VERIFY_RECORDS)
+    with transaction.atomic():
+        current = _locked(instance, version)
+        if current.form_status == m.FormStatus.INCOMPLETE:
+            raise ClinicalInputError.single(
+                "form_status", "an incomplete form cannot be verified: complete it first"
+            )
+        if current.form_status == m.FormStatus.VERIFIED:
+            return
+        current.form_status = m.FormStatus.VERIFIED
+        current.verified_by = actor.user
+        current.verified_at = timezone.now()
+        current.version += 1
+        _save(actor, current, "verified against the source")
 
 
 # --- patients ----------------------------------------------------------------------------
@@ -370,6 +412,7 @@ def update_patient(
     *,
     version: int | None,
     reason: str = "",
+    form_status: str | None = None,
 ) -> m.Patient:
     actor.require(Perm.WRITE_PATIENTS)
     values = _patient_values(actor, payload)
@@ -377,7 +420,9 @@ def update_patient(
         raise ClinicalInputError.single("patient_id", "cannot be changed")
     with transaction.atomic():
         current = _locked(patient, version)
+        _needs_reason(current, reason)
         apply_fields(current, values)
+        _set_status(current, form_status)
         current.version += 1
         _save(actor, current, reason)
     assert isinstance(current, m.Patient)

@@ -1,0 +1,357 @@
+"""Data-quality rules of the web app: hard (refused) and soft (saved, flagged), as data.
+
+A row model (``centre/records.py`` with the CLI's schemas) already refuses what one record
+cannot be on its own: out-of-range numbers, unknown values and implausible dates (the shared
+date plausibility in ``schemas/``). The rules here need the patient's other records:
+
+* **hard** (``DATE_ORDER``): a date before the diagnosis, a course whose infusion precedes
+  its apheresis or lymphodepletion, a daily assessment (or a CRS/ICANS dose) before the
+  infusion, a post-infusion response on or before it, a baseline response after it,
+  anything dated after the death. The same order as the centre-format loader's cross-file
+  rules (docs/centre-data-format.md), checked here against the stored records of one
+  patient when one record is saved. Refused with a ``ClinicalInputError`` on the field.
+* **soft** (``SOFT_RULES`` and ``LAB_JUMPS``): unusual but possible values — a temperature
+  below 35 °C or above 41.5 °C, a blood count that changed more than a set factor within a
+  few days. Saved, then listed on the data-quality page until someone corrects or verifies
+  the record.
+* **hints** (``hints``): when a value was refused, a likely cause in words, e.g. a
+  temperature typed in °F ("102 looks like °F: 38.9 °C?").
+
+Every message is a sentence for a nurse: no field codes, patterns or internal names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.web.patients import models as m
+
+# --------------------------------------------------------------------------- hard rules
+
+#: The date fields of each record kind.
+DATE_FIELDS: Mapping[type[m.AuditedModel], tuple[str, ...]] = {
+    m.PriorLine: ("start_date", "end_date"),
+    m.CellTherapy: ("apheresis_date", "lymphodepletion_start", "infusion_date"),
+    m.CrsAssessment: ("observed_at",),
+    m.IcansAssessment: ("observed_at",),
+    m.Treatment: ("given_at",),
+    m.Lab: ("observed_at",),
+    m.ResponseAssessment: ("assessed_at",),
+    m.MrdResult: ("sampled_at",),
+    m.FollowUp: ("event_date",),
+    m.EligibilityCheck: ("as_of",),
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    """*field* of *model* must be on or after (``after``) / on or before (``before``) the
+    *anchor* date; ``strict`` excludes the anchor day itself. ``when`` restricts the rule to
+    some records (e.g. post-infusion responses); ``required`` refuses a record that needs
+    the anchor when it is not recorded."""
+
+    model: type[m.AuditedModel]
+    field: str
+    relation: str  # "after" or "before"
+    anchor: str  # a key of Anchors.dates
+    strict: bool = False
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+    required: bool = False
+    why: str = ""
+
+
+def _crs_or_icans_dose(values: Mapping[str, Any]) -> bool:
+    return values.get("indication") in ("crs", "icans")
+
+
+def _post(values: Mapping[str, Any]) -> bool:
+    return values.get("timepoint") == m.Timepoint.POST
+
+
+def _baseline(values: Mapping[str, Any]) -> bool:
+    return values.get("timepoint") == m.Timepoint.BASELINE
+
+
+WHY_TOXICITY = "it grades the toxicity of the infusion"
+
+DATE_ORDER: tuple[Order, ...] = (
+    Order(m.CellTherapy, "lymphodepletion_start", "after", "apheresis"),
+    Order(m.CellTherapy, "infusion_date", "after", "apheresis"),
+    Order(m.CellTherapy, "infusion_date", "after", "lymphodepletion"),
+    Order(m.CrsAssessment, "observed_at", "after", "infusion", required=True, why=WHY_TOXICITY),
+    Order(m.IcansAssessment, "observed_at", "after", "infusion", required=True, why=WHY_TOXICITY),
+    Order(m.Treatment, "given_at", "after", "infusion", when=_crs_or_icans_dose, required=True,
+          why="a dose for CRS or ICANS follows the infusion"),
+    Order(m.ResponseAssessment, "assessed_at", "after", "infusion", strict=True, when=_post,
+          required=True, why="a post-infusion response is assessed after the infusion"),
+    Order(m.ResponseAssessment, "assessed_at", "before", "infusion", when=_baseline,
+          why="the baseline is assessed before the infusion"),
+)  # fmt: skip
+
+#: Kinds whose dates before the diagnosis are flagged (soft), not refused: a prior line is
+#: sometimes recorded from a referral letter that dates the diagnosis later than the first
+#: treatment (and the synthetic cohort has such lines), so the data manager reconciles it.
+DIAGNOSIS_SOFT: frozenset[type[m.AuditedModel]] = frozenset({m.PriorLine})
+
+ANCHOR_WORDS = {
+    "diagnosis": "the diagnosis",
+    "apheresis": "the apheresis",
+    "lymphodepletion": "the start of lymphodepletion",
+    "infusion": "the infusion",
+    "death": "the death",
+}
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """The dates a record is checked against: the patient's, and its own course's."""
+
+    dates: Mapping[str, dt.date | None]
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def anchors(
+    patient: m.Patient, model: type[m.AuditedModel], values: Mapping[str, Any], pk: int | None
+) -> Anchors:
+    """The patient's anchor dates, the record being saved (*values*, id *pk*) taken as it
+    will be: its own course dates when it is the course, never its old stored self."""
+    courses = m.CellTherapy.objects.filter(patient=patient)
+    deaths = m.FollowUp.objects.filter(patient=patient, event=m.FollowUpEvent.DEATH)
+    if pk is not None:
+        courses = courses.exclude(pk=pk) if model is m.CellTherapy else courses
+        deaths = deaths.exclude(pk=pk) if model is m.FollowUp else deaths
+    course = values if model is m.CellTherapy else None
+    if course is None:
+        stored = courses.order_by("infusion_date", "pk").first()
+        course = (
+            {
+                "apheresis_date": stored.apheresis_date,
+                "lymphodepletion_start": stored.lymphodepletion_start,
+                "infusion_date": stored.infusion_date,
+            }
+            if stored
+            else {}
+        )
+    death = deaths.order_by("event_date").values_list("event_date", flat=True).first()
+    return Anchors(
+        {
+            "diagnosis": patient.diagnosis_date,
+            "apheresis": _day(course.get("apheresis_date")),
+            "lymphodepletion": _day(course.get("lymphodepletion_start")),
+            "infusion": _day(course.get("infusion_date")),
+            "death": death,
+        }
+    )
+
+
+#: How a broken (relation, strict) rule reads: "after" the anchor was required, so the date
+#: is "before" it.
+BROKEN_WORDS = {
+    ("after", False): "before",
+    ("after", True): "on or before",
+    ("before", False): "after",
+    ("before", True): "on or after",
+}
+
+
+def _broken(day: dt.date, anchor: dt.date, relation: str, strict: bool) -> bool:
+    if relation == "after":
+        return day < anchor or (strict and day == anchor)
+    return day > anchor or (strict and day == anchor)
+
+
+def date_problems(
+    patient: m.Patient, model: type[m.AuditedModel], values: Mapping[str, Any], pk: int | None
+) -> list[tuple[str, str]]:
+    """``(field, problem)`` for every hard date rule the record (*values*) would break."""
+    fields = DATE_FIELDS.get(model, ())
+    if not fields:
+        return []
+    known = anchors(patient, model, values, pk)
+    problems: list[tuple[str, str]] = []
+    for name in fields:
+        day = _day(values.get(name))
+        if day is None:
+            continue
+        diagnosis, death = known.dates["diagnosis"], known.dates["death"]
+        if diagnosis is not None and day < diagnosis and model not in DIAGNOSIS_SOFT:
+            problems.append(
+                (name, f"{day.isoformat()} is before the diagnosis on {diagnosis.isoformat()}")
+            )
+        is_the_death = model is m.FollowUp and values.get("event") == m.FollowUpEvent.DEATH
+        if death is not None and day > death and not is_the_death:
+            problems.append((name, f"{day.isoformat()} is after the death on {death.isoformat()}"))
+    for rule in DATE_ORDER:
+        if rule.model is not model or (rule.when and not rule.when(values)):
+            continue
+        day = _day(values.get(rule.field))
+        anchor = known.dates[rule.anchor]
+        words = ANCHOR_WORDS[rule.anchor]
+        because = f" ({rule.why})" if rule.why else ""
+        if day is None:
+            continue
+        if anchor is None:
+            if rule.required:
+                problems.append((rule.field, f"no date of {words} is recorded yet{because}"))
+            continue
+        if _broken(day, anchor, rule.relation, rule.strict):
+            word = BROKEN_WORDS[(rule.relation, rule.strict)]
+            problems.append(
+                (
+                    rule.field,
+                    f"{day.isoformat()} is {word} {words} on {anchor.isoformat()}{because}",
+                )
+            )
+    return problems
+
+
+def refuse_bad_dates(
+    patient: m.Patient, model: type[m.AuditedModel], values: Mapping[str, Any], pk: int | None
+) -> None:
+    problems = date_problems(patient, model, values, pk)
+    if problems:
+        raise ClinicalInputError(problems)
+
+
+# --------------------------------------------------------------------------- soft rules
+
+
+@dataclass(frozen=True)
+class Soft:
+    """A value that is possible but unusual: saved, listed on the data-quality page."""
+
+    model: type[m.AuditedModel]
+    field: str
+    unusual: Callable[[float], bool]
+    message: Callable[[float], str]
+
+
+def _fahrenheit_hint(value: float) -> str:
+    celsius = (value - 32) * 5 / 9
+    return f"{value:g} looks like °F: that is {celsius:.1f} °C"
+
+
+SOFT_RULES: tuple[Soft, ...] = (
+    Soft(m.CrsAssessment, "temperature_c", lambda t: t < 35.0,
+         lambda t: f"{t:g} °C is below 35 °C: hypothermia, or a typing error?"),
+    Soft(m.CrsAssessment, "temperature_c", lambda t: t > 41.5,
+         lambda t: f"{t:g} °C is above 41.5 °C: please check the reading"),
+    Soft(m.Lab, "hemoglobin_g_dl", lambda h: h > 20.0,
+         lambda h: f"haemoglobin {h:g} g/dL is unusually high: was it entered in g/L?"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A blood count that changed by more than *factor* (either way) between two draws at
+    most *within* apart: a likely unit or typing error in one of them."""
+
+    field: str
+    words: str
+    factor: float
+    within: dt.timedelta
+
+
+LAB_JUMPS: tuple[Jump, ...] = (
+    Jump("platelets_10e9_l", "platelets", 5.0, dt.timedelta(days=2)),
+    Jump("neutrophils_10e9_l", "neutrophils", 10.0, dt.timedelta(days=2)),
+    Jump("hemoglobin_g_dl", "haemoglobin", 2.0, dt.timedelta(days=2)),
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One soft data-quality finding on one stored record."""
+
+    record: m.AuditedModel
+    field: str
+    message: str
+
+
+def soft_flags(record: m.AuditedModel) -> list[Flag]:
+    """The per-value soft rules for one stored record (its ``patient`` loaded)."""
+    out = []
+    if type(record) in DIAGNOSIS_SOFT:
+        diagnosis = record.patient.diagnosis_date  # type: ignore[attr-defined]
+        for name in DATE_FIELDS[type(record)]:
+            day = _day(getattr(record, name))
+            if diagnosis is not None and day is not None and day < diagnosis:
+                out.append(
+                    Flag(record, name, f"{day.isoformat()} is before the diagnosis on "
+                                       f"{diagnosis.isoformat()}: check both dates")
+                )  # fmt: skip
+    for rule in SOFT_RULES:
+        if type(record) is not rule.model:
+            continue
+        value = getattr(record, rule.field)
+        if value is not None and rule.unusual(float(value)):
+            out.append(Flag(record, rule.field, rule.message(float(value))))
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    low, high = sorted((a, b))
+    return float("inf") if low <= 0 < high else (high / low if low > 0 else 1.0)
+
+
+def lab_jumps(labs: Iterable[m.Lab]) -> list[Flag]:
+    """Jumps in each patient's lab series (*labs* in time order per patient)."""
+    out: list[Flag] = []
+    last: dict[tuple[int, str], m.Lab] = {}
+    for lab in labs:
+        for jump in LAB_JUMPS:
+            value = getattr(lab, jump.field)
+            if value is None:
+                continue
+            key = (lab.patient_id, jump.field)
+            before = last.get(key)
+            last[key] = lab
+            if before is None or lab.observed_at - before.observed_at > jump.within:
+                continue
+            previous = getattr(before, jump.field)
+            if _ratio(float(previous), float(value)) > jump.factor:
+                out.append(
+                    Flag(
+                        lab,
+                        jump.field,
+                        f"{jump.words} went from {previous:g} to {value:g} within "
+                        f"{_hours(lab.observed_at - before.observed_at)}: please check both "
+                        "values and their units",
+                    )
+                )
+    return out
+
+
+def _hours(delta: dt.timedelta) -> str:
+    hours = round(delta.total_seconds() / 3600)
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+# --------------------------------------------------------------------------- hints
+
+
+#: A refused number's likely cause: (model, field, range where the cause applies, hint).
+HINTS: tuple[tuple[type[m.AuditedModel], str, tuple[float, float], Callable[[float], str]], ...] = (
+    (m.CrsAssessment, "temperature_c", (86.0, 113.0), _fahrenheit_hint),
+)
+
+
+def hints(model: type[m.AuditedModel], payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(field, hint)`` for refused values with a likely cause, e.g. °F for °C."""
+    out = []
+    for hint_model, name, (low, high), hint in HINTS:
+        value = payload.get(name)
+        if hint_model is model and isinstance(value, int | float) and low <= value <= high:
+            out.append((name, hint(float(value)) + "?"))
+    return out
