@@ -24,8 +24,9 @@ Cross-file rules (documented in docs/centre-data-format.md):
 * Response assessments: at most one ``baseline`` per patient, on or before the infusion
   day; ``post`` assessments need an infusion and must be after the infusion day.
 * At most one death per patient; nothing may be dated after the death.
-* No date may lie in the future (after ``today``, default: the system date): a future date
-  is a typing error, not a plan.
+* Every date is plausible (contract v2 item 7, ``schemas/dates.py``, checked by the row
+  models): years 1900–2100 and not more than 24 h after now; a future date is a typing
+  error, not a plan. With ``today`` (a data cut) nothing may lie after that day either.
 """
 
 from __future__ import annotations
@@ -257,7 +258,10 @@ def gc_paused() -> Iterator[None]:
 
 
 def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreData:
-    """Read and validate a centre data folder; raise :class:`CentreDataError` on any problem."""
+    """Read and validate a centre data folder; raise :class:`CentreDataError` on any problem.
+
+    *today*: a data cut no date may pass (default: none beyond the plausibility rule).
+    """
     folder = Path(path)
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -272,7 +276,7 @@ def load_centre_dir(path: str | Path, today: dt.date | None = None) -> CentreDat
         # Cross-file checks need the patients: when patients.csv itself could not be read,
         # every row elsewhere would be reported as an unknown patient, burying the cause.
         if not any(p.file == "patients.csv" and p.row == 0 for p in problems):
-            problems.extend(check_integrity(parsed, today or dt.date.today()))
+            problems.extend(check_integrity(parsed, today))
     if problems:
         raise CentreDataError(problems)
     rows: dict[str, Any] = {stem: tuple(row for _, _, row in p.rows) for stem, p in parsed.items()}
@@ -498,8 +502,12 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def check_integrity(parsed: dict[str, _Parsed], today: dt.date) -> list[Problem]:
-    """Rules between rows and files (module docstring); only validated rows take part."""
+def check_integrity(parsed: dict[str, _Parsed], today: dt.date | None = None) -> list[Problem]:
+    """Rules between rows and files (module docstring); only validated rows take part.
+
+    The row models already refused implausible dates (years, more than 24 h ahead of the
+    clock); *today*, when given, is a data cut that no date may pass.
+    """
     problems: list[Problem] = []
     patient_ids = _unique_patients(parsed["patients"], problems) | parsed["patients"].raw_ids
     infusion = _check_courses(parsed["cell_therapy"], problems)
@@ -521,8 +529,8 @@ def check_integrity(parsed: dict[str, _Parsed], today: dt.date) -> list[Problem]
                 if value is None:
                     continue
                 day = value.date() if isinstance(value, dt.datetime) else value
-                if day > today:
-                    message = f"{day.isoformat()} is in the future"
+                if today is not None and day > today:
+                    message = f"{day.isoformat()} is in the future (after {today.isoformat()})"
                     problems.append(Problem(filename, index, name, message, line))
                 if death is not None and day > death:
                     message = f"{day.isoformat()} is after the death on {death.isoformat()}"

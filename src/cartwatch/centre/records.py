@@ -43,6 +43,7 @@ from cartwatch.schemas.cytopenia import (
     CytopeniaObservationIn,
     NonNegativeNumber,
 )
+from cartwatch.schemas.dates import RecordDateCheck
 from cartwatch.schemas.eligibility import IsoDate, parse_iso_date
 from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import MeasurementsIn, MrdIn
@@ -97,12 +98,13 @@ def _optional_iso_date(value: object) -> object:
 
 #: A date as ``YYYY-MM-DD`` (or a date object); a number or a date-time is refused rather
 #: than read as seconds since 1970 or truncated to its day.
-OptionalIsoDate = Annotated[dt.date | None, BeforeValidator(_optional_iso_date)]
+OptionalIsoDate = Annotated[dt.date | None, BeforeValidator(_optional_iso_date), RecordDateCheck]
 
 LocalDateTime = Annotated[
     dt.datetime,
     BeforeValidator(_date_time_text),
     AfterValidator(_naive),
+    RecordDateCheck,
     Field(description="ISO 8601 local date-time (YYYY-MM-DDTHH:MM[:SS]) without UTC offset"),
 ]
 
@@ -337,6 +339,7 @@ ObservationTime = Annotated[
     dt.date | dt.datetime,
     BeforeValidator(_parse_timestamp),
     AfterValidator(_required_timestamp),
+    RecordDateCheck,
     Field(description="ISO 8601 date or local date-time (no UTC offset)"),
 ]
 

@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cartwatch.clinical.cytopenia import CytopeniaObservation, LowerLimits
+from cartwatch.schemas.dates import RecordDateCheck
 
 __all__ = ["CytopeniaObservationIn", "LowerLimitsIn", "NonNegativeNumber", "ObservedAt"]
 
@@ -42,7 +43,10 @@ def _observed_at(value: object) -> object:
         raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from exc
 
 
-ObservedAt = Annotated[datetime.date | datetime.datetime | None, BeforeValidator(_observed_at)]
+#: ``observed_at``: ISO date or date-time, plausible (contract v2 item 7, schemas/dates.py).
+ObservedAt = Annotated[
+    datetime.date | datetime.datetime | None, BeforeValidator(_observed_at), RecordDateCheck
+]
 
 
 class LowerLimitsIn(BaseModel):

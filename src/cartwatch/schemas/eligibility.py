@@ -22,8 +22,16 @@ from pydantic import (
 
 from cartwatch.clinical.eligibility import EligibilityRequest
 from cartwatch.clinical.labels import PRODUCT_NAMES, Diagnosis, normalise_product
+from cartwatch.schemas.dates import PlannedDateCheck, RecordDateCheck
 
-__all__ = ["EligibilityIn", "IsoDate", "PriorLineIn", "ProductName", "parse_iso_date"]
+__all__ = [
+    "EligibilityIn",
+    "IsoDate",
+    "PlannedDate",
+    "PriorLineIn",
+    "ProductName",
+    "parse_iso_date",
+]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -46,7 +54,12 @@ def parse_iso_date(value: object) -> object:
     raise ValueError(f"must be a date as YYYY-MM-DD, got {value!r}")
 
 
-IsoDate = Annotated[datetime.date, BeforeValidator(parse_iso_date)]
+#: A record date as ``YYYY-MM-DD``: plausible (years 1900–2100, not in the future; contract
+#: v2 item 7, :func:`cartwatch.schemas.dates.check_plausible_date`).
+IsoDate = Annotated[datetime.date, BeforeValidator(parse_iso_date), RecordDateCheck]
+#: A date as ``YYYY-MM-DD`` that may lie ahead (a planned infusion, a decision date): years
+#: 1900–2100 only.
+PlannedDate = Annotated[datetime.date, BeforeValidator(parse_iso_date), PlannedDateCheck]
 
 
 def _product(value: object) -> object:
@@ -84,7 +97,8 @@ class EligibilityIn(BaseModel):
     age_years: Annotated[float, Field(ge=0, le=120, strict=True, allow_inf_nan=False)]
     relapsed_or_refractory: StrictBool
     prior_lines: list[PriorLineIn]
-    as_of: IsoDate = Field(default_factory=datetime.date.today)
+    # The decision date picks the label version in force; asking about a coming date is fine.
+    as_of: PlannedDate = Field(default_factory=datetime.date.today)
 
     @field_validator("diagnosis", mode="before")
     @classmethod

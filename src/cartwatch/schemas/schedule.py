@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from cartwatch.clinical.schedule import ScheduleRequest
-from cartwatch.schemas.eligibility import IsoDate, ProductName
+from cartwatch.schemas.eligibility import PlannedDate, ProductName
 
 __all__ = ["ScheduleIn"]
 
@@ -18,7 +18,8 @@ class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product: ProductName
-    infusion_date: IsoDate
+    # A coming infusion is what a schedule is planned for (contract v2 item 7): years only.
+    infusion_date: PlannedDate
 
     def to_domain(self) -> ScheduleRequest:
         return ScheduleRequest(product=self.product, infusion_date=self.infusion_date)
