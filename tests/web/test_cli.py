@@ -197,3 +197,45 @@ def test_cli_start_up_does_not_import_django(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_createuser_without_a_terminal_says_how_to_pass_the_password(tmp_path: Path) -> None:
+    args = ("createuser", "n", "--role", "nurse", "--centre", "MUC", "--create-centre", "Munich")
+    asked = cartwatch(tmp_path, *args)  # stdin is a pipe: nobody can answer a prompt
+    assert asked.returncode == 1 and asked.stdout == ""
+    assert "CARTWATCH_PASSWORD" in asked.stderr and "--password-file" in asked.stderr
+
+    weak = tmp_path / "weak.txt"
+    weak.write_text("12345\n", encoding="utf-8")
+    rejected = cartwatch(tmp_path, *args, "--password-file", str(weak))
+    assert rejected.returncode == 1 and "password rejected" in rejected.stderr
+
+    good = tmp_path / "password.txt"
+    good.write_text(PASSWORD, encoding="utf-8")
+    assert cartwatch(tmp_path, *args, "--password-file", str(good)).returncode == 0
+    env = subprocess.run(
+        [sys.executable, "-m", "cartwatch.cli.app", "createuser", "d", "--role", "data_manager",
+         "--centre", "MUC"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**_env(tmp_path), "CARTWATCH_PASSWORD": PASSWORD.strip()},
+    )  # fmt: skip
+    assert env.returncode == 0, env.stderr
+
+
+def test_tokens_list_and_revoke_on_the_command_line(tmp_path: Path) -> None:
+    made = cartwatch(
+        tmp_path, "createuser", "p", "--role", "physician", "--centre", "MUC",
+        "--create-centre", "Munich", "--password-stdin", stdin=PASSWORD,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    raw = cartwatch(tmp_path, "createtoken", "p", "--name", "nightly").stdout.strip()
+    listed = cartwatch(tmp_path, "tokens", "list")
+    assert listed.returncode == 0
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:5] == ["id", "prefix", "name", "user", "centre"]
+    assert row.split()[1:5] == [raw[:10], "nightly", "p", "MUC"] and row.endswith("active")
+    assert raw not in listed.stdout  # only the prefix, never the token
+    revoked = cartwatch(tmp_path, "tokens", "revoke", raw[:10])
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert cartwatch(tmp_path, "tokens", "list", "--user", "p").stdout.rstrip().endswith("revoked")
+    assert cartwatch(tmp_path, "audit", "verify").returncode == 0

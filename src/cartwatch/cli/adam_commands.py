@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartwatch.cli.io import OutputFormat, fail
+from cartwatch.cli.io import OUT_FLAGS, OutputFormat, fail
 from cartwatch.clinical.errors import ClinicalInputError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _cutoff(text: str | None) -> dt.date | None:
 @adam_app.command("derive")
 def derive(
     raw: Annotated[Path, typer.Argument(help="centre data folder (RAW)")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="folder for the datasets")],
+    output: Annotated[Path, typer.Option(*OUT_FLAGS, help="folder for the datasets")],
     xpt: Annotated[bool, typer.Option("--xpt", help="also write SAS XPORT v5 files")] = False,
     data_cutoff: Annotated[
         str | None,

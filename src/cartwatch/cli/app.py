@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from cartwatch import __version__
 from cartwatch.cli import (
     adam_commands,
     clinical_commands,
+    help_format,
     report_commands,
     stats_commands,
     synth_commands,
@@ -20,6 +24,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+help_format.install()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cartwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """CAR-T centre software: label eligibility, ASTCT grading, iwCLL response, outcomes."""
+
 
 for module in (
     clinical_commands,

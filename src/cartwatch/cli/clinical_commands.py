@@ -20,6 +20,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from cartwatch.cli.io import (
+    OUT_FLAGS,
     InputProblems,
     OutputFormat,
     emit,
@@ -147,7 +148,7 @@ def _grade_command(app: typer.Typer, kind: GradeKind, command: JsonCommand, help
         ] = None,
         out: Annotated[
             str | None,
-            typer.Option("-o", "--output", metavar="OUT.csv", help="Where --csv writes grades."),
+            typer.Option(*OUT_FLAGS, metavar="OUT.csv", help="Where --csv writes grades."),
         ] = None,
     ) -> None:
         if csv_in is None:

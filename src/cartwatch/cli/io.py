@@ -37,6 +37,11 @@ class OutputFormat(StrEnum):
 
 STDIN = "-"
 
+#: The spellings of every option that names where a command writes: ``-o`` as people
+#: expect, ``--out`` as the contracts write it, ``--output`` for scripts written before.
+#: tests/cli/test_conventions.py checks that every such option has all three.
+OUT_FLAGS = ("-o", "--out", "--output")
+
 
 class InputProblems(Exception):
     """Bad input found by the CLI itself (unreadable file, not JSON, duplicate key)."""

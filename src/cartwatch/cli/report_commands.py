@@ -23,7 +23,7 @@ from typing import Annotated, Protocol
 
 import typer
 
-from cartwatch.cli.io import fail
+from cartwatch.cli.io import OUT_FLAGS, fail
 
 FORMATS = ("html", "json", "text", "pdf")
 CONF_TYPES = ("log-log", "log", "plain")
@@ -80,7 +80,7 @@ def _write(content: str | bytes, output: Path) -> None:
 def report(
     adam_dir: Annotated[Path, typer.Argument(help="Folder of ADaM datasets (*.xpt or *.csv)")],
     fmt: Annotated[str, typer.Option("--format", help="html, json, text or pdf")] = "html",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write")] = None,
+    output: Annotated[Path | None, typer.Option(*OUT_FLAGS, help="File to write")] = None,
     conf_type: Annotated[
         str, typer.Option("--conf-type", help="KM CI transform: log-log, log or plain")
     ] = "log-log",
@@ -149,9 +149,9 @@ def headline_lines(headline: Mapping[str, Mapping[str, object]]) -> list[str]:
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for centre data, ADaM, report")] = Path(
-        "cartwatch-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(*OUT_FLAGS, help="Folder for centre data, ADaM, report")
+    ] = Path("cartwatch-demo"),
     fmt: Annotated[str, typer.Option("--format", help="html, json, text or pdf")] = "html",
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic cohort")] = 1,
 ) -> None:

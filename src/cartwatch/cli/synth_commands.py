@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartwatch.cli.io import fail
+from cartwatch.cli.io import OUT_FLAGS, fail
 
 if TYPE_CHECKING:
     from cartwatch.centre.loader import CentreData
@@ -49,7 +49,7 @@ def _summary(data: CentreData) -> str:
 
 
 def synth(
-    output: Annotated[Path, typer.Option("-o", "--output", help="folder to write (RAW)")],
+    output: Annotated[Path, typer.Option(*OUT_FLAGS, help="folder to write (RAW)")],
     n: Annotated[str | None, typer.Option("--n", help="leukapheresed patients (≥1)")] = None,
     seed: Annotated[str, typer.Option("--seed", help="random seed (≥0)")] = "0",
     published: Annotated[

@@ -1,4 +1,5 @@
-"""``cartwatch serve``, ``createuser``, ``createtoken``, ``audit verify|anchor``, ``manage``.
+"""``cartwatch serve``, ``createuser``, ``createtoken``, ``tokens list|revoke``,
+``audit verify|anchor``, ``manage``.
 
 Parsing and printing only; the work is in ``cartwatch.web.commands`` (imported when a
 command runs, so the clinical commands never load Django).
@@ -79,8 +80,8 @@ def createuser(
     """Create a user with a role at a centre (the first centre administrator, for instance),
     or with --superuser the install-wide administrator.
 
-    The password comes from --password-file, --password-stdin or the environment variable
-    CARTWATCH_PASSWORD; otherwise it is asked on the terminal (again after a rejection).
+    Password: from --password-file, --password-stdin or the environment variable
+    CARTWATCH_PASSWORD, else asked on the terminal (again after a rejection).
     """
     from cartwatch.cli.passwords import PasswordUnavailable, ask_password, given_password
 
@@ -127,6 +128,50 @@ def createtoken(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(raw)
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "never"
+
+
+def tokens_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    centre: Annotated[str | None, typer.Option(help="Only tokens of this centre's users.")] = None,
+) -> None:
+    """List API tokens: id, prefix, name, user, centre, created, last used, status (never
+    the token itself: only its hash is stored)."""
+    web = _web()
+    web.migrate()
+    rows = web.token_rows(user, centre)
+    if not rows:
+        typer.echo("no API tokens", err=True)
+        return
+    header = ("id", "prefix", "name", "user", "centre", "created", "last used", "status")
+    table = [header] + [
+        (
+            str(r.token_id), r.prefix, r.name, r.username, r.centre or "-",
+            _when(r.created_at), _when(r.last_used_at), "revoked" if r.revoked else "active",
+        )
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def tokens_revoke(
+    token: Annotated[str, typer.Argument(metavar="ID_OR_PREFIX", help="From 'tokens list'.")],
+) -> None:
+    """Revoke an API token at once (audited); scripts using it get 401 from then on."""
+    web = _web()
+    web.migrate()
+    try:
+        row, changed = web.revoke_token(token)
+    except web.CommandError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    state = "revoked" if changed else "was already revoked"
+    typer.echo(f"token {row.token_id} ({row.prefix}…, {row.name!r} of {row.username}) {state}")
 
 
 def audit_verify(
@@ -182,6 +227,10 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("createuser")(createuser)
     app.command("createtoken")(createtoken)
+    tokens = typer.Typer(name="tokens", help="API tokens: list, revoke.", no_args_is_help=True)
+    tokens.command("list")(tokens_list)
+    tokens.command("revoke")(tokens_revoke)
+    app.add_typer(tokens)
     audit = typer.Typer(name="audit", help="Audit log tools.", no_args_is_help=True)
     audit.command("verify")(audit_verify)
     audit.command("anchor")(audit_anchor)

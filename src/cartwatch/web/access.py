@@ -25,7 +25,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from cartwatch.web.centres.models import Centre, Membership, Role
+from cartwatch.web.centres.models import ApiToken, Centre, Membership, Role
 from cartwatch.web.patients.models import AuditedModel, Patient, PatientRecord
 
 
@@ -214,6 +214,33 @@ class Actor:
             raise Http404("no such patient")
         history = Patient.history.filter(id=patient.pk)
         return list(history.select_related("history_user").order_by("history_date", "history_id"))
+
+    def members(self) -> QuerySet[Membership]:
+        """The memberships of the own centre (user management): nothing else."""
+        self.require(Perm.MANAGE_USERS)
+        if self.centre is None:  # unreachable by the table; kept so a table edit cannot leak
+            return Membership.objects.none()
+        return Membership.objects.filter(centre=self.centre).select_related("user", "centre")
+
+    def member(self, user_id: int) -> Membership:
+        """One membership of the own centre by user id; Http404 otherwise (also if foreign)."""
+        try:
+            return self.members().get(user_id=user_id)
+        except Membership.DoesNotExist:
+            raise Http404("no such user") from None
+
+    def tokens(self) -> QuerySet[ApiToken]:
+        """The API tokens of the own centre's users."""
+        return ApiToken.objects.filter(user__membership__in=self.members()).select_related(
+            "user"
+        )
+
+    def token(self, token_id: int) -> ApiToken:
+        """One API token of an own centre's user; Http404 otherwise (also if foreign)."""
+        try:
+            return self.tokens().get(pk=token_id)
+        except ApiToken.DoesNotExist:
+            raise Http404("no such token") from None
 
     def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
         """Blank the identifying fields of *data* (a row as a dict) unless the role may see them."""

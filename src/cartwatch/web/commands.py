@@ -81,7 +81,8 @@ def create_user(
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from cartwatch.web.centres.models import Centre, Membership
+    from cartwatch.web.centres.models import Centre
+    from cartwatch.web.services.users import new_centre_user
 
     role_value = check_new_user(
         username, role, centre_code, superuser=superuser, create_centre_name=create_centre_name
@@ -99,8 +100,7 @@ def create_user(
         if role_value is None:
             User.objects.create_superuser(username, email, password)
             return CreatedUser(username, "install-wide superuser", None, False)
-        user = User.objects.create_user(username, email, password)
-        Membership.objects.create(user=user, centre=centre, role=role_value)
+        new_centre_user(centre, username, email, role_value, password)
     return CreatedUser(username, role_value.value, centre_code, created)
 
 
@@ -189,18 +189,56 @@ def create_token(username: str, name: str) -> str:
     return raw
 
 
+def token_rows(username: str | None = None, centre_code: str | None = None) -> list[Any]:
+    """Every API token (newest first), optionally of one user or one centre's users."""
+    from cartwatch.web.centres.models import ApiToken
+    from cartwatch.web.services.users import token_rows as rows
+
+    tokens = ApiToken.objects.select_related("user__membership__centre")
+    if username is not None:
+        tokens = tokens.filter(user__username=username)
+    if centre_code is not None:
+        tokens = tokens.filter(user__membership__centre__code=centre_code)
+    return rows(tokens.order_by("-created_at", "-id"))
+
+
+def revoke_token(key: str) -> tuple[Any, bool]:
+    """Revoke the token with id or prefix *key* (audited as the command line); returns its
+    row and False when it was already revoked."""
+    from cartwatch.web.centres.models import ApiToken
+    from cartwatch.web.services.users import revoke
+    from cartwatch.web.services.users import token_rows as rows
+
+    matches = list(
+        ApiToken.objects.filter(pk=int(key))
+        if key.isdigit()
+        else ApiToken.objects.filter(prefix__startswith=key)
+    )
+    if not matches:
+        raise CommandError(f"no token {key!r} (give its id or prefix from 'cartwatch tokens list')")
+    if len(matches) > 1:
+        raise CommandError(f"{len(matches)} tokens start with {key!r}; give the id instead")
+    token = matches[0]
+    account = _command_line_account()
+    changed = revoke(token, f"{account} (command line)", "cartwatch tokens revoke")
+    return rows([token])[0], changed
+
+
+def _command_line_account() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "unknown"
+
+
 def _command_line_actor(command: str) -> Any:
     """Audit context for changes made from a shell: the operating-system account, since
     no application user is signed in."""
-    import getpass
-
     from cartwatch.web.audit.chain import audit_context
 
-    try:
-        account = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
-        account = "unknown"
-    return audit_context(f"{account} (command line)", reason=command)
+    return audit_context(f"{_command_line_account()} (command line)", reason=command)
 
 
 def verify_audit(anchors_text: str | None = None) -> tuple[bool, str]:

@@ -1,5 +1,6 @@
 """Request middleware: a sliding idle timeout for sessions without a database write on
-every request, and the audit actor of a signed-in request.
+every request, the audit actor of a signed-in request, and no caching of what a signed-in
+user sees.
 
 ``SessionIdleRenewal``:
 
@@ -56,3 +57,20 @@ class AuditActor:
             return self.get_response(request)
         with audit_context(user.get_username()):
             return self.get_response(request)
+
+
+class NoStore:
+    """``Cache-Control: no-store`` on every response to a signed-in user and on the API, so
+    no browser, proxy or shared ward PC keeps a copy of a page with patient data (issue 12,
+    finding 9). A view that set its own Cache-Control (the KM images) keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if (signed_in or request.path.startswith("/api/")) and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
