@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 from cartwatch.adam.common import Subjects, y_blank, yn, ynu
 from cartwatch.adam.metadata import ADSL
 from cartwatch.adam.xpt import conform
-from cartwatch.centre.loader import CentreData
+from cartwatch.centre.loader import CentreData, CentreDataError, Problem
 from cartwatch.clinical import iwcll
 from cartwatch.clinical.eligibility import EligibilityRequest, check_eligibility
 from cartwatch.clinical.labels import (
@@ -44,16 +45,57 @@ MEASURABLE_NODE_CM = iwcll.NODE_NORMAL_BELOW_CM
 MEASURABLE_LYMPHOCYTES_10E9_L = iwcll.PD_LYMPHOCYTES_MIN_10E9_L
 
 
+def usubjid(study_id: str, site_id: str, subject_id: str) -> str:
+    """``STUDYID-SITEID-SUBJID``; a pseudonym that already starts with ``SITEID-`` (any case)
+    keeps its own prefix: ("CARTWATCH", "NORTH", "NORTH-001") → "CARTWATCH-NORTH-001"."""
+    if subject_id.upper().startswith(site_id.upper() + "-"):
+        return f"{study_id}-{subject_id}"
+    return f"{study_id}-{site_id}-{subject_id}"
+
+
+def _usubjids(study_id: str, sites: list[str], subjects: list[str]) -> list[str]:
+    """USUBJID per patient, unique: where dropping a doubled site prefix would make two
+    patients one (site "N" with pseudonyms "N-1" and "1"), both keep the full form; what is
+    still not unique (site codes that are prefixes of each other with hyphens, "A" + "B-1"
+    and "A-B" + "1") is refused with both patients named, never guessed."""
+    ids = [usubjid(study_id, site, subj) for site, subj in zip(sites, subjects, strict=True)]
+    counts = Counter(ids)
+    ids = [
+        f"{study_id}-{site}-{subj}" if counts[uid] > 1 else uid
+        for uid, site, subj in zip(ids, sites, subjects, strict=True)
+    ]
+    first: dict[str, int] = {}
+    problems = []
+    for row, uid in enumerate(ids):
+        if uid in first:
+            a = first[uid]
+            problems.append(
+                Problem(
+                    "patients.csv",
+                    row + 1,
+                    "patient_id",
+                    f"USUBJID {uid} would also identify patient {subjects[a]!r} of centre "
+                    f"{sites[a]!r} (row {a + 1}); rename one pseudonym or centre code",
+                )
+            )
+        first.setdefault(uid, row)
+    if problems:
+        raise CentreDataError(problems)
+    return ids
+
+
 def subjects_from(frames: Mapping[str, pd.DataFrame], study_id: str) -> Subjects:
-    """Identifiers: USUBJID = ``SITEID-SUBJID`` (pseudonyms, unique per centre)."""
+    """Identifiers: USUBJID = ``STUDYID-SITEID-SUBJID`` (see :func:`usubjid`)."""
     p = frames["patients"]
     ct = frames["cell_therapy"].set_index("patient_id")
+    sites = p["centre_id"].astype(str).tolist()
+    subjects = p["patient_id"].astype(str).tolist()
     table = pd.DataFrame(
         {
             "STUDYID": study_id,
-            "USUBJID": (p["centre_id"].astype(str) + "-" + p["patient_id"].astype(str)).to_numpy(),
-            "SUBJID": p["patient_id"].astype(str).to_numpy(),
-            "SITEID": p["centre_id"].astype(str).to_numpy(),
+            "USUBJID": _usubjids(study_id, sites, subjects),
+            "SUBJID": subjects,
+            "SITEID": sites,
         },
         index=p["patient_id"].astype(str).to_numpy(),
     )

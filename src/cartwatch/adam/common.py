@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,12 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cartwatch.adam.metadata import XPT_V5_CHAR_MAX
-
 NaT = pd.NaT
 
+#: Superscript runs become a caret and the digits, the ASCII way of writing a power that
+#: reads as a unit: "×10⁹/L" → "x10^9/L", "10⁻⁴" → "10^-4", "cm²" → "cm^2" (NFKD would give
+#: "x109/L", a different number).
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+
 #: Unicode the clinical engines use in reasons, spelled in ASCII (XPT v5 is ASCII, and the
-#: CSV holds the same text so both files agree).
+#: CSV holds the same text so both files agree). "×" has no ASCII sign: "x".
 _ASCII = {
     "≥": ">=",
     "≤": "<=",
@@ -32,7 +37,6 @@ _ASCII = {
     "…": "...",
     "°": " deg ",
     "µ": "u",
-    "²": "2",
     "’": "'",
     "‘": "'",
     "“": '"',
@@ -42,11 +46,11 @@ _ASCII_TABLE = str.maketrans(_ASCII)
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def ascii_text(text: str, limit: int = XPT_V5_CHAR_MAX) -> str:
-    """*text* in ASCII, at most *limit* characters (ending in "..." when cut).
+def ascii_text(text: str) -> str:
+    """*text* in ASCII, whole, with runs of white space as one space.
 
-    Reasons can be longer than the 200-byte XPT v5 character limit; the full text is always
-    reproducible by re-running the engine on the centre data, so the ADaM copy is cut.
+    Powers keep their meaning ("×10⁹/L" → "x10^9/L"). Nothing is cut: text over the 200-byte
+    XPT v5 limit is written in continuation variables (:mod:`cartwatch.adam.long_text`).
 
     Cached: the engines repeat the same reason texts across thousands of records (a 1,000-
     patient cohort has ~12,000 reason texts but ~3,700 distinct ones), and the result
@@ -54,6 +58,8 @@ def ascii_text(text: str, limit: int = XPT_V5_CHAR_MAX) -> str:
     """
     out = text
     if not out.isascii():
+        if _SUPERSCRIPT_RUN.search(out):
+            out = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT), out)
         # Same result as ``out.translate(_ASCII_TABLE)`` (every replacement is ASCII, so the
         # replacements cannot feed each other), but ``str.replace`` of the few symbols present
         # is far cheaper than ``translate``'s per-character dict lookups on long reasons.
@@ -64,8 +70,7 @@ def ascii_text(text: str, limit: int = XPT_V5_CHAR_MAX) -> str:
             # Anything else: NFKD splits accents off letters, then drop what stays non-ASCII.
             out = unicodedata.normalize("NFKD", out).translate(_ASCII_TABLE)
             out = out.encode("ascii", "ignore").decode("ascii")
-    out = " ".join(out.split())
-    return out if len(out) <= limit else out[: limit - 3] + "..."
+    return " ".join(out.split())
 
 
 def join_reasons(reasons: tuple[str, ...] | list[str]) -> str:

@@ -10,7 +10,9 @@ Conventions
 -----------
 Identifiers
     STUDYID = ``study_id`` argument (default ``"CARTWATCH"``); SITEID = ``centre_id``;
-    SUBJID = ``patient_id`` (pseudonym); USUBJID = ``SITEID-SUBJID``.
+    SUBJID = ``patient_id`` (pseudonym); USUBJID = ``STUDYID-SITEID-SUBJID`` (ADaMIG/SDTMIG:
+    unique across the submission), where a pseudonym that already begins with its site
+    (``NORTH-001`` at site ``NORTH``) is not prefixed twice: ``CARTWATCH-NORTH-001``.
 Data cut-off
     Records dated after the cut-off (default: the latest date in the data, DCUTDT) are
     dropped before anything is derived; an infusion after it counts as not infused.
@@ -48,7 +50,7 @@ Response (ADRS), iwCLL 2018 via the engine
     CR 1, CRi 2, PR 3, SD 4, PD 5, NE 6. MRDPB/MRDBM per sample (AVALC = ``classify_mrd``
     status, AVAL = level); UMRD4PB/UMRD4BM per infused patient: Y when any post-infusion
     sample of that tissue is uMRD4 or better, otherwise N (not assessed counts as N).
-    AVALREAS holds the engine's reasons (ASCII, cut at 200 characters).
+    AVALREAS holds the engine's reasons in ASCII, whole (on disk continued in AVALREA1…).
 Time to event (ADTTE), CNSR 0 = event, 1 = censored; infused patients only
     * PFS: infusion → first progression (iwCLL PD at an assessment, or a progression in
       ``followup.csv``) or death, whichever first. Censored at the last adequate (non-NE)
@@ -86,6 +88,7 @@ import pandas as pd
 
 from cartwatch.adam import adae, adrs, adsl, adtte
 from cartwatch.adam.common import Subjects, days_after, study_day
+from cartwatch.adam.long_text import split_long_text
 from cartwatch.adam.metadata import ADAE, ADRS, ADSL, ADTTE, DatasetSpec
 from cartwatch.adam.xpt import conform, write_adam_csv, write_xpt
 from cartwatch.centre.loader import CentreData
@@ -111,10 +114,14 @@ class AdamDatasets:
         return [(ADSL, self.adsl), (ADRS, self.adrs), (ADTTE, self.adtte), (ADAE, self.adae)]
 
     def write(self, folder: Path, *, csv: bool = True, xpt: bool = False) -> list[Path]:
-        """Write ``<name>.csv`` (+ ``.meta.json`` labels) and/or ``<name>.xpt`` (v5) per dataset."""
+        """Write ``<name>.csv`` (+ ``.meta.json`` labels) and/or ``<name>.xpt`` (v5) per dataset.
+
+        Text over 200 bytes goes into continuation variables in both files (``long_text``).
+        """
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        for spec, df in self.items():
+        for full_spec, full_df in self.items():
+            df, spec = split_long_text(full_df, full_spec)
             stem = spec.name.lower()
             if csv:
                 write_adam_csv(df, folder / f"{stem}.csv", spec)

@@ -21,15 +21,18 @@ length in :mod:`cartwatch.adam.metadata` is enforced as a maximum. :func:`read_x
 for 0 (pandas-dev/pandas#50670; shared/data/VALIDATION.md finding 2).
 
 CSV (decision): ``<name>.csv`` holds the data (header = variable names, UTF-8, dates
-``YYYY-MM-DD``, missing = empty field, numbers in shortest round-trip form), and a sidecar
-``<name>.meta.json`` holds the dataset name and label and, per variable, label, type,
-length and format (a define.xml-like minimum). The CSV alone stays readable by any tool
+``YYYY-MM-DD``, missing = empty field, integer variables as integers (``65``), other numbers in
+shortest round-trip form), and a sidecar ``<name>.meta.json`` holds the dataset name and label
+and, per variable, label, type, define.xml data type, length and format (a define.xml-like
+minimum). The CSV alone stays readable by any tool
 (R ``read.csv``, SAS ``PROC IMPORT``); with the sidecar it reads back identical to the
 DataFrame written. Without a sidecar (CSV from another tool, e.g. pharmaverseadam written by
 R with ``NA`` for missing) types are inferred: see :func:`read_adam_csv`.
 
 :func:`read_adam_dir` reads every ``*.xpt``/``*.csv`` in a folder (file names
-case-insensitive, dataset name = upper-cased stem) and checks the variables cartwatch needs.
+case-insensitive, dataset name = upper-cased stem), joins long text split over continuation
+variables back into one value (:mod:`cartwatch.adam.long_text`) and checks the variables
+cartwatch needs.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from cartwatch.adam.long_text import join_long_text
 from cartwatch.adam.metadata import (
     DATASETS,
     DATE_FORMAT,
@@ -273,6 +277,8 @@ def write_adam_csv(df: pd.DataFrame, path: str | Path, spec: DatasetSpec) -> Non
     for v in spec.variables:
         if v.is_date:
             text[v.name] = data[v.name].dt.strftime("%Y-%m-%d").fillna("")
+        elif v.integer:
+            text[v.name] = _integer_text(data[v.name], f"{spec.name}.{v.name}")
         elif v.type == "Num":
             # repr() is the shortest string that reads back as the same double.
             text[v.name] = data[v.name].map(lambda x: "" if math.isnan(x) else repr(float(x)))
@@ -287,6 +293,7 @@ def write_adam_csv(df: pd.DataFrame, path: str | Path, spec: DatasetSpec) -> Non
                 "name": v.name,
                 "label": v.label,
                 "type": v.type,
+                "datatype": v.datatype,
                 "length": v.length,
                 "format": v.format,
             }
@@ -294,6 +301,18 @@ def write_adam_csv(df: pd.DataFrame, path: str | Path, spec: DatasetSpec) -> Non
         ],
     }
     _meta_path(path).write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+
+
+def _integer_text(values: pd.Series, where: str) -> pd.Series:
+    """Whole numbers as ``65`` (missing = ""); a fractional value is an error, never rounded."""
+    x = values.to_numpy(dtype="float64")
+    finite = np.isfinite(x)
+    bad = ~np.isnan(x) & (~finite | (x != np.trunc(np.where(finite, x, 0.0))))
+    if bad.any():
+        raise ValueError(f"{where}: integer variable holds {float(x[bad][0])!r}")
+    return pd.Series(
+        ["" if math.isnan(v) else str(int(v)) for v in x.tolist()], index=values.index, dtype=object
+    )
 
 
 def _from_sas_number(values: pd.Series, *, seconds: bool) -> pd.Series:
@@ -447,6 +466,7 @@ def read_adam_dir(
         problems.extend(
             f"{f.name}: {var}: required variable missing" for var in needed if var not in columns
         )
+        df = join_long_text(df, spec_for(key))
         result[key] = AdamDataset(_normalise_dates(df, meta), meta)
     if problems:
         raise AdamReadError(problems)

@@ -16,7 +16,7 @@ from centre_fixture import write_centre  # type: ignore[import-not-found]
 from cartwatch.adam.adae import split_episodes
 from cartwatch.adam.derive import AdamDatasets, derive_adam
 from cartwatch.adam.metadata import DATASETS
-from cartwatch.adam.xpt import read_xpt, write_xpt
+from cartwatch.adam.xpt import read_adam_dir
 from cartwatch.centre.loader import CentreData, load_centre_dir
 
 TS = pd.Timestamp
@@ -48,7 +48,8 @@ def _one(df: pd.DataFrame, **where: object) -> pd.Series:
 def test_adsl_has_one_record_per_patient_and_the_analysis_sets(adam: AdamDatasets) -> None:
     adsl = adam.adsl.set_index("SUBJID")
     assert list(adsl.index) == ["P1", "P2", "P3", "P4", "P5"]
-    assert list(adsl["USUBJID"]) == ["C1-P1", "C1-P2", "C1-P3", "C1-P4", "C1-P5"]
+    # STUDYID-SITEID-SUBJID (the study id is the default, CARTWATCH).
+    assert list(adsl["USUBJID"]) == [f"CARTWATCH-C1-P{i}" for i in range(1, 6)]
     assert "".join(adsl["ENRLFL"]) == "YYYYN"  # P5 has no course
     assert "".join(adsl["SAFFL"]) == "YYYNN"  # P4 never infused
     assert "".join(adsl["EFFFL"]) == "YYNNN"  # P3: node 1.0, spleen 10, lymphocytes 2.0
@@ -241,14 +242,15 @@ def test_data_cutoff_drops_later_records(centre: CentreData) -> None:
 def test_every_dataset_matches_its_spec_and_round_trips_xpt(
     adam: AdamDatasets, tmp_path: Path
 ) -> None:
+    """Written as XPT v5 (long reasons in continuation variables) and read back whole."""
+    adam.write(tmp_path, csv=False, xpt=True)
+    back = read_adam_dir(tmp_path)
     for spec, df in adam.items():
         assert list(df.columns) == list(spec.names)
         assert spec.name in DATASETS
-        path = tmp_path / f"{spec.name.lower()}.xpt"
-        write_xpt(df, path, spec.name, spec.labels(), dataset_label=spec.label)
-        back, meta = read_xpt(path)
-        pd.testing.assert_frame_equal(back, df, check_exact=True)
-        assert meta.labels == spec.labels()
+        pd.testing.assert_frame_equal(back[spec.name].data, df, check_exact=True)
+        labels = back[spec.name].meta.labels
+        assert {k: labels[k] for k in spec.names} == spec.labels()
 
 
 def test_derivation_is_deterministic(centre: CentreData, adam: AdamDatasets) -> None:

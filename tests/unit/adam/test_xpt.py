@@ -55,7 +55,7 @@ def _sample_adtte() -> pd.DataFrame:
         "SITEID": ["C1"] * 3,
         "PARAMCD": ["PFS", "PFS", "OS"],
         "PARAM": ["Progression-Free Survival (days)"] * 2 + ["Overall Survival (days)"],
-        "AVAL": [1.0, 365.0, 0.5],
+        "AVAL": [1.0, 365.0, 2.0],
         "AVALU": ["DAYS"] * 3,
         "STARTDT": [dt.date(2023, 1, 5)] * 3,
         "ADT": [dt.date(2023, 1, 5), dt.date(2024, 1, 4), None],
