@@ -23,6 +23,7 @@ FORBIDDEN = {
     "clinical": ("pandas", "pydantic", "django", "typer"),
     "schemas": ("django", "typer"),
     "outcomes": ("django", "typer"),
+    "research": ("django", "typer"),
 }
 
 

@@ -12,6 +12,7 @@ from cartwatch.cli import (
     clinical_commands,
     help_format,
     report_commands,
+    research_commands,
     stats_commands,
     synth_commands,
     web_commands,
@@ -53,6 +54,7 @@ for module in (
     synth_commands,
     adam_commands,
     report_commands,
+    research_commands,
     web_commands,
 ):
     module.register(app)

@@ -168,13 +168,18 @@ def _event_lines(event: object) -> list[str]:
     return [f"  {_scalar(event.get('date'))}  {_scalar(event.get('what'))}"]
 
 
+def _is_count(key: str, value: object) -> bool:
+    """``events`` is a list section in clinical results but a number in research ones."""
+    return key == "events" and isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def render_text(result: Mapping[str, object]) -> str:
     """A readable summary: headline, standard, reasons as bullets, timing, per-item lines."""
     lines = [f"{_label(k)}: {_scalar(result[k])}" for k in _HEADLINE if k in result]
     lines += [
         f"{_label(key)}: {_scalar(value)}"
         for key, value in result.items()
-        if key not in _HANDLED and key not in _TIMING
+        if (key not in _HANDLED and key not in _TIMING) or _is_count(key, value)
     ]
     lines += _section("Reasons", result.get("reasons"), lambda r: [f"  • {r}"])
     timing = [k for k in _TIMING if k in result]

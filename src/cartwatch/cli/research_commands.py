@@ -1,0 +1,73 @@
+"""``cartwatch design``, ``cartwatch simulate`` and ``cartwatch fit``: the research commands.
+
+Parse, call, print (research-contract.md): each reads one JSON document (a path or ``-``),
+validates it with the closed models of :mod:`cartwatch.research.inputs` and prints the
+result of :mod:`cartwatch.research`. Bad input exits 2 with ``field.path: problem`` lines.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cartwatch.cli.io import OutputFormat, emit, input_errors, read_json
+
+SOURCE_HELP = "JSON document (a path, or - for stdin)"
+Source = Annotated[str, typer.Argument(help=SOURCE_HELP, metavar="FILE")]
+Format = Annotated[OutputFormat, typer.Option("--format", help="json or text")]
+
+
+def _parse(model: Any, source: str) -> Any:
+    from cartwatch.research.inputs import parse
+
+    with input_errors(model):
+        return parse(model, read_json(source))
+    raise AssertionError("unreachable")  # input_errors exits on a problem
+
+
+def design_single_arm(source: Source, fmt: Format = OutputFormat.JSON) -> None:
+    """Exact single-stage or Simon two-stage (optimal and minimax) design on a rate."""
+    from cartwatch.research.inputs import SingleArmIn
+    from cartwatch.research.single_arm import exact_design, simon_designs
+
+    spec = _parse(SingleArmIn, source)
+    build = exact_design if spec.design == "exact" else simon_designs
+    result = build(spec.p0, spec.p1, spec.alpha, spec.power, spec.n_max).to_dict()
+    emit(result, fmt)
+
+
+def design_survival(source: Source, fmt: Format = OutputFormat.JSON) -> None:
+    """Two-arm log-rank events and subjects (Schoenfeld or Freedman), as rpact."""
+    from cartwatch.research.inputs import SurvivalDesignIn
+    from cartwatch.research.survival_design import survival_design
+
+    spec = _parse(SurvivalDesignIn, source)
+    emit(survival_design(**spec.model_dump()).to_dict(), fmt)
+
+
+def simulate_survival(source: Source, fmt: Format = OutputFormat.JSON) -> None:
+    """Power of log-rank, RMST and milestone tests for two arms with cure fractions."""
+    from cartwatch.research.inputs import SimulateSurvivalIn
+    from cartwatch.research.simulate import simulate_survival as run
+
+    spec = _parse(SimulateSurvivalIn, source)
+    emit(run(spec).to_dict(), fmt)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``design`` and ``simulate`` to *app*."""
+    design = typer.Typer(
+        name="design", help="Trial designs (research-contract.md).", no_args_is_help=True
+    )
+    design.command("single-arm")(design_single_arm)
+    design.command("survival")(design_survival)
+    app.add_typer(design)
+    simulate = typer.Typer(
+        name="simulate", help="Simulated operating characteristics.", no_args_is_help=True
+    )
+    simulate.command("survival")(simulate_survival)
+    app.add_typer(simulate)
+
+
+__all__ = ["register"]
