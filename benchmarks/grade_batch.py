@@ -43,13 +43,12 @@ from cartwatch.clinical.crs import (
     NOT_COUNTED_TOWARDS_MULTIPLE,
     OXYGEN_DEVICE_CODES,
     VASOPRESSOR_BITS,
-    CrsColumns,
     CrsObservation,
     OxygenDevice,
     Vasopressor,
     grade_crs,
-    grade_crs_columns,
 )
+from cartwatch.clinical.crs_columns import NOT_GRADABLE, CrsColumns, grade_crs_columns
 
 # Values on and around the cut-offs, mixed into the random draws.
 EDGE_TEMPERATURES = (37.9, 37.95, 37.96, 37.99, 37.999, 38.0, 38.04, 38.05, 25.0, 45.0)
@@ -66,6 +65,7 @@ BOOL_RATES = {
     "hypoxia_attributable_to_other_cause": 0.05,
     "death_due_to_crs": 0.005,
 }
+FLAGS = (*BOOL_RATES, "fever_before_therapy")
 
 
 def synthetic_columns(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -104,6 +104,9 @@ def synthetic_columns(n: int, seed: int) -> dict[str, np.ndarray]:
     }
     for name, rate in BOOL_RATES.items():
         cols[name] = rng.random(n) < rate
+    # Only meaningful with therapy (a record refuses it without): a third of the therapy rows.
+    therapy = cols["antipyretic_or_anticytokine_given"]
+    cols["fever_before_therapy"] = therapy & (rng.random(n) < 0.3)
     return cols
 
 
@@ -140,7 +143,7 @@ def record_kwargs(cols: dict[str, np.ndarray], i: int) -> dict[str, Any]:
         "vasopressors": tuple(v for v, bit in VASOPRESSOR_BITS.items() if mask & bit),
         "oxygen_device": list(OxygenDevice)[int(cols["oxygen_device"][i])],
         "oxygen_flow_l_min": None if math.isnan(flow) else flow,
-        **{name: bool(cols[name][i]) for name in BOOL_RATES},
+        **{name: bool(cols[name][i]) for name in FLAGS},
     }
 
 
@@ -166,9 +169,10 @@ def disagreements(sample: np.ndarray, graded: Any, results: list[Any]) -> list[s
     out = []
     for i, result in zip(sample.tolist(), results, strict=True):
         reasons = "; ".join(result.reasons)
-        if int(graded.grades[i]) != result.grade or graded.reasons[i] != reasons:
+        batch_grade = None if graded.grades[i] == NOT_GRADABLE else int(graded.grades[i])
+        if batch_grade != result.grade or graded.reasons[i] != reasons:
             out.append(
-                f"row {i}: batch grade {int(graded.grades[i])} {graded.reasons[i]!r} vs "
+                f"row {i}: batch grade {batch_grade} {graded.reasons[i]!r} vs "
                 f"per-record grade {result.grade} {reasons!r}"
             )
     return out
@@ -182,7 +186,7 @@ def write_csv(cols: dict[str, np.ndarray], path: Path) -> None:
         for m in range(64)
     }
     devices = [d.value for d in OxygenDevice]
-    flags = list(BOOL_RATES)
+    flags = list(FLAGS)
     header = ["temperature_c", "vasopressors", "oxygen_device", "oxygen_flow_l_min", *flags]
 
     def number(x: float) -> str:
@@ -242,14 +246,18 @@ def check(name: str, cols: dict[str, np.ndarray], k: int, seed: int, repeat: int
         f"{k / (record_s + build_s):,.0f} rows/s)"
     )
     print(f"ratio batch/record: {batch_rate / record_rate:,.1f}×")
-    grade_counts = np.bincount(graded.grades, minlength=6)
-    print("grades 0-5:         " + " ".join(f"{c:,}" for c in grade_counts.tolist()))
+    grade_counts = np.bincount(graded.grades.astype(np.int64) + 1, minlength=7)
+    print(
+        "grades 0-5:         "
+        + " ".join(f"{c:,}" for c in grade_counts[1:].tolist())
+        + f"; not gradable (null): {grade_counts[0]:,}"
+    )
     print(f"distinct reasons:   {len(graded.reason_texts):,}")
     bad = disagreements(sample, graded, results)
     if bad:
         print(f"{len(bad)} of {k} sampled rows disagree; first: {bad[0]}", file=sys.stderr)
         return False
-    print(f"agreement:          all {k:,} sampled rows (grade and reasons)")
+    print(f"agreement:          all {k:,} sampled rows (grade, null included, and reasons)")
     return True
 
 

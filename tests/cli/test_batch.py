@@ -48,11 +48,14 @@ p3,37.2,,,,true,
 p4,37.0,,high_flow_nasal_cannula,,,true
 p5,40.1,Dopamine;phenylephrine,cpap,,,
 p6,36.9,,,,,true
+p7,,norepinephrine,,,true,
 """
 # By hand (ASTCT 2019 as in the contract): p1 fever only → 1; p2 fever, one vasopressor
 # (vasopressin not counted) → 3, low-flow cannula → 2, worse → 3; p3 no fever, no therapy → 0;
-# p4 after therapy, high-flow → 3; p5 two vasopressors → 4, CPAP → 4; p6 therapy, nothing → 0.
-CRS_GRADES = {"p1": "1", "p2": "3", "p3": "0", "p4": "3", "p5": "4", "p6": "0"}
+# p4 after therapy, high-flow → 3; p5 two vasopressors → 4, CPAP → 4; p6 therapy, nothing → 0;
+# p7 no temperature, no therapy: not gradable (contract v2 item 1) → empty cell, grade 3 with
+# a fever named in the reasons.
+CRS_GRADES = {"p1": "1", "p2": "3", "p3": "0", "p4": "3", "p5": "4", "p6": "0", "p7": ""}
 
 
 def test_crs_file_is_graded_row_by_row(tmp_path: Path) -> None:
@@ -60,13 +63,16 @@ def test_crs_file_is_graded_row_by_row(tmp_path: Path) -> None:
     done = invoke("grade", "crs", "--csv", write(tmp_path / "in.csv", CRS_CSV), "-o", str(out))
     assert done.exit_code == 0, done.stderr
     assert done.stdout == ""
-    assert done.stderr.strip() == f"6 rows graded into {out}"
+    assert done.stderr.strip() == f"7 rows graded into {out}"
     rows = read_rows(out)
     header = CRS_CSV.splitlines()[0].split(",")
     assert list(rows[0]) == [*header, "grade", "reasons"]
     assert {r["id"]: r["grade"] for r in rows} == CRS_GRADES
     assert rows[1]["vasopressors"] == "norepinephrine;vasopressin"  # input cells kept as given
     assert "vasopressin does not count towards multiple" in rows[1]["reasons"]
+    assert rows[6]["reasons"].endswith(
+        "not gradable: temperature not recorded; with fever ≥38.0 °C this is grade 3"
+    )
 
 
 MIXED_CSV = """\
@@ -204,6 +210,7 @@ CELLS = {
     "oxygen_flow_l_min": ["", "0", "6", "6.0001", "6.05", "-1", "x"],
     "hypotension": ["", "true", "False", "yes"],
     "antipyretic_or_anticytokine_given": ["", "true", "false"],
+    "fever_before_therapy": ["", "true", "false", "1"],
     "hypoxia_attributable_to_other_cause": ["", "TRUE", "false"],
     "observed_at": ["", "2024-05-01", "2024-05-01T10:00", "2024-13-01", "yesterday"],
 }  # fmt: skip

@@ -202,6 +202,56 @@ def test_crs_episode_carries_therapy_forward_with_timing() -> None:
     assert result["duration_days"] == 3
 
 
+# contract v2 item 1: missing data is never grade 0 (worked by hand from the v2 text).
+@pytest.mark.parametrize(
+    ("document", "with_fever"),
+    [({}, 1), ({"hypotension": True, "vasopressors": ["norepinephrine"]}, 3)],
+)
+def test_crs_without_a_temperature_is_null_with_exit_0(
+    document: dict[str, Any], with_fever: int
+) -> None:
+    done = invoke(["grade", "crs", "-"], stdin=json.dumps(document))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["grade"] is None
+    assert result["reasons"][-1] == (
+        f"not gradable: temperature not recorded; with fever ≥38.0 °C this is grade {with_fever}"
+    )
+
+
+def test_crs_episode_max_over_gradable_and_not_gradable_indices() -> None:
+    episode = [
+        {"temperature_c": 38.3},  # fever → 1
+        {"hypotension": True, "vasopressors": ["norepinephrine"]},  # no temperature → null
+        {"temperature_c": 37.0},  # → 0
+    ]
+    done = invoke(["grade", "crs", "-"], stdin=json.dumps(episode))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [o["grade"] for o in result["observations"]] == [1, None, 0]
+    assert (result["grade"], result["peak_index"], result["not_gradable"]) == (1, 0, [1])
+    none = invoke(["grade", "crs", "-"], stdin=json.dumps([{}, {"hypotension": True}]))
+    assert json.loads(none.stdout)["grade"] is None
+
+
+# contract v2 item 2: paracetamol premedication before any fever is not CRS therapy.
+def test_crs_premedication_in_an_episode_does_not_make_crs() -> None:
+    episode = [
+        {"temperature_c": 37.0, "antipyretic_or_anticytokine_given": True, "hypotension": True}
+    ]
+    done = invoke(["grade", "crs", "-"], stdin=json.dumps(episode))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["grade"] == 0
+    assert any("premedication" in r for r in result["reasons"])
+    # the same observation alone keeps the v1 meaning: therapy given for CRS → 2
+    single = invoke(["grade", "crs", "-"], stdin=json.dumps(episode[0]))
+    assert json.loads(single.stdout)["grade"] == 2
+    # documented fever before the therapy (e.g. at home) makes it CRS therapy → 2
+    dated = [{**episode[0], "fever_before_therapy": True}]
+    assert json.loads(invoke(["grade", "crs", "-"], stdin=json.dumps(dated)).stdout)["grade"] == 2
+
+
 def test_icans_episode_without_timestamps_has_no_timing() -> None:
     episode = [{**ICANS, "consciousness": "alert"}, ICANS, {"age_years": 62, "ice_score": 10}]
     done = run(["grade", "icans", "-"], stdin=json.dumps(episode))
@@ -246,6 +296,20 @@ BAD_FIELDS = [
     ("grade crs", {"oxygen_device": "nasal_cannula"}, "oxygen_flow_l_min"),
     ("grade crs", {"oxygen_device": "tent"}, "oxygen_device"),
     ("grade crs", {"hypotension": 1}, "hypotension"),
+    (
+        "grade crs",
+        {"antipyretic_or_anticytokine_given": True, "fever_before_therapy": "yes"},
+        "fever_before_therapy",
+    ),
+    ("grade crs", {"temperature_c": 37.0, "fever_before_therapy": True}, "fever_before_therapy"),
+    (
+        "grade crs",
+        [
+            {"temperature_c": 39.0},
+            {"antipyretic_or_anticytokine_given": True, "fever_before_therapy": 1},
+        ],
+        "[1].fever_before_therapy",
+    ),
     ("grade icans", {"age_years": 50, "ice_items": {"orientation": 5}}, "ice_items.orientation"),
     ("grade icans", {"ice_score": 10}, "age_years"),
     ("grade cytopenia", {"neutrophils_10e9_l": "0.8"}, "neutrophils_10e9_l"),

@@ -1,6 +1,13 @@
 """ASTCT 2019 CRS properties (clinical-standards.md §1.2): a worse finding never lowers the
-grade, grades stay in 0..5, and the vectorised column grader agrees with grade_crs on grade
-AND reason text for every row."""
+grade, grades stay in 0..5 or are null (not gradable) exactly when no temperature is recorded
+and fever is still required, the grade a not-gradable result states "with fever" is the grade
+a recorded fever gives, premedication never creates CRS, and the vectorised column grader
+agrees with grade_crs on grade (null included) AND reason text for every row.
+
+Comparing a null: a not-gradable result is compared by the grade it states "with fever"
+(``potential``). Worsening a finding other than the temperature never changes whether a
+result is gradable, so monotonicity compares grades with grades and stated grades with
+stated grades."""
 
 from __future__ import annotations
 
@@ -8,20 +15,21 @@ import dataclasses
 import itertools
 import math
 import random
+import re
 
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cartwatch.clinical.crs import (
     OXYGEN_DEVICE_CODES,
+    CrsGrade,
     CrsObservation,
     OxygenDevice,
     Vasopressor,
-    crs_columns_from_observations,
     grade_crs,
-    grade_crs_columns,
+    grade_crs_episode,
 )
+from cartwatch.clinical.crs_columns import crs_columns_from_observations, grade_crs_columns
 
 O2 = OxygenDevice
 # Devices ordered by intensity; a later device never needs less support.
@@ -85,10 +93,12 @@ def observations(
     else:
         flow = draw(st.one_of(st.none(), flow_values))
     drugs = draw(st.sets(st.sampled_from(list(Vasopressor))))
+    therapy = draw(st.booleans())
     return CrsObservation(
         temperature_c=draw(temperature_values),
         fever_attributable_to_other_cause=draw(st.booleans()),
-        antipyretic_or_anticytokine_given=draw(st.booleans()),
+        antipyretic_or_anticytokine_given=therapy,
+        fever_before_therapy=therapy and draw(st.booleans()),
         hypotension=draw(st.booleans()),
         vasopressors=tuple(draw(st.permutations(sorted(drugs)))),
         oxygen_device=device,
@@ -99,9 +109,55 @@ def observations(
     )
 
 
+def stated_with_fever(result: CrsGrade) -> int:
+    """The grade a not-gradable result says a fever would give."""
+    match = re.fullmatch(
+        r"not gradable: temperature not recorded; with fever ≥38\.0 °C this is grade (\d)",
+        result.reasons[-1],
+    )
+    assert match is not None, result.reasons
+    return int(match.group(1))
+
+
+def potential(result: CrsGrade) -> int:
+    """The grade, or for a not-gradable result the grade it states with a fever."""
+    return stated_with_fever(result) if result.grade is None else result.grade
+
+
+def fever_required(obs: CrsObservation) -> bool:
+    return not (obs.antipyretic_or_anticytokine_given or obs.death_due_to_crs)
+
+
 @given(observations())
-def test_grade_in_range(obs: CrsObservation) -> None:
-    assert 0 <= grade_crs(obs).grade <= 5
+def test_grade_in_range_or_null_exactly_when_the_temperature_is_missing(
+    obs: CrsObservation,
+) -> None:
+    result = grade_crs(obs)
+    missing = obs.temperature_c is None and fever_required(obs)
+    assert (result.grade is None) == missing
+    assert 0 <= potential(result) <= 5
+
+
+@given(observations(), st.floats(38.0, 45.0, allow_nan=False))
+def test_the_stated_with_fever_grade_is_the_grade_a_recorded_fever_gives(
+    obs: CrsObservation, fever: float
+) -> None:
+    untaken = grade_crs(dataclasses.replace(obs, temperature_c=None))
+    if untaken.grade is not None:
+        return  # fever not required here (therapy, death)
+    febrile = dataclasses.replace(obs, temperature_c=fever, fever_attributable_to_other_cause=False)
+    assert grade_crs(febrile).grade == stated_with_fever(untaken)
+
+
+@given(observations())
+def test_a_recorded_temperature_gives_the_stated_grade_with_fever_and_0_without(
+    obs: CrsObservation,
+) -> None:
+    # 37.9 °C gives 0, an attributable fever 0, a CRS fever exactly the stated grade.
+    untaken = grade_crs(dataclasses.replace(obs, temperature_c=None))
+    recorded = grade_crs(obs)
+    if untaken.grade is None and recorded.grade is not None:  # fever required, and recorded
+        assert recorded.grade == (stated_with_fever(untaken) if obs.crs_fever else 0)
 
 
 @given(observations(), st.floats(0, 10, allow_nan=False))
@@ -109,13 +165,7 @@ def test_higher_temperature_never_lowers_the_grade(obs: CrsObservation, rise: fl
     if obs.temperature_c is None:
         return
     hotter = dataclasses.replace(obs, temperature_c=obs.temperature_c + rise)
-    assert grade_crs(hotter).grade >= grade_crs(obs).grade
-
-
-@given(observations())
-def test_recording_a_temperature_never_lowers_the_grade(obs: CrsObservation) -> None:
-    untaken = dataclasses.replace(obs, temperature_c=None)
-    assert grade_crs(obs).grade >= grade_crs(untaken).grade
+    assert potential(grade_crs(hotter)) >= potential(grade_crs(obs))
 
 
 @given(observations(), st.sampled_from(list(Vasopressor)))
@@ -123,13 +173,13 @@ def test_another_vasopressor_never_lowers_the_grade(obs: CrsObservation, drug: V
     if drug in obs.vasopressors:
         return
     more = dataclasses.replace(obs, vasopressors=(*obs.vasopressors, drug))
-    assert grade_crs(more).grade >= grade_crs(obs).grade
+    assert potential(grade_crs(more)) >= potential(grade_crs(obs))
 
 
 @given(observations())
 def test_hypotension_never_lowers_the_grade(obs: CrsObservation) -> None:
     worse = dataclasses.replace(obs, hypotension=True)
-    assert grade_crs(worse).grade >= grade_crs(obs).grade
+    assert potential(grade_crs(worse)) >= potential(grade_crs(obs))
 
 
 @given(
@@ -142,7 +192,7 @@ def test_a_more_intensive_device_never_lowers_the_grade(
     flow = None if DEVICE_LADDER[low] is O2.NONE else obs.oxygen_flow_l_min
     less = dataclasses.replace(obs, oxygen_device=DEVICE_LADDER[low], oxygen_flow_l_min=flow)
     more = dataclasses.replace(obs, oxygen_device=DEVICE_LADDER[high], oxygen_flow_l_min=None)
-    assert grade_crs(more).grade >= grade_crs(less).grade
+    assert potential(grade_crs(more)) >= potential(grade_crs(less))
 
 
 @given(observations(), flows, flows)
@@ -152,24 +202,58 @@ def test_higher_nasal_cannula_flow_never_lowers_the_grade(
     low, high = sorted((a, b))
     base = dataclasses.replace(obs, oxygen_device=O2.NASAL_CANNULA, oxygen_flow_l_min=low)
     more = dataclasses.replace(base, oxygen_flow_l_min=high)
-    assert grade_crs(more).grade >= grade_crs(base).grade
+    assert potential(grade_crs(more)) >= potential(grade_crs(base))
     # any nasal cannula is at least blow-by, and at most a high-flow cannula
     blow_by = dataclasses.replace(obs, oxygen_device=O2.BLOW_BY, oxygen_flow_l_min=None)
     hfnc = dataclasses.replace(
         obs, oxygen_device=O2.HIGH_FLOW_NASAL_CANNULA, oxygen_flow_l_min=None
     )
-    assert grade_crs(blow_by).grade <= grade_crs(base).grade <= grade_crs(hfnc).grade
+    grades = [potential(grade_crs(o)) for o in (blow_by, base, hfnc)]
+    assert grades == sorted(grades)
 
 
 @given(observations())
 def test_therapy_never_lowers_the_grade(obs: CrsObservation) -> None:
-    treated = dataclasses.replace(obs, antipyretic_or_anticytokine_given=True)
-    assert grade_crs(treated).grade >= grade_crs(obs).grade
+    before = grade_crs(obs)
+    treated = grade_crs(dataclasses.replace(obs, antipyretic_or_anticytokine_given=True))
+    assert treated.grade is not None
+    if before.grade is not None:
+        assert treated.grade >= before.grade
+    else:
+        # No temperature: therapy makes it gradable by hypotension/hypoxia alone, which is
+        # the stated grade except that fever alone (grade 1) no longer counts.
+        assert treated.grade == stated_with_fever(before) or (
+            stated_with_fever(before) == 1 and treated.grade == 0
+        )
 
 
 @given(observations())
 def test_death_due_to_crs_is_always_5(obs: CrsObservation) -> None:
     assert grade_crs(dataclasses.replace(obs, death_due_to_crs=True)).grade == 5
+
+
+@given(st.lists(observations(), min_size=1, max_size=8))
+def test_episode_grade_is_the_maximum_of_the_gradable_observations(
+    obs: list[CrsObservation],
+) -> None:
+    episode = grade_crs_episode(obs)
+    grades = [o.grade for o in episode.observations]
+    gradable = [g for g in grades if g is not None]
+    assert episode.grade == (max(gradable) if gradable else None)
+    assert list(episode.not_gradable) == [i for i, g in enumerate(grades) if g is None]
+
+
+@given(st.lists(observations(), min_size=1, max_size=8))
+def test_premedication_never_creates_crs(obs: list[CrsObservation]) -> None:
+    # Without any CRS fever and without fever_before_therapy, therapy flags are premedication:
+    # the episode grades exactly as if no therapy had been recorded.
+    afebrile = [dataclasses.replace(o, fever_before_therapy=False) for o in obs if not o.crs_fever]
+    if not afebrile:
+        return
+    untreated = [dataclasses.replace(o, antipyretic_or_anticytokine_given=False) for o in afebrile]
+    assert [g.grade for g in grade_crs_episode(afebrile).observations] == [
+        g.grade for g in grade_crs_episode(untreated).observations
+    ]
 
 
 @given(st.lists(observations(), max_size=40))
@@ -178,7 +262,7 @@ def test_column_grader_agrees_with_grade_crs(obs: list[CrsObservation]) -> None:
     cols = crs_columns_from_observations(obs)
     result = grade_crs_columns(cols)
     expected = [grade_crs(o) for o in obs]
-    assert result.grades.tolist() == [g.grade for g in expected]
+    assert result.grade_list() == [g.grade for g in expected]
     assert result.reasons.tolist() == ["; ".join(g.reasons) for g in expected]
     for i, o in enumerate(obs):
         assert grade_crs(cols.row(i)) == grade_crs(o)
@@ -188,7 +272,7 @@ def test_column_grader_agrees_with_grade_crs(obs: list[CrsObservation]) -> None:
 def test_column_grader_agrees_on_repeated_rows(obs: CrsObservation, n: int) -> None:
     result = grade_crs_columns(crs_columns_from_observations([obs] * n))
     assert set(result.reasons.tolist()) == {"; ".join(grade_crs(obs).reasons)}
-    assert np.all(result.grades == grade_crs(obs).grade)
+    assert set(result.grade_list()) == {grade_crs(obs).grade}
 
 
 def test_device_ladder_covers_every_device_but_the_flow_graded_cannula() -> None:
@@ -198,7 +282,7 @@ def test_device_ladder_covers_every_device_but_the_flow_graded_cannula() -> None
 def _assert_columns_agree(obs: list[CrsObservation]) -> None:
     result = grade_crs_columns(crs_columns_from_observations(obs))
     expected = [grade_crs(o) for o in obs]
-    assert result.grades.tolist() == [g.grade for g in expected]
+    assert result.grade_list() == [g.grade for g in expected]
     assert result.reasons.tolist() == ["; ".join(g.reasons) for g in expected]
     # the distinct-text view the CSV writer uses says the same
     assert [result.reason_texts[c] for c in result.reason_codes.tolist()] == (

@@ -81,7 +81,7 @@ CYTOPENIA_TERMS: Mapping[str, Term] = {
 
 
 class _Episode(Protocol):
-    grade: int
+    grade: int | None
     summary: EpisodeSummary
     reasons: tuple[str, ...]
     standard: str
@@ -140,12 +140,18 @@ def _when(value: dt.date | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
 
 
-def split_episodes(grades: Sequence[int], times: Sequence[dt.datetime]) -> list[int]:
-    """Start indices of the episodes in a patient's graded, time-ordered series."""
+def split_episodes(grades: Sequence[int | None], times: Sequence[dt.datetime]) -> list[int]:
+    """Start indices of the episodes in a patient's graded, time-ordered series.
+
+    A not-gradable observation (None: CRS without a temperature, contract v2 item 1) neither
+    starts nor resolves an episode: it is left out of the grade derivation.
+    """
     starts = [0]
     active = False
     resolved_at: dt.datetime | None = None
     for i, (grade, when) in enumerate(zip(grades, times, strict=True)):
+        if grade is None:
+            continue
         if grade >= 1:
             gap = resolved_at is not None and (when - resolved_at).days > EPISODE_GAP_DAYS
             if gap:
@@ -171,13 +177,14 @@ def _episode_records(
     sort, so not derived again from the domain objects).
     """
     whole = grade_episode(observations)
-    grades = [int(g.grade) for g in whole.observations]
+    grades = [g.grade for g in whole.observations]
     starts = split_episodes(grades, times)
     if len(starts) == 1:
-        return [whole] if whole.grade >= 1 else []  # one episode: no second grading
+        return [whole] if (whole.grade or 0) >= 1 else []  # one episode: no second grading
     bounds = [*starts, len(observations)]
     episodes = [grade_episode(observations[a:b]) for a, b in itertools.pairwise(bounds)]
-    return [e for e in episodes if e.grade >= 1]
+    # None (nothing gradable) or 0: no adverse event established, so no record.
+    return [e for e in episodes if (e.grade or 0) >= 1]
 
 
 class _Dose(NamedTuple):
@@ -234,6 +241,7 @@ def _toxicity_records(
             during = [t for t in given if start <= t.day <= end]
             toci = sum(t.agent == "tocilizumab" for t in during)
             steroid = any(t.agent in STEROIDS for t in during)
+            assert episode.grade is not None  # only episodes with grade >= 1 are kept
             out.append(
                 _record(pid, term, episode.grade, episode.standard, s, episode.reasons)
                 | {

@@ -7,9 +7,10 @@ vasopressor lists, temperatures to 0.1 °C), so 1 M rows cost a few hundred vali
 column. The per-value validation is the JSON path's own: the cell is read as in the
 per-row path (:func:`cartwatch.batch.csv_format.cell_value`) and validated by
 ``CrsObservationIn`` as a one-field document, then ``to_domain()`` (the duplicate
-vasopressor check). Number columns are parsed per distinct text and range-checked with
-numpy against the schema's own bounds. Contradictions *between* fields (nasal cannula
-without a flow, a flow without a device) are left to ``grade_crs_columns``, which reports
+vasopressor check: a list cell contradicting itself). Number columns are parsed per
+distinct text and range-checked with numpy against the schema's own bounds. Contradictions
+*between* fields (nasal cannula without a flow, a flow without a device,
+``fever_before_therapy`` without therapy) are left to ``grade_crs_columns``, which reports
 them as ``ClinicalInputError`` with ``[row].field`` paths, exactly where ``grade_crs`` would.
 """
 
@@ -31,11 +32,9 @@ from cartwatch.clinical.crs import (
     NOT_COUNTED_TOWARDS_MULTIPLE,
     OXYGEN_DEVICE_CODES,
     VASOPRESSOR_BITS,
-    CrsColumnGrades,
-    CrsColumns,
     Vasopressor,
-    grade_crs_columns,
 )
+from cartwatch.clinical.crs_columns import CrsColumnGrades, CrsColumns, grade_crs_columns
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.crs import CrsObservationIn
 from cartwatch.schemas.errors import number_constraints, number_requirement, problem_pairs
@@ -64,8 +63,11 @@ def _validate_cell(column: Column, text: str) -> tuple[Any, Problems]:
         return None, [p for p in pairs if _under(p[0], column.name)]
     try:
         parsed.to_domain()
-    except ClinicalInputError as exc:  # other fields' complaints belong to the row check
-        mine = [p for p in problem_pairs(exc) if _under(p[0], column.name)]
+    except ClinicalInputError as exc:
+        # Only a cell's contradictions with itself (items of a list: a repeated vasopressor)
+        # are the cell's; anything between fields (fever_before_therapy without therapy)
+        # belongs to the row check, which sees the whole row.
+        mine = [p for p in problem_pairs(exc) if p[0].startswith(f"{column.name}[")]
         if mine:
             return None, mine
     return getattr(parsed, column.name), []
@@ -212,6 +214,7 @@ def parse_factorised(cells: Mapping[str, Factorised], n: int) -> ParsedChunk:
                 "hypotension_attributable_to_other_cause",
                 "hypoxia_attributable_to_other_cause",
                 "death_due_to_crs",
+                "fever_before_therapy",
             )
         },
     )

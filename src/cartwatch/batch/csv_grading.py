@@ -14,8 +14,9 @@ and written. OUT has the input columns in input order, then the result columns:
 moved into place at the end, so a file-level error never leaves a half-written OUT.
 
 CRS goes through the vectorised path (:mod:`cartwatch.batch.crs_columns` and
-``clinical.crs.grade_crs_columns``); ICANS and cytopenia through the pydantic models row by
-row.
+``clinical.crs_columns.grade_crs_columns``); a CRS row that is not gradable (no temperature,
+no therapy) gets an empty ``grade`` cell and the reason in ``reasons``. ICANS and cytopenia
+go through the pydantic models row by row.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from cartwatch.batch.csv_format import (
     records,
     width_problem,
 )
+from cartwatch.clinical.crs_columns import NOT_GRADABLE
 from cartwatch.clinical.cytopenia import (
     ANEMIA_TERM,
     NEUTROPHIL_TERM,
@@ -324,10 +326,13 @@ def _grade_plain_crs_file(
     result, kept, contradictions = crs_columns.grade_chunk(parsed)
     found = sorted([*parsed.problems, *contradictions])
     problems = [RowProblem(i + 1, path, msg) for i, path, msg in found]
-    # One serialised "grade,reasons" tail per distinct (reasons, grade).
-    combined = result.reason_codes * 8 + result.grades
+    # One serialised "grade,reasons" tail per distinct (reasons, grade); the grade is stored
+    # + 1 so that not gradable (-1) is 0 and is written as an empty cell (contract v2 item 1).
+    combined = result.reason_codes * 8 + (result.grades + 1)
     tail_codes, tail_keys = pd.factorize(combined)
-    tails = _tails([(str(k % 8), result.reason_texts[k // 8]) for k in tail_keys.tolist()])
+    tails = _tails(
+        [(_grade_cell(k % 8 - 1), result.reason_texts[k // 8]) for k in tail_keys.tolist()]
+    )
     lines = body.split(b"\n")
     with atomic_file(out_path, binary=True) as out:
         out.write(_csv_line([*header, "grade", "reasons"]).encode())
@@ -340,6 +345,11 @@ def _grade_plain_crs_file(
     if advance is not None:
         advance(n)
     return BatchReport(n, len(kept), tuple(problems))
+
+
+def _grade_cell(grade: int) -> str:
+    """A CRS grade column value as its cell: empty for a not-gradable row."""
+    return "" if grade == NOT_GRADABLE else str(grade)
 
 
 def _tails(cells: list[tuple[str, str]]) -> npt.NDArray[np.object_]:
@@ -390,7 +400,7 @@ def _grade_crs_records(in_path: str, out_path: str, advance: Advance | None) -> 
                 writer.writerows(
                     [*good[i][1], grade, reasons]
                     for i, grade, reasons in zip(
-                        kept.tolist(), result.grades.tolist(), result.reasons.tolist(), strict=True
+                        kept.tolist(), result.grade_list(), result.reasons.tolist(), strict=True
                     )
                 )
                 graded += len(kept)

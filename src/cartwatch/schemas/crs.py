@@ -51,6 +51,8 @@ class CrsObservationIn(BaseModel):
     hypoxia_attributable_to_other_cause: StrictBool = False
     death_due_to_crs: StrictBool = False
     observed_at: ObservedAt = None
+    # contract v2 item 2: a fever documented before this therapy outside the record.
+    fever_before_therapy: StrictBool = False
 
     def to_domain(self) -> CrsObservation:
         """The clinical record; raises ClinicalInputError for contradictory fields."""
@@ -66,4 +68,5 @@ class CrsObservationIn(BaseModel):
             hypoxia_attributable_to_other_cause=self.hypoxia_attributable_to_other_cause,
             death_due_to_crs=self.death_due_to_crs,
             observed_at=self.observed_at,
+            fever_before_therapy=self.fever_before_therapy,
         )

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pytest
 
 from cartwatch.clinical.crs import (
     OXYGEN_DEVICE_CODES,
     VASOPRESSOR_ALIASES,
-    CrsColumns,
     CrsObservation,
     OxygenDevice,
     Vasopressor,
-    crs_columns_from_observations,
     format_flow,
     format_temperature,
     grade_crs,
-    grade_crs_columns,
     grade_crs_episode,
     parse_vasopressor,
 )
@@ -45,9 +41,9 @@ def febrile(**kw: object) -> CrsObservation:
 # --- fever -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("temperature", "grade"),
-    [(37.9, 0), (37.99, 0), (38.0, 1), (38.1, 1), (41.5, 1), (None, 0)],
+    [(37.9, 0), (37.99, 0), (38.0, 1), (38.1, 1), (41.5, 1), (None, None)],
 )
-def test_fever_threshold_is_38_0_inclusive(temperature: float | None, grade: int) -> None:
+def test_fever_threshold_is_38_0_inclusive(temperature: float | None, grade: int | None) -> None:
     assert grade_crs(CrsObservation(temperature_c=temperature)).grade == grade
 
 
@@ -75,7 +71,7 @@ def test_fever_attributable_to_another_cause_is_not_crs_fever() -> None:
     "obs",
     [
         CrsObservation(temperature_c=37.5, hypotension=True, vasopressors=(NE, EPI)),
-        CrsObservation(oxygen_device=O2.MECHANICAL_VENTILATION),
+        CrsObservation(temperature_c=36.0, oxygen_device=O2.MECHANICAL_VENTILATION),
         CrsObservation(
             temperature_c=39.0,
             fever_attributable_to_other_cause=True,
@@ -87,6 +83,57 @@ def test_without_fever_and_without_therapy_grade_is_0_whatever_else(obs: CrsObse
     result = grade_crs(obs)
     assert result.grade == 0
     assert result.reasons[-1].startswith("no fever and no antipyretic")
+
+
+# --- missing temperature: not gradable (contract v2 item 1) -------------------------------------
+@pytest.mark.parametrize(
+    ("kw", "with_fever"),
+    [
+        ({}, 1),
+        ({"hypotension": True}, 2),
+        ({"hypotension": True, "vasopressors": (NE,)}, 3),
+        ({"vasopressors": (NE, EPI)}, 4),
+        ({"oxygen_device": O2.NASAL_CANNULA, "oxygen_flow_l_min": 6.0}, 2),
+        ({"oxygen_device": O2.NASAL_CANNULA, "oxygen_flow_l_min": 6.5}, 3),
+        ({"oxygen_device": O2.MECHANICAL_VENTILATION}, 4),
+        ({"hypotension": True, "hypotension_attributable_to_other_cause": True}, 1),
+        ({"fever_attributable_to_other_cause": True, "hypotension": True}, 2),
+    ],
+)
+def test_without_a_temperature_the_grade_is_null_with_the_grade_a_fever_would_give(
+    kw: dict[str, object], with_fever: int
+) -> None:
+    result = grade_crs(CrsObservation(**kw))  # type: ignore[arg-type]
+    assert result.grade is None
+    assert result.reasons[0] == "temperature not recorded"
+    assert result.reasons[-1] == (
+        f"not gradable: temperature not recorded; with fever ≥38.0 °C this is grade {with_fever}"
+    )
+    assert result.to_dict()["grade"] is None
+
+
+@pytest.mark.parametrize(
+    ("temperature", "grade"), [(None, None), (37.9, 0), (37.99, 0), (38.0, 3), (38.1, 3)]
+)
+def test_hypotension_on_a_vasopressor_either_side_of_38_and_without_a_temperature(
+    temperature: float | None, grade: int | None
+) -> None:
+    obs = CrsObservation(temperature_c=temperature, hypotension=True, vasopressors=(NE,))
+    assert grade_crs(obs).grade == grade
+
+
+@pytest.mark.parametrize(
+    ("kw", "grade"),
+    [
+        ({"antipyretic_or_anticytokine_given": True}, 0),  # therapy lifts the fever requirement
+        ({"antipyretic_or_anticytokine_given": True, "vasopressors": (NE,)}, 3),
+        ({"death_due_to_crs": True}, 5),
+    ],
+)
+def test_a_missing_temperature_does_not_matter_once_fever_is_not_needed(
+    kw: dict[str, object], grade: int
+) -> None:
+    assert grade_crs(CrsObservation(**kw)).grade == grade  # type: ignore[arg-type]
 
 
 # --- therapy -----------------------------------------------------------------------------------
@@ -294,6 +341,13 @@ def test_contradictory_input_raises_with_the_field_path(kw: dict[str, object], p
     assert [p for p, _ in info.value.problems] == [path]
 
 
+def test_fever_before_therapy_without_therapy_is_a_contradiction() -> None:
+    with pytest.raises(ClinicalInputError) as info:
+        CrsObservation(temperature_c=37.0, fever_before_therapy=True)
+    assert [p for p, _ in info.value.problems] == ["fever_before_therapy"]
+    CrsObservation(fever_before_therapy=True, antipyretic_or_anticytokine_given=True)  # fine
+
+
 # --- episodes ----------------------------------------------------------------------------------
 def test_episode_carries_therapy_forward() -> None:
     episode = grade_crs_episode(
@@ -362,108 +416,129 @@ def test_empty_episode_is_an_error() -> None:
         grade_crs_episode([])
 
 
-# --- columns -----------------------------------------------------------------------------------
-EXAMPLES = [
-    CrsObservation(),
-    CrsObservation(temperature_c=37.96, hypotension=True),
-    febrile(vasopressors=(NE, VASO), oxygen_device=O2.NASAL_CANNULA, oxygen_flow_l_min=4),
-    febrile(vasopressors=(VASO,), oxygen_device=O2.NASAL_CANNULA, oxygen_flow_l_min=6.04),
-    febrile(vasopressors=(NE, EPI), hypotension_attributable_to_other_cause=True),
-    CrsObservation(antipyretic_or_anticytokine_given=True, oxygen_device=O2.CPAP),
-    CrsObservation(temperature_c=40.0, fever_attributable_to_other_cause=True),
-    CrsObservation(death_due_to_crs=True, temperature_c=39.0),
-    febrile(oxygen_device=O2.VENTURI_MASK, hypoxia_attributable_to_other_cause=True),
-]
-
-
-def test_columns_agree_with_the_record_grader_on_examples() -> None:
-    result = grade_crs_columns(crs_columns_from_observations(EXAMPLES))
-    assert result.grades.dtype == np.int8
-    for i, obs in enumerate(EXAMPLES):
-        expected = grade_crs(obs)
-        assert result.grades[i] == expected.grade
-        assert result.reasons[i] == "; ".join(expected.reasons)
-
-
-def test_columns_row_round_trips() -> None:
-    cols = crs_columns_from_observations(EXAMPLES)
-    assert [cols.row(i) for i in range(len(cols))] == [
-        CrsObservation(**{**o.__dict__, "vasopressors": tuple(v for v in V if v in o.vasopressors)})
-        for o in EXAMPLES
-    ]
-
-
-def test_empty_columns() -> None:
-    result = grade_crs_columns(crs_columns_from_observations([]))
-    assert len(result.grades) == 0 and len(result.reasons) == 0
-
-
-def _columns(**overrides: object) -> CrsColumns:
-    n = 3
-    base: dict[str, object] = {
-        "temperature_c": np.full(n, 39.0),
-        "fever_attributable_to_other_cause": np.zeros(n, bool),
-        "antipyretic_or_anticytokine_given": np.zeros(n, bool),
-        "hypotension": np.zeros(n, bool),
-        "vasopressor_count": np.zeros(n, np.int64),
-        "vasopressin": np.zeros(n, bool),
-        "vasopressor_mask": np.zeros(n, np.uint8),
-        "oxygen_device": np.zeros(n, np.int8),
-        "oxygen_flow_l_min": np.full(n, np.nan),
-        "hypotension_attributable_to_other_cause": np.zeros(n, bool),
-        "hypoxia_attributable_to_other_cause": np.zeros(n, bool),
-        "death_due_to_crs": np.zeros(n, bool),
-    }
-    return CrsColumns(**{**base, **overrides})  # type: ignore[arg-type]
-
-
-def test_column_contradictions_name_the_row() -> None:
-    cols = _columns(
-        oxygen_device=np.array([0, 1, 0], np.int8), oxygen_flow_l_min=np.array([np.nan, np.nan, 2])
+# --- episodes with missing temperatures (contract v2 item 1) -----------------------------------
+def test_episode_grade_is_the_maximum_over_the_gradable_observations() -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=38.5),
+            CrsObservation(hypotension=True, vasopressors=(NE,)),  # no temperature
+            CrsObservation(temperature_c=37.0),
+        ]
     )
-    with pytest.raises(ClinicalInputError) as info:
-        grade_crs_columns(cols)
-    assert [p for p, _ in info.value.problems] == ["[1].oxygen_flow_l_min", "[2].oxygen_flow_l_min"]
-
-
-def test_columns_reject_counts_that_disagree_with_the_mask() -> None:
-    with pytest.raises(ValueError, match="vasopressor_count"):
-        _columns(vasopressor_count=np.array([1, 0, 0], np.int64))
-    with pytest.raises(ValueError, match="vasopressin"):
-        _columns(vasopressin=np.array([True, False, False]))
-
-
-def test_columns_reject_wrong_dtypes_and_lengths() -> None:
-    with pytest.raises(ValueError, match="oxygen_device"):
-        _columns(oxygen_device=np.zeros(3, np.int64))
-    with pytest.raises(ValueError, match="hypotension"):
-        _columns(hypotension=np.zeros(2, bool))
-
-
-def test_dense_numbering_handles_narrow_and_sparse_key_ranges() -> None:
-    from cartwatch.clinical.crs import _dense  # the batch path's internal grouping
-
-    narrow = np.array([7, 3, 7, 0, 3], dtype=np.int64)
-    codes, keys = _dense(narrow, 8)  # lookup-table numbering
-    assert keys.tolist() == [0, 3, 7] and codes.tolist() == [2, 1, 2, 0, 1]
-    sparse = np.array([10**12, 5, 10**12, 7, 5], dtype=np.int64)
-    codes, keys = _dense(sparse, 10**12 + 1)  # too wide for a table: sorted instead
-    assert keys.tolist() == [5, 7, 10**12] and codes.tolist() == [2, 0, 2, 1, 0]
-
-
-def test_value_codes_print_like_the_record_path() -> None:
-    from cartwatch.clinical.crs import _is_fever, _ValueCodes, format_temperature
-
-    values = np.array(
-        [38.4, np.nan, 37.96, 37.95, -0.04, -0.0, 38.0, 2e6, 38.4, np.nan, 1e-300, 37.999999]
+    assert [o.grade for o in episode.observations] == [1, None, 0]
+    out = episode.to_dict()
+    assert (out["grade"], out["peak_index"], out["not_gradable"]) == (1, 0, [1])
+    # the hidden grade is named in the episode reasons, not lost
+    assert (
+        "[1] not gradable: temperature not recorded; with fever ≥38.0 °C this is grade 3"
+        in out["reasons"]  # type: ignore[operator]
     )
-    codes = _ValueCodes.of(values, _is_fever)
-    assert codes.codes[0] == codes.codes[8] and codes.codes[1] == codes.codes[9]
-    assert codes.value(int(codes.codes[1])) is None
-    for i, v in enumerate(values.tolist()):
-        if not np.isnan(v):
-            shown = codes.value(int(codes.codes[i]))
-            assert shown is not None and format_temperature(shown) == format_temperature(v)
-    wide = np.array([1.0, 9e5, -9e5, 1.0])  # tenths range too wide for a table
-    codes = _ValueCodes.of(wide, _is_fever)
-    assert [codes.value(int(c)) for c in codes.codes] == [1.0, 9e5, -9e5, 1.0]
+
+
+def test_episode_with_no_gradable_observation_has_a_null_grade() -> None:
+    out = grade_crs_episode([CrsObservation(), CrsObservation(hypotension=True)]).to_dict()
+    assert (out["grade"], out["peak_index"], out["not_gradable"]) == (None, None, [0, 1])
+
+
+def test_a_null_is_not_a_resolution() -> None:
+    d = dt.date
+    episode = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=38.5, hypotension=True, observed_at=d(2024, 5, 1)),
+            CrsObservation(hypotension=True, observed_at=d(2024, 5, 2)),  # null
+            CrsObservation(observed_at=d(2024, 5, 3)),  # null
+        ]
+    ).to_dict()
+    assert (episode["onset"], episode["resolved_at"], episode["duration_days"]) == (
+        "2024-05-01",
+        None,
+        None,
+    )
+    resolved = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=38.5, observed_at=d(2024, 5, 1)),
+            CrsObservation(observed_at=d(2024, 5, 2)),  # null: not the resolution
+            CrsObservation(temperature_c=37.2, observed_at=d(2024, 5, 4)),
+        ]
+    ).to_dict()
+    assert (resolved["resolved_at"], resolved["duration_days"]) == ("2024-05-04", 3)
+
+
+# --- premedication is not CRS therapy (contract v2 item 2) -------------------------------------
+def test_premedication_before_any_fever_does_not_lift_the_fever_requirement() -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(
+                temperature_c=37.0, antipyretic_or_anticytokine_given=True, hypotension=True
+            )
+        ]
+    )
+    assert episode.grade == 0
+    assert "premedication" in episode.observations[0].reasons[1]
+    assert any("premedication" in r for r in episode.reasons)
+
+
+def test_one_observation_keeps_the_v1_meaning_of_therapy() -> None:
+    obs = CrsObservation(
+        temperature_c=37.0, antipyretic_or_anticytokine_given=True, hypotension=True
+    )
+    assert grade_crs(obs).grade == 2
+
+
+def test_fever_before_therapy_makes_the_same_observation_crs_therapy() -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(
+                temperature_c=37.0,
+                antipyretic_or_anticytokine_given=True,
+                fever_before_therapy=True,
+                hypotension=True,
+            )
+        ]
+    )
+    assert episode.grade == 2
+
+
+@pytest.mark.parametrize(("temperature", "grade"), [(37.9, 0), (38.0, 2)])
+def test_a_fever_at_the_therapy_observation_starts_crs_either_side_of_38(
+    temperature: float, grade: int
+) -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=temperature, antipyretic_or_anticytokine_given=True),
+            CrsObservation(temperature_c=37.0, hypotension=True),
+        ]
+    )
+    assert episode.observations[1].grade == grade
+
+
+def test_an_attributable_fever_does_not_start_crs() -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=39.0, fever_attributable_to_other_cause=True),
+            CrsObservation(temperature_c=37.0, antipyretic_or_anticytokine_given=True),
+            CrsObservation(temperature_c=37.0, hypotension=True),
+        ]
+    )
+    assert [o.grade for o in episode.observations] == [0, 0, 0]
+
+
+def test_after_premedication_fever_is_still_required_then_therapy_for_crs_counts() -> None:
+    episode = grade_crs_episode(
+        [
+            CrsObservation(temperature_c=36.8, antipyretic_or_anticytokine_given=True),  # premed
+            CrsObservation(temperature_c=37.1, hypotension=True),  # no fever: 0
+            CrsObservation(temperature_c=38.6),  # CRS begins: 1
+            CrsObservation(temperature_c=37.0, hypotension=True),  # no therapy since: 0
+            CrsObservation(temperature_c=37.0, antipyretic_or_anticytokine_given=True),  # for CRS
+            CrsObservation(temperature_c=36.9, vasopressors=(NE,)),  # carried: 3
+            CrsObservation(oxygen_device=O2.BLOW_BY),  # carried, no temperature needed: 2
+        ]
+    )
+    assert [o.grade for o in episode.observations] == [0, 0, 1, 0, 0, 3, 2]
+    assert episode.not_gradable == ()
+    assert episode.reasons[1:3] == (
+        "therapy recorded at observation [0] before CRS began: premedication, fever still required",
+        "antipyretic or anti-cytokine therapy for CRS first recorded at observation [4]: fever "
+        "not required from then on",
+    )

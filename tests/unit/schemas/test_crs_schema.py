@@ -46,10 +46,18 @@ def test_full_document_to_domain() -> None:
     )
 
 
-def test_empty_document_is_all_defaults_and_grade_0() -> None:
+def test_empty_document_is_all_defaults_and_not_gradable() -> None:
+    # contract v2 item 1: no temperature, no therapy → null, never grade 0
     obs = _parse({}).to_domain()
     assert obs == CrsObservation()
-    assert grade_crs(obs).grade == 0
+    assert grade_crs(obs).grade is None
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", None, [True]])
+def test_fever_before_therapy_is_a_strict_bool(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        _parse({"antipyretic_or_anticytokine_given": True, "fever_before_therapy": value})
+    assert [e["loc"] for e in info.value.errors()] == [("fever_before_therapy",)]
 
 
 @pytest.mark.parametrize(
