@@ -57,6 +57,29 @@ def test_nurse_sees_grade_3_live_then_on_the_work_list(page: Page) -> None:
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
+def test_blank_form_is_not_graded_yet_until_a_temperature_is_typed(page: Page) -> None:
+    # contract v2 item 1: a blank daily assessment never shows a green "Grade 0".
+    login(page, "nurse_a")
+    page.goto("/patients/A-002/assessment/new/")
+    live = page.locator("#live-crs")
+    grade = live.locator("[data-role=grade]")
+    expect(grade).to_have_text("not graded yet")
+    expect(grade).not_to_have_class("grade g0")
+    expect(live.locator("[data-role=reasons]")).to_contain_text("temperature not recorded")
+    page.get_by_label("Hypotension", exact=True).check()
+    expect(live.locator("[data-role=reasons]")).to_contain_text(
+        "with fever ≥38.0 °C this is grade 2"
+    )
+    expect(grade).to_have_text("not graded yet")
+    shot(page, "assessment-not-graded-yet")
+    page.get_by_label("Highest temperature").fill("37.4")
+    expect(grade).to_have_text("Grade 0")
+    page.get_by_label("Highest temperature").fill("38.3")
+    expect(grade).to_have_text("Grade 2")
+    shot(page, "assessment-graded-after-temperature")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
 def test_timeline_screenshot_for_the_readme(page: Page) -> None:
     login(page, "physician_a")
     page.goto("/patients/A-001/")

@@ -199,3 +199,66 @@ def test_an_unavailable_schedule_is_listed_only_while_an_obligation_could_run(
     records.create_record(physician, records.KINDS["cell-therapy"], patient, course)
     found = alerts(cast, f"{today}T12:00:00", "schedule_unavailable")
     assert [a.patient_id for a in found] == (["A-050"] if listed else [])
+
+
+# --- not gradable CRS (contract v2 item 1): a null is an alert of its own, never a 0 ----------
+def no_temperature(observed_at: str, **findings: Any) -> dict[str, Any]:
+    return {"observed_at": observed_at, **findings}
+
+
+@pytest.mark.parametrize(
+    ("findings", "words"),
+    [
+        ({"hypotension": True}, "hypotension"),
+        ({"vasopressors": ["norepinephrine"]}, "vasopressor norepinephrine"),
+        ({"oxygen_device": "face_mask"}, "oxygen by face mask"),
+    ],
+)
+def test_not_gradable_with_hypotension_or_hypoxia_is_its_own_alert(
+    cast: Any, patient_a: Any, findings: dict[str, Any], words: str
+) -> None:
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00", **findings))
+    found = alerts(cast, "2025-07-02T13:00:00", "crs_not_gradable")
+    assert [a.message for a in found] == [
+        f"CRS not gradable: temperature missing ({words} recorded; with a fever this is "
+        "grade ≥2)"
+    ]
+    # the earlier grade 2 is still the latest gradable one: its alert stays, no "rise" or
+    # "fall" is read from a null
+    assert [a.message for a in alerts(cast, "2025-07-02T13:00:00", "crs_grade_ge2")] == [
+        "CRS grade 2"
+    ]
+    assert alerts(cast, "2025-07-02T13:00:00", "crs_grade_rose") == []
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [("2025-07-04T12:00:00", 1), ("2025-07-04T12:00:01", 0)],
+    ids=["exactly-48h", "48h-and-1s"],
+)
+def test_not_gradable_alerts_for_48_hours(
+    cast: Any, patient_a: Any, now: str, expected: int
+) -> None:
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00", hypotension=True))
+    assert len(alerts(cast, now, "crs_not_gradable")) == expected
+
+
+def test_not_gradable_without_findings_or_superseded_does_not_alert(
+    cast: Any, patient_a: Any
+) -> None:
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00"))  # nothing recorded
+    assert alerts(cast, "2025-07-02T13:00:00", "crs_not_gradable") == []
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T14:00:00", hypotension=True))
+    add(cast, patient_a, "crs", crs("2025-07-02T16:00:00", 38.4, hypotension=True))  # graded
+    assert alerts(cast, "2025-07-02T17:00:00", "crs_not_gradable") == []
+
+
+def test_a_blank_crs_assessment_is_stored_with_a_null_grade(cast: Any, patient_a: Any) -> None:
+    from cartwatch.web.patients import models as m
+
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00", hypotension=True))
+    stored = m.CrsAssessment.objects.get(observed_at=at("2025-07-02T12:00:00"))
+    assert stored.grade is None
+    assert stored.reasons[-1] == (
+        "not gradable: temperature not recorded; with fever ≥38.0 °C this is grade 2"
+    )

@@ -228,3 +228,31 @@ def test_patient_list_shows_each_patients_own_highest_grades_and_latest_infusion
     # The later course's infusion; max CRS 2 (not the latest, 1); max ICANS 3.
     assert cells["A-001"][-3:] == ["1 Sep 2025", "2", "3"]
     assert cells["A-002"][-3:] == ["—", "—", "—"]
+
+
+# --- not gradable CRS (contract v2 item 1) ----------------------------------------------------
+def test_a_not_gradable_crs_assessment_reads_not_gradable_on_the_page_and_timeline(
+    patient_a: Any,
+) -> None:
+    from cartwatch.web.patients.models import CrsAssessment
+
+    blank = {"observed_at": "2025-07-03T08:00", "crs.hypotension": "true"}  # no temperature
+    response = client_for("nurse_a").post("/patients/A-001/assessment/new/", blank)
+    assert response.status_code == 302
+    stored = CrsAssessment.objects.filter(patient=patient_a).latest("observed_at")
+    assert stored.grade is None
+    body = client_for("nurse_a").get("/patients/A-001/").content.decode()
+    assert "not gradable (temperature missing)" in body
+    assert "day 2: CRS not gradable" in body  # the SVG cell of 2025-07-03, not a grade 0
+    assert "day 2: CRS grade 0" not in body
+    assert "with fever ≥38.0 °C this is grade 2" in body
+
+
+def test_live_grading_of_a_blank_crs_form_is_null_not_0(patient_a: Any) -> None:
+    client = client_for("nurse_a")
+    blank = client.post("/api/grade/crs", {}, content_type="application/json").json()
+    assert blank["grade"] is None
+    typed = client.post(
+        "/api/grade/crs", {"temperature_c": 37.2}, content_type="application/json"
+    ).json()
+    assert typed["grade"] == 0

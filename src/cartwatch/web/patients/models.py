@@ -226,7 +226,11 @@ class CrsAssessment(AssessmentRecord):
     hypotension_attributable_to_other_cause = models.BooleanField(default=False)
     hypoxia_attributable_to_other_cause = models.BooleanField(default=False)
     death_due_to_crs = models.BooleanField(default=False)
-    grade = models.PositiveSmallIntegerField()
+    # contract v2 item 2: a fever documented before this therapy (e.g. at home).
+    fever_before_therapy = models.BooleanField(default=False)
+    # null = not gradable (no temperature and fever still required; contract v2 item 1):
+    # the reasons say what is missing; a blank observation is never stored as grade 0.
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = "CRS assessment"

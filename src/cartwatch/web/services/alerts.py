@@ -6,6 +6,11 @@ Rules (each alert names its rule and the observed value):
 * ``crs_grade_rose`` / ``icans_grade_rose``: the latest assessment, in the last 48 hours, has
   a higher grade than the one before (without the window, a patient whose last assessment
   of the episode was a rise would stay on the list for good);
+* ``crs_not_gradable``: the latest CRS assessment, in the last 48 hours, is not gradable
+  (no temperature, so fever can be neither shown nor excluded: contract v2 item 1) while
+  hypotension, a vasopressor or oxygen is recorded — with a fever that is grade ≥2, so it is
+  raised on its own ("temperature missing") instead of reading as nothing. The grade rules
+  above look at the gradable assessments only (a null is not a grade 0);
 * ``missed_assessment``: a day in the first N days after infusion (default 14, setting
   ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment,
   listed until M days after that window closes (default 7, ``CARTWATCH_MISSED_GRACE_DAYS``:
@@ -47,27 +52,55 @@ class Alert:
 
 class _Graded(NamedTuple):
     observed_at: dt.datetime
-    grade: int
+    grade: int | None  # None: not gradable
+    findings: str = ""  # hypotension/vasopressors/oxygen recorded (CRS), for the null alert
+
+
+def _crs_findings(hypotension: bool, vasopressors: list[str], device: str) -> str:
+    """The cardiorespiratory findings of a CRS row in words ("" when none)."""
+    words = [w for w, present in (("hypotension", hypotension),) if present]
+    words += [f"vasopressor {v}" for v in vasopressors or ()]
+    if device and device != "none":
+        words.append(f"oxygen by {device.replace('_', ' ')}")
+    return ", ".join(words)
+
+
+def _not_gradable_alert(
+    patient_id: str, label: str, rows: list[_Graded], now: dt.datetime
+) -> list[Alert]:
+    latest = rows[-1] if rows else None
+    if latest is None or latest.grade is not None or not latest.findings:
+        return []
+    if now - latest.observed_at > RECENT:
+        return []
+    message = (
+        f"{label.upper()} not gradable: temperature missing ({latest.findings} recorded; "
+        "with a fever this is grade ≥2)"
+    )
+    return [Alert(patient_id, f"{label}_not_gradable", message, latest.observed_at.isoformat())]
 
 
 def _grade_alerts(
-    patient_id: str, label: str, rows: list[_Graded], now: dt.datetime
+    patient_id: str, label: str, all_rows: list[_Graded], now: dt.datetime
 ) -> list[Alert]:
+    rows = [r for r in all_rows if r.grade is not None]
     if not rows:
         return []
     latest = rows[-1]
+    assert latest.grade is not None
     out: list[Alert] = []
     when = latest.observed_at.isoformat()
     if latest.grade >= 2 and now - latest.observed_at <= RECENT:
         out.append(
             Alert(patient_id, f"{label}_grade_ge2", f"{label.upper()} grade {latest.grade}", when)
         )
-    if len(rows) >= 2 and latest.grade > rows[-2].grade and now - latest.observed_at <= RECENT:
+    previous = rows[-2].grade if len(rows) >= 2 else None
+    if previous is not None and latest.grade > previous and now - latest.observed_at <= RECENT:
         out.append(
             Alert(
                 patient_id,
                 f"{label}_grade_rose",
-                f"{label.upper()} grade rose from {rows[-2].grade} to {latest.grade}",
+                f"{label.upper()} grade rose from {previous} to {latest.grade}",
                 when,
             )
         )
@@ -117,6 +150,7 @@ def _graded_by_patient(
     patient_pks: list[int],
     in_window: set[int],
     since: dt.datetime,
+    findings: tuple[str, ...] = (),
 ) -> dict[int, list[_Graded]]:
     """Each patient's (observed_at, grade) pairs in time order, for the patients a rule can
     fire for: those assessed since *since* (the grade rules look at a latest assessment that
@@ -129,10 +163,11 @@ def _graded_by_patient(
             Q(patient_id__in=sorted(in_window)) | Q(patient_id__in=recent.values("patient_id"))
         )
         .order_by("patient_id", "observed_at", "id")
-        .values_list("patient_id", "observed_at", "grade")
+        .values_list("patient_id", "observed_at", "grade", *findings)
     )
-    for patient_pk, observed_at, grade in rows:
-        out[patient_pk].append(_Graded(observed_at, grade))
+    for patient_pk, observed_at, grade, *found in rows:
+        words = _crs_findings(*found) if found and grade is None else ""
+        out[patient_pk].append(_Graded(observed_at, grade, words))
     return out
 
 
@@ -154,12 +189,15 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
 
     in_window = {pk for pk, courses in courses_of.items() if any(map(missed_listed, courses))}
     since = now - RECENT  # the grade rules need the latest assessment at or after this
-    crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since)
+    crs_of = _graded_by_patient(
+        m.CrsAssessment, pks, in_window, since, ("hypotension", "vasopressors", "oxygen_device")
+    )
     icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
     alerts: list[Alert] = []
     for pk, patient_id in patients:
         crs, icans = crs_of[pk], icans_of[pk]
         alerts += _grade_alerts(patient_id, "crs", crs, now)
+        alerts += _not_gradable_alert(patient_id, "crs", crs, now)
         alerts += _grade_alerts(patient_id, "icans", icans, now)
         if not courses_of[pk]:
             continue

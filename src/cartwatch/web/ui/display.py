@@ -68,9 +68,18 @@ def col(label: str, path: str, unit: str = "") -> Column:
     return Column(label, get)
 
 
-def grade_col(label: str, path: str = "result.grade") -> Column:
+#: How a null stored CRS grade reads (contract v2 item 1: no temperature, fever required).
+CRS_NOT_GRADABLE = "not gradable (temperature missing)"
+
+
+def grade_col(label: str, path: str = "result.grade", missing: str | None = None) -> Column:
+    """A stored grade as a badge; *missing* is said in words where the grade is null (the
+    engine found it not gradable), instead of a dash that reads like "nothing"."""
+
     def get(rec: dict[str, Any]) -> Cell:
         value = _dig(rec, path)
+        if value is None and missing is not None:
+            return Cell(missing)
         return Cell(fmt(value), grade=value if isinstance(value, int) else None)
 
     return Column(label, get)
@@ -135,7 +144,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         col("Temp.", "data.temperature_c", "°C"),
         col("Vasopressors", "data.vasopressors"),
         Column("Oxygen", _oxygen),
-        grade_col("CRS grade"),
+        grade_col("CRS grade", missing=CRS_NOT_GRADABLE),
         reasons_col(),
         STANDARD,
     ),
@@ -266,15 +275,22 @@ def _local_date(iso: str | None) -> dt.date | None:
 STEROIDS = ("dexamethasone", "methylprednisolone")
 
 # Geometry of the SVG (user units; it scales with the page width).
+NOT_GRADABLE_FILL = "#fde68a"  # amber: assessed, grade unknown (not the green of grade 0)
 W, LEFT, RIGHT = 960, 150, 20
 LANE = 26
 
 
-def _daily_max(points: Sequence[tuple[int | None, int]]) -> dict[int, int]:
-    out: dict[int, int] = {}
+def _daily_max(points: Sequence[tuple[int | None, int | None]]) -> dict[int, int | None]:
+    """Highest grade per day; None for a day whose assessments are all not gradable (a
+    not-gradable assessment never lowers or replaces a graded one)."""
+    out: dict[int, int | None] = {}
     for day, grade in points:
-        if day is not None and day >= 0:
-            out[day] = max(grade, out.get(day, 0))
+        if day is None or day < 0:
+            continue
+        if day not in out or out[day] is None:
+            out[day] = grade
+        elif grade is not None:
+            out[day] = max(grade, out[day] or 0)
     return out
 
 
@@ -308,22 +324,27 @@ class _Svg:
         self.parts.append(f'<text x="{LEFT - 8}" y="{self.y}" class="tl-label">day</text>')
         self.y += 10
 
-    def grades(self, label: str, cells: dict[int, int], name: str) -> None:
+    def grades(self, label: str, cells: dict[int, int | None], name: str) -> None:
         self.label(label, LANE)
         for d in range(self.span):
             g = cells.get(d)
-            fill = "#f3f4f6" if g is None else ("#e5f5e0" if g == 0 else GRADE_COLOURS[min(g, 5)])
-            title = f"day {d}: no {name} assessment" if g is None else f"day {d}: {name} grade {g}"
+            if d not in cells:
+                fill, title, mark = "#f3f4f6", f"day {d}: no {name} assessment", ""
+            elif g is None:  # assessed, but not gradable: a "?" in words, never a 0
+                fill, title, mark = NOT_GRADABLE_FILL, f"day {d}: {name} not gradable", "?"
+            else:
+                fill = "#e5f5e0" if g == 0 else GRADE_COLOURS[min(g, 5)]
+                title, mark = f"day {d}: {name} grade {g}", str(g)
             self.parts.append(
                 f'<rect x="{self.x0 + d * self.cell + 1:.1f}" y="{self.y}" '
                 f'width="{self.cell - 2:.1f}" height="{LANE - 4}" rx="3" fill="{fill}">'
                 f"<title>{escape(title)}</title></rect>"
             )
-            if g is not None:
-                ink = "#ffffff" if g >= 3 else "#1f2937"
+            if mark:
+                ink = "#ffffff" if g is not None and g >= 3 else "#1f2937"
                 self.parts.append(
                     f'<text x="{self.x(d):.1f}" y="{self.y + LANE * 0.55:.1f}" class="tl-grade" '
-                    f'fill="{ink}">{g}</text>'
+                    f'fill="{ink}">{mark}</text>'
                 )
         self.y += LANE
 

@@ -30,6 +30,7 @@ from cartwatch.web.ui.views.layout import page
 RULE_ORDER = {
     "crs_grade_ge2": 0,
     "icans_grade_ge2": 0,
+    "crs_not_gradable": 0,  # with a fever it would be grade ≥2: as urgent as that
     "crs_grade_rose": 1,
     "icans_grade_rose": 1,
     "missed_assessment": 2,
@@ -38,6 +39,7 @@ RULE_ORDER = {
 RULE_LABEL = {
     "crs_grade_ge2": "CRS grade ≥2",
     "icans_grade_ge2": "ICANS grade ≥2",
+    "crs_not_gradable": "CRS not gradable: temperature missing",
     "crs_grade_rose": "CRS grade rose",
     "icans_grade_rose": "ICANS grade rose",
     "missed_assessment": "Missed daily assessment",

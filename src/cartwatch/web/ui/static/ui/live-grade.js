@@ -93,7 +93,11 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (mine !== seq[kind]) { return; } // a newer request is on its way
-        if (response.ok) {
+        if (response.ok && body.grade === null) {
+          // Not gradable yet (e.g. CRS without a temperature): never a grade, least of all
+          // a green 0 on a blank form; the reasons say what is missing.
+          show(block, { headline: "not graded yet", standard: body.standard, lines: body.reasons || [] });
+        } else if (response.ok) {
           show(block, { grade: body.grade, standard: body.standard, lines: body.reasons || [] });
         } else if (response.status === 422) {
           show(block, {
