@@ -220,8 +220,7 @@ def test_not_gradable_with_hypotension_or_hypoxia_is_its_own_alert(
     add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00", **findings))
     found = alerts(cast, "2025-07-02T13:00:00", "crs_not_gradable")
     assert [a.message for a in found] == [
-        f"CRS not gradable: temperature missing ({words} recorded; with a fever this is "
-        "grade ≥2)"
+        f"CRS not gradable: temperature missing ({words} recorded; with a fever this is grade ≥2)"
     ]
     # the earlier grade 2 is still the latest gradable one: its alert stays, no "rise" or
     # "fall" is read from a null
