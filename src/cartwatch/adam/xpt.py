@@ -227,6 +227,12 @@ def write_xpt(
     )
 
 
+def _sas_format(fmt: str) -> str:
+    """A format in SAS's own spelling, with the dot: pyreadstat gives "DATE9" (≤1.2) or
+    "DATE9." (1.3) for the same file; "8.2" and "$CHAR20." are already complete."""
+    return fmt if "." in fmt else fmt + "."
+
+
 def read_xpt(path: str | Path) -> tuple[pd.DataFrame, DatasetMeta]:
     """Read a SAS XPORT (v5 or v8) file with pyreadstat: exact zeros, labels, formats.
 
@@ -240,7 +246,7 @@ def read_xpt(path: str | Path) -> tuple[pd.DataFrame, DatasetMeta]:
         df, meta = pyreadstat.read_xport(
             str(path), dates_as_pandas_datetime=True, encoding="latin1"
         )
-    formats = {k: v for k, v in (meta.original_variable_types or {}).items() if v}
+    formats = {k: _sas_format(v) for k, v in (meta.original_variable_types or {}).items() if v}
     types = meta.readstat_variable_types or {}
     for col in df.columns:
         fmt = formats.get(col, "").upper()

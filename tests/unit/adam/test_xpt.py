@@ -43,7 +43,7 @@ def test_pilot_dates_and_character_blanks(shared_data: Path) -> None:
     assert first["TRTSDT"] == pd.Timestamp("2014-01-02")
     assert first["DTHFL"] == ""  # character missing is "", never NaN
     assert df["AGE"].dtype == np.float64
-    assert meta.formats["TRTSDT"] == "DATE9"
+    assert meta.formats["TRTSDT"] == "DATE9."  # SAS spelling, whatever pyreadstat's version
     assert meta.labels["SAFFL"] == "Safety Population Flag"
 
 
@@ -142,9 +142,10 @@ def test_csv_and_xpt_hold_the_same_values(tmp_path: Path) -> None:
     df = _sample_adtte()
     write_adam_csv(df, tmp_path / "adtte.csv", ADTTE)
     write_xpt(df, tmp_path / "adtte.xpt", "ADTTE", ADTTE.labels())
-    a, _ = read_adam_csv(tmp_path / "adtte.csv")
-    b, _ = read_xpt(tmp_path / "adtte.xpt")
+    a, meta_a = read_adam_csv(tmp_path / "adtte.csv")
+    b, meta_b = read_xpt(tmp_path / "adtte.xpt")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert meta_a.formats == meta_b.formats == {"STARTDT": "DATE9.", "ADT": "DATE9."}
 
 
 def test_conform_names_missing_variables() -> None:
