@@ -133,6 +133,13 @@ def test_km_follows_print_survfit_and_says_why_a_limit_is_missing(tmp_path: Path
         [31, None],
         ["estimated", "not_reached"],
     )
+    text = run(*common, "--group", "x", "--format", "text")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == ["group", "n", "events", "median", "(95%", "CI,", "log)"]
+    assert lines[1].split() == ["Maintained", "11", "7", "31", "(18,", "NR)"]
+    assert lines[2].split() == ["Nonmaintained", "12", "11", "23", "(8,", "NE)"]
+    assert any(line.startswith("NR = not reached") for line in lines)
     by_arm = json.loads(run(*common, "--group", "x").stdout)["groups"]
     assert [(g["median"], g["ci"], g["ci_status"][1]) for g in by_arm] == [
         (31, [18, None], "not_reached"),

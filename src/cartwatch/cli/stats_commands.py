@@ -185,7 +185,11 @@ def km(
                 problems.append(f"{file.name}: no data rows")
     if problems or df is None or t is None or e is None:
         fail(problems)
-    emit(_km_result(df, t, e, group, conf_type, level, probs), out_fmt)
+    result = _km_result(df, t, e, group, conf_type, level, probs)
+    if out_fmt == "text":
+        typer.echo(_km_text(result))
+    else:
+        emit(result, out_fmt)
 
 
 def _probabilities(text: str | None, problems: list[str]) -> list[float]:
@@ -262,6 +266,48 @@ def _km_result(
             lr = logrank_test(t[keep].to_numpy(), e[keep].to_numpy(), labels[keep].to_numpy())
             result["logrank"] = {"chisq": lr.chisq, "df": lr.df, "p": lr.p, "method": "log-rank"}
     return result
+
+
+_STATUS_TEXT = {"not_reached": "NR", "not_estimable": "NE"}
+
+
+def _time_text(value: object, status: object) -> str:
+    if isinstance(value, float | int):
+        return f"{value:g}"
+    return _STATUS_TEXT.get(str(status), "NR")
+
+
+def _km_text(result: dict[str, object]) -> str:
+    """The median table as a person reads it: ``4 (2, NE)``, with NR / NE explained."""
+    level = f"{float(str(result['conf_level'])) * 100:g}% CI, {result['conf_type']}"
+    rows = [("group", "n", "events", f"median ({level})")]
+    for g in result["groups"]:  # type: ignore[attr-defined]
+        lo, hi = g["ci"]
+        lo_status, hi_status = g["ci_status"]
+        median = _time_text(g["median"], g["median_status"])
+        ci = f"{_time_text(lo, lo_status)}, {_time_text(hi, hi_status)}"
+        rows.append((str(g["group"]), str(g["n"]), str(g["events"]), f"{median} ({ci})"))
+        for q in g.get("quantiles", []):
+            qlo, qhi = q["ci"]
+            qlo_status, qhi_status = q["ci_status"]
+            rows.append(
+                (
+                    f"  {q['p'] * 100:g}% quantile",
+                    "",
+                    "",
+                    f"{_time_text(q['time'], q['status'])} "
+                    f"({_time_text(qlo, qlo_status)}, {_time_text(qhi, qhi_status)})",
+                )
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines += ["", str(result["status_legend"]), f"Median rule: {result['median_rule']}"]
+    if "quantile_rule" in result:
+        lines.append(f"Quantile rule: {result['quantile_rule']}")
+    lr = result.get("logrank")
+    if isinstance(lr, dict):
+        lines.append(f"Log-rank: chi-squared {lr['chisq']:.4g} on {lr['df']} df, p = {lr['p']:.4g}")
+    return "\n".join(lines)
 
 
 def _quantile_row(q: QuantileEstimate) -> dict[str, object]:
