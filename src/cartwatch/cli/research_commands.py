@@ -7,11 +7,12 @@ result of :mod:`cartwatch.research`. Bad input exits 2 with ``field.path: proble
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cartwatch.cli.io import OutputFormat, emit, input_errors, read_json
+from cartwatch.cli.io import OutputFormat, emit, fail, input_errors, read_json
 
 SOURCE_HELP = "JSON document (a path, or - for stdin)"
 Source = Annotated[str, typer.Argument(help=SOURCE_HELP, metavar="FILE")]
@@ -55,6 +56,59 @@ def simulate_survival(source: Source, fmt: Format = OutputFormat.JSON) -> None:
     emit(run(spec).to_dict(), fmt)
 
 
+def simulate_sweep(
+    source: Source,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder for sweep.csv, sweep.json and sweep_power.png"),
+    ] = None,
+    serial: Annotated[
+        bool, typer.Option("--serial", help="run the cells here one by one, without Dask")
+    ] = False,
+    fmt: Format = OutputFormat.JSON,
+) -> None:
+    """Operating characteristics over a design grid on dask.distributed (progress on stderr)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from cartwatch.research.inputs import SweepIn
+    from cartwatch.research.sweep import SweepError, build_sweep, run_sweep
+
+    spec = _parse(SweepIn, source)
+    with input_errors(SweepIn):
+        sweep = build_sweep(spec)
+    if out is not None and out.exists() and not out.is_dir():
+        fail([f"out: {out} exists and is not a folder"])
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("sweep cells", total=len(sweep.documents))
+        try:
+            result = run_sweep(sweep, serial=serial, done=lambda: bar.advance(task))
+        except SweepError as exc:
+            fail([str(exc)])
+    if out is not None:
+        result["files"] = _write_sweep(result, out)
+    emit(result, fmt)
+
+
+def _write_sweep(result: dict[str, Any], out: Path) -> list[str]:
+    import csv
+
+    from cartwatch.cli.io import to_json
+    from cartwatch.research.plots import power_curve, save_png
+    from cartwatch.research.sweep import table_rows
+
+    out.mkdir(parents=True, exist_ok=True)
+    rows = table_rows(result)
+    with open(out / "sweep.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "sweep.json").write_text(to_json(result) + "\n", encoding="utf-8")
+    save_png(power_curve(result), out / "sweep_power.png")
+    return [str(out / name) for name in ("sweep.csv", "sweep.json", "sweep_power.png")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``design`` and ``simulate`` to *app*."""
     design = typer.Typer(
@@ -67,6 +121,7 @@ def register(app: typer.Typer) -> None:
         name="simulate", help="Simulated operating characteristics.", no_args_is_help=True
     )
     simulate.command("survival")(simulate_survival)
+    simulate.command("sweep")(simulate_sweep)
     app.add_typer(simulate)
 
 

@@ -176,7 +176,10 @@ class SimulateSurvivalIn(_Closed):
         return problems
 
 
-Scalar = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+#: A grid value keeps its JSON type (an int stays an int: ``subjects`` must be whole).
+Scalar = (
+    Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+)
 
 
 class SweepIn(_Closed):

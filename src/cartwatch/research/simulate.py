@@ -414,4 +414,3 @@ def schoenfeld_power(spec: SimulateSurvivalIn) -> float | None:
     a = spec.allocation_ratio
     drift = math.sqrt(spec.analysis.events * a) / (1.0 + a) * abs(math.log(hr))
     return float(norm.cdf(drift - _critical(spec.alpha, spec.sided)))
-
