@@ -37,9 +37,7 @@ def test_replay_the_attack_a_centre_admin_cannot_move_itself(cast: Any, api: Any
     client = client_for("admin_a")
     url = f"/admin/centres/membership/{membership.pk}/change/"
     assert client.get(url).status_code == 302  # to the admin login: no admin site for it
-    moved = client.post(
-        url, {"user": admin.pk, "centre": cast.centre_b.pk, "role": "centre_admin"}
-    )
+    moved = client.post(url, {"user": admin.pk, "centre": cast.centre_b.pk, "role": "centre_admin"})
     assert moved.status_code == 302 and "/admin/login/" in moved["Location"]
     membership.refresh_from_db()
     assert membership.centre_id == cast.centre_a.pk

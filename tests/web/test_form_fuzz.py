@@ -23,7 +23,7 @@ FORMS: dict[str, tuple[tuple[f.Section, ...], dict[str, str]]] = {
                                           "sex": "F", "diagnosis": "CLL"}),
     "/patients/A-001/eligibility/new/": (tuple(f.ELIGIBILITY), {
         "product": "liso-cel", "diagnosis": "CLL", "age_years": "64",
-        "relapsed_or_refractory": "true", "prior_lines": "ibrutinib\nvenetoclax",
+        "relapsed_or_refractory": "yes", "prior_lines": "ibrutinib\nvenetoclax",
         "as_of": "2025-06-01"}),
     "/patients/A-001/prior-lines/new/": (tuple(f.PRIOR_LINE), {"line_number": "1",
                                                                "agents": "ibrutinib"}),

@@ -27,6 +27,7 @@ CENTRE = {"admin_a", "physician_a", "nurse_a", "data_manager_a", "researcher_a",
 A_CLINICAL = {"admin_a", "physician_a", "nurse_a", "data_manager_a", "researcher_a"}
 WRITE_PATIENTS = {"physician_a", "data_manager_a"}
 WRITE_ASSESSMENTS = {"physician_a", "nurse_a", "data_manager_a"}
+IDENTIFIABLE = A_CLINICAL - {"researcher_a"}  # record pages show who changed what
 
 # (url, users allowed (200), users for whom the page is about a foreign patient (404)).
 # Everyone else: 403.
@@ -44,6 +45,12 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     (f"/patients/{PID}/responses/new/", WRITE_PATIENTS, {"physician_b"}),
     (f"/patients/{PID}/mrd/new/", WRITE_PATIENTS, {"physician_b"}),
     (f"/patients/{PID}/followup/new/", WRITE_PATIENTS, {"physician_b"}),
+    (f"/patients/{PID}/records/crs/{{crs}}/", IDENTIFIABLE, {"physician_b"}),
+    (f"/patients/{PID}/records/crs/{{crs}}/edit/", WRITE_ASSESSMENTS, {"physician_b"}),
+    (f"/patients/{PID}/records/crs/{{crs}}/delete/", {"data_manager_a"}, set()),
+    (f"/patients/{PID}/history/", IDENTIFIABLE, {"physician_b"}),
+    (f"/patients/{PID}/edit/", WRITE_PATIENTS, {"physician_b"}),
+    (f"/patients/{PID}/delete/", {"data_manager_a"}, set()),
     ("/dashboard/", CENTRE, set()),
     ("/network/", {"reviewer"}, set()),
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
@@ -56,6 +63,7 @@ def test_page_status_for_every_role(
     patient_a: Any, url: str, ok: set[str], foreign: set[str]
 ) -> None:
     expected = {u: 200 if u in ok else 404 if u in foreign else 403 for u in CAST_ROLES}
+    url = url.format(crs=patient_a.crsassessments.get().pk)
     seen = {}
     for user in CAST_ROLES:
         response = client_for(user).get(url)
@@ -69,7 +77,7 @@ def test_page_status_for_every_role(
 
 @pytest.mark.parametrize("url", [url for url, _, _ in MATRIX])
 def test_anonymous_users_are_sent_to_login(patient_a: Any, url: str) -> None:
-    response = Client().get(url)
+    response = Client().get(url.format(crs=patient_a.crsassessments.get().pk))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
 

@@ -328,13 +328,9 @@ def update_record(
     values = _values(kind, instance.patient, payload, instance.pk)
     if completed is not None and form_status is None:
         form_status = m.FormStatus.COMPLETE if completed else m.FormStatus.INCOMPLETE
-    with transaction.atomic():
-        current = _locked(instance, version)
-        _needs_reason(current, reason)
-        apply_fields(current, values)
-        _set_status(current, form_status)
-        current.version += 1
-        _save_unique(actor, current, reason)
+    current = locked_update(
+        actor, instance, version, reason, form_status, lambda row: apply_fields(row, values)
+    )
     assert isinstance(current, m.PatientRecord)
     return current
 
@@ -352,6 +348,26 @@ def delete_record(
         current._change_reason = reason  # type: ignore[attr-defined]
         with audit_context(actor.username, reason):
             current.delete()
+
+
+def locked_update(
+    actor: Actor,
+    instance: m.AuditedModel,
+    version: int | None,
+    reason: str,
+    form_status: str | None,
+    change: Callable[[m.AuditedModel], None],
+) -> m.AuditedModel:
+    """The one update step every kind shares: lock the version read, require the reason,
+    apply *change*, set the status, bump the version, save audited."""
+    with transaction.atomic():
+        current = _locked(instance, version)
+        _needs_reason(current, reason)
+        change(current)
+        _set_status(current, form_status)
+        current.version += 1
+        _save_unique(actor, current, reason)
+    return current
 
 
 def verify_record(actor: Actor, instance: m.AuditedModel, *, version: int | None) -> None:
@@ -418,13 +434,9 @@ def update_patient(
     values = _patient_values(actor, payload)
     if values["patient_id"] != patient.patient_id:
         raise ClinicalInputError.single("patient_id", "cannot be changed")
-    with transaction.atomic():
-        current = _locked(patient, version)
-        _needs_reason(current, reason)
-        apply_fields(current, values)
-        _set_status(current, form_status)
-        current.version += 1
-        _save(actor, current, reason)
+    current = locked_update(
+        actor, patient, version, reason, form_status, lambda row: apply_fields(row, values)
+    )
     assert isinstance(current, m.Patient)
     return current
 

@@ -235,22 +235,49 @@ class RecordTable:
     rows: list[list[Cell]]
     add_url: str | None = None
     add_label: str = ""
+    #: Per row: the form status and the record page's URL ("" = the role may not open it).
+    statuses: list[str] = field(default_factory=list)
+    record_urls: list[str] = field(default_factory=list)
+
+    @property
+    def all_headers(self) -> list[str]:
+        return [*self.headers, "Form"] if self.statuses else self.headers
+
+    def _status_html(self, i: int) -> str:
+        status = escape(self.statuses[i])
+        badge = f'<span class="status status-{status}">{status}</span>'
+        url = self.record_urls[i] if i < len(self.record_urls) else ""
+        link = f' <a href="{escape(url)}">open</a>' if url else ""
+        return f"<td>{badge}{link}</td>"
 
     def rows_html(self) -> SafeString:
         """The ``<tr>`` rows, every text escaped. Built here rather than in a template loop:
         the template engine's per-cell cost was most of rendering a long patient page."""
+
+        def status(i: int) -> str:
+            return self._status_html(i) if self.statuses else ""
+
         return mark_safe(  # every value above is escaped
-            "\n".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in self.rows)
+            "\n".join(
+                "<tr>" + "".join(_cell_html(c) for c in row) + status(i) + "</tr>"
+                for i, row in enumerate(self.rows)
+            )
         )
 
 
-def record_table(kind: str, records: Sequence[dict[str, Any]]) -> RecordTable:
+def record_table(
+    kind: str, records: Sequence[dict[str, Any]], record_url: Callable[[int], str] | None = None
+) -> RecordTable:
+    """The table of one record kind; with *record_url* (id → URL of the record's page) each
+    row also shows its form status and a link to correct it and read its history."""
     columns = COLUMNS[kind]
     return RecordTable(
         kind=kind,
         title=TITLES[kind],
         headers=[c.label for c in columns],
         rows=[[c.get(rec) for c in columns] for rec in records],
+        statuses=[str(rec.get("form_status", "")) for rec in records],
+        record_urls=[record_url(rec["id"]) for rec in records] if record_url else [],
     )
 
 

@@ -30,7 +30,7 @@ from cartwatch.clinical.icans import (
 
 Kind = Literal[
     "text", "number", "integer", "date", "datetime", "bool", "tristate", "choice", "multi",
-    "agents", "lines",
+    "agents", "lines", "hidden",
 ]  # fmt: skip
 
 Choices = tuple[tuple[str, str], ...]
@@ -150,7 +150,9 @@ def parse(sections: Sequence[Section], post: QueryDict) -> dict[str, dict[str, A
     payloads: dict[str, dict[str, Any]] = {}
     known = {section.prefix + spec.name for section in sections for spec in section.fields}
     problems: list[tuple[str, str]] = [
-        (name, "unknown field") for name in post if name not in known and name not in NOT_DATA
+        (name, f"the page sent a field this form does not have ({name!r}): reload the form")
+        for name in post
+        if name not in known and name not in NOT_DATA
     ]
     for section in sections:
         payload = payloads.setdefault(section.prefix, {})
@@ -176,18 +178,41 @@ def _shown(spec: Field, value: Any) -> Any:
     return "" if value is None else value
 
 
+@dataclass(frozen=True)
+class TopProblem:
+    """One line of the error summary at the top of a form: the field's label linked to its
+    input (``anchor``) and the problem in words; no field code is ever shown."""
+
+    label: str
+    anchor: str
+    message: str
+
+
+def _label_for(sections: Sequence[Section], path: str) -> tuple[str, str]:
+    """(label, anchor) of the input a problem path belongs to, or of the first input under
+    it (``ice_items`` → the first ICE item); ("", "") when none matches."""
+    for section in sections:
+        for spec in section.fields:
+            name = section.prefix + spec.name
+            if path and (name == path or name.startswith(path + ".")):
+                return spec.label, "f-" + name.replace(".", "-").replace("_", "-")
+    return "", ""
+
+
 def bind(
     sections: Sequence[Section],
     post: QueryDict | None = None,
     initial: Mapping[str, Any] | None = None,
     problems: Sequence[tuple[str, str]] = (),
-) -> tuple[list[BoundSection], list[str]]:
+) -> tuple[list[BoundSection], list[TopProblem]]:
     """Sections with values (re-shown after an error) and errors placed on their inputs.
 
-    Returns the bound sections and the problems that match no input (shown on top).
+    Returns the bound sections and the summary for the top of the page: every problem, in
+    form order, with its field's label linked to the input.
     """
     unplaced = list(problems)
     bound: list[BoundSection] = []
+    top: list[TopProblem] = []
     for section in sections:
         fields_: list[BoundField] = []
         for spec in section.fields:
@@ -207,10 +232,12 @@ def bind(
                 # "vasopressors[0]" belongs to the vasopressors input.
                 if path == name or path.startswith(name + "[") or path.startswith(name + "."):
                     bf.errors.append(problem[1])
+                    top.append(TopProblem(spec.label, bf.input_id, problem[1]))
                     unplaced.remove(problem)
             fields_.append(bf)
         bound.append(BoundSection(section, fields_))
-    return bound, [f"{p}: {m}" if p else m for p, m in unplaced]
+    rest = [TopProblem(*_label_for(sections, path), message) for path, message in unplaced]
+    return bound, rest + top
 
 
 def now_local_input() -> str:
@@ -276,6 +303,14 @@ PRIOR_LINE = (
     ),
 )  # fmt: skip
 
+#: A clinical judgement with no default: the form refuses an empty choice (entry.py).
+DERIVE = "derive"
+RELAPSED_CHOICES: Choices = (
+    (DERIVE, "derive from the recorded prior lines"),
+    ("yes", "yes"),
+    ("no", "no"),
+)
+
 ELIGIBILITY = (
     Section(
         "Label eligibility check",
@@ -284,7 +319,10 @@ ELIGIBILITY = (
             Field("diagnosis", "Diagnosis", "choice", (("CLL", "CLL"), ("SLL", "SLL")),
                   required=True),
             Field("age_years", "Age", "number", required=True, unit="years"),
-            Field("relapsed_or_refractory", "Relapsed or refractory disease", "bool"),
+            Field("relapsed_or_refractory", "Relapsed or refractory disease", "choice",
+                  RELAPSED_CHOICES, required=True,
+                  help="No default: derive it from the recorded prior lines' outcomes "
+                  "(progression or refractory) or choose yes or no."),
             Field("prior_lines", "Prior lines", "lines", required=True,
                   help="One line of therapy per row; agents of a line separated by ';'."),
             Field("as_of", "Decision date (label version in force on this day)", "date",
@@ -482,6 +520,40 @@ FOLLOWUP = (
         ),
     ),
 )  # fmt: skip
+
+
+#: Correcting a saved record: why, the form status, and the version that was read.
+CHANGE = Section(
+    "Change",
+    (
+        Field("reason", "Reason for change",
+              help="Required once the form is complete: what was wrong and where the right "
+              "value comes from (e.g. 'misread the chart: 38.2 not 39.2')."),
+        Field("form_status", "Form status", "choice",
+              (("incomplete", "incomplete (draft)"), ("complete", "complete")), required=True),
+        Field("version", "Version read", "hidden"),
+    ),
+    prefix="change.",
+)  # fmt: skip
+
+WHEN = ASSESSMENT[0]
+
+#: The forms to correct one saved record, by record kind (services.records.KINDS names).
+#: A daily assessment is stored as a CRS and an ICANS record; each is corrected on its own
+#: half of the daily form (the live grade still works: same field names and prefixes).
+EDIT_FORMS: dict[str, tuple[Section, ...]] = {
+    "prior-lines": PRIOR_LINE,
+    "cell-therapy": CELL_THERAPY,
+    "crs": (WHEN, ASSESSMENT[1]),
+    "icans": (WHEN, Section(ASSESSMENT[2].legend, ICANS_FIELDS, prefix="icans.")),
+    "treatments": TREATMENT,
+    "labs": LAB,
+    "responses": RESPONSE,
+    "mrd": MRD,
+    "followup": FOLLOWUP,
+    "eligibility": ELIGIBILITY,
+    "patient": PATIENT,
+}
 
 
 def default_datetime_fields(sections: Sequence[Section]) -> dict[str, Any]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cartwatch.web.ui.views import centre, entry, layout, patients
+from cartwatch.web.ui.views import centre, edit, entry, layout, patients
 
 app_name = "ui"
 
 P = "patients/<str:patient_id>/"
+R = P + "records/<str:kind>/<int:pk>/"
+#: The patient row itself is corrected, verified and deleted by the same views.
+WHOLE = {"kind": "patient", "pk": 0}
 
 urlpatterns = [
     path("", layout.home, name="home"),
@@ -28,6 +31,17 @@ urlpatterns = [
     path(P + "responses/new/", entry.response_new, name="responses_new"),
     path(P + "mrd/new/", entry.mrd_new, name="mrd_new"),
     path(P + "followup/new/", entry.followup_new, name="followup_new"),
+    path(R, edit.record_page, name="record"),
+    path(R + "edit/", edit.record_edit, name="record_edit"),
+    path(R + "delete/", edit.record_delete, name="record_delete"),
+    path(R + "verify/", edit.record_verify, name="record_verify"),
+    path(P + "history/", edit.record_page, WHOLE, name="patient_history"),
+    path(P + "edit/", edit.record_edit, WHOLE, name="patient_edit"),
+    path(P + "delete/", edit.record_delete, WHOLE, name="patient_delete"),
+    path(P + "verify/", edit.record_verify, WHOLE, name="patient_verify"),
+    path(
+        P + "records/eligibility/<int:pk>/rerun/", edit.eligibility_rerun, name="eligibility_rerun"
+    ),
     path("dashboard/", centre.dashboard, name="dashboard"),
     path("dashboard/km-<str:endpoint>.png", centre.km_png, name="km"),
     path("network/", centre.network, name="network"),

@@ -16,19 +16,43 @@ from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.errors import problem_pairs
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.patients import models as m
-from cartwatch.web.services import records
+from cartwatch.web.services import eligibility, quality, records
+from cartwatch.web.services.errors import ReasonRequired
+from cartwatch.web.services.rows import ROW_MODELS
 from cartwatch.web.ui import forms as f
 from cartwatch.web.ui.views.layout import page
 
 # --------------------------------------------------------------------------- forms
 
 
-def _problems(exc: Exception, prefix: str = "") -> list[tuple[str, str]]:
+def _problems(
+    exc: Exception,
+    prefix: str = "",
+    *,
+    model: type[m.AuditedModel] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> list[tuple[str, str]]:
+    """``(path, problem)`` pairs of a refused form, in words: number problems name the allowed
+    range (from the row model of *model*), and a refused value with a likely cause gets a
+    hint (``quality.hints``: 102 °C "looks like °F")."""
     if isinstance(exc, f.ParseError):
         return exc.problems
-    if isinstance(exc, pydantic.ValidationError | ClinicalInputError):
-        return [(prefix + p if p else p, msg) for p, msg in problem_pairs(exc)]
-    raise exc
+    if isinstance(exc, ReasonRequired):
+        return [("change.reason", str(exc))]
+    if not isinstance(exc, pydantic.ValidationError | ClinicalInputError):
+        raise exc
+    row_model = ROW_MODELS[model][1] if model in ROW_MODELS else None
+    if isinstance(exc, pydantic.ValidationError):
+        pairs = problem_pairs(exc, model=row_model)
+    else:
+        pairs = problem_pairs(exc)
+    hinted = dict(quality.hints(model, payload or {})) if model is not None else {}
+    pairs = [(p, f"{msg} — {hinted[p]}" if p in hinted else msg) for p, msg in pairs]
+    return [(prefix + p if p else p, msg) for p, msg in pairs]
+
+
+#: The exceptions a form turns into problems on the page (anything else is a bug: 500).
+FORM_ERRORS = (f.ParseError, pydantic.ValidationError, ClinicalInputError, ReasonRequired)
 
 
 def _form_page(
@@ -41,9 +65,13 @@ def _form_page(
     initial: dict[str, Any] | None = None,
     problems: Sequence[tuple[str, str]] = (),
     live: str = "",
+    post: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    post = request.POST if request.method == "POST" else None
+    if post is None and request.method == "POST":
+        post = request.POST
     bound, top = f.bind(sections, post, initial, problems)
+    status = 409 if extra and extra.get("conflict") else 422 if problems else 200
     return page(
         request,
         actor,
@@ -54,8 +82,9 @@ def _form_page(
             "errors": top,
             "patient_id": patient.patient_id if patient else None,
             "live": live,
+            **(extra or {}),
         },
-        status=422 if problems else 200,
+        status=status,
     )
 
 
@@ -79,7 +108,7 @@ def patient_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         try:
             payload = f.parse(f.PATIENT, request.POST)[""]
             patient = records.create_patient(actor, payload)
-        except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+        except FORM_ERRORS as exc:
             return _form_page(
                 request, actor, title="Register a referral", sections=f.PATIENT, patient=None,
                 problems=_problems(exc),
@@ -102,13 +131,14 @@ def _record_view(kind_name: str, sections: Sequence[f.Section], title: str) -> C
         patient = actor.patient(patient_id)
         heading = f"{title} — {patient.patient_id}"
         if request.method == "POST":
+            payload: dict[str, Any] = {}
             try:
                 payload = f.parse(sections, request.POST)[""]
                 instance = records.create_record(actor, kind, patient, payload)
-            except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+            except FORM_ERRORS as exc:
                 return _form_page(
                     request, actor, title=heading, sections=sections, patient=patient,
-                    problems=_problems(exc),
+                    problems=_problems(exc, model=kind.model, payload=payload),
                 )  # fmt: skip
             messages.success(request, _saved_message(instance))
             return _to_patient(patient.patient_id)
@@ -148,8 +178,10 @@ def _save_assessment(
             prepared.append(records.new_record(actor, records.KINDS[kind], patient, payload))
         except (pydantic.ValidationError, ClinicalInputError) as exc:
             # observed_at is shared: its problem belongs on the one time input.
+            model = records.KINDS[kind].model
             problems += [
-                (p if p == "observed_at" else prefix + p, msg) for p, msg in problem_pairs(exc)
+                (p if p == "observed_at" else prefix + p, msg)
+                for p, msg in _problems(exc, model=model, payload=payload)
             ]
     if problems:
         return problems, []
@@ -198,10 +230,11 @@ def eligibility_new(request: HttpRequest, actor: Actor, patient_id: str) -> Http
     if request.method == "POST":
         try:
             payload = f.parse(f.ELIGIBILITY, request.POST)[""]
-            payload.setdefault("relapsed_or_refractory", False)
             payload.setdefault("prior_lines", [])
-            check = records.create_eligibility(actor, patient, payload)
-        except (f.ParseError, pydantic.ValidationError, ClinicalInputError) as exc:
+            check = records.create_eligibility(
+                actor, patient, eligibility.document(actor, patient, payload)
+            )
+        except FORM_ERRORS as exc:
             return _form_page(
                 request, actor, title=title, sections=f.ELIGIBILITY, patient=patient,
                 problems=_problems(exc),

@@ -241,8 +241,12 @@ def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
         obligations,
     )
     tables = []
+    pid = patient.patient_id
+    prefix = reverse("ui:patient", args=[pid]) + "records/"
     for kind in JOURNEY:
-        table = display.record_table(kind, presented[kind])
+        # One reverse() per page, not per row: the record URL is the prefix + kind + id.
+        opener = (lambda pk, k=kind: f"{prefix}{k}/{pk}/") if actor.identifiable else None
+        table = display.record_table(kind, presented[kind], opener)
         if kind != "icans":  # one "Daily assessment" button for CRS + ICANS
             table.add_url = _add_url(actor, kind, patient.patient_id)
             table.add_label = ADD_LABEL[kind]
