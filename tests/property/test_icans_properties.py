@@ -4,8 +4,10 @@ lowers the grade, grades stay in 0..5, exclusions and recorded-only findings beh
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cartwatch.clinical.icans import (
@@ -25,8 +27,15 @@ SEIZURES = list(Seizure)
 EDEMAS = list(CerebralEdema)
 
 
+def _level(values: list[Any], quiet: bool) -> st.SearchStrategy[Any]:
+    """A level of a domain; *quiet* draws the first (no finding) half the time, so that a
+    change in one domain is not masked by a grade 4 elsewhere in most examples."""
+    every = st.sampled_from(values)
+    return st.one_of(st.just(values[0]), every) if quiet else every
+
+
 @st.composite
-def observations(draw: st.DrawFn) -> IcansObservation:
+def observations(draw: st.DrawFn, quiet: bool = False) -> IcansObservation:
     capd = draw(st.booleans())
     age = draw(st.floats(0, 12) if capd else st.floats(12.01, 120))
     delay = draw(st.booleans()) if not capd else False
@@ -51,10 +60,10 @@ def observations(draw: st.DrawFn) -> IcansObservation:
         age_years=age,
         developmental_delay=delay,
         consciousness=consciousness,
-        seizure=draw(st.sampled_from(SEIZURES)),
-        motor_weakness=draw(st.sampled_from(list(MotorWeakness))),
-        cerebral_edema=draw(st.sampled_from(EDEMAS)),
-        raised_icp_signs=draw(st.booleans()),
+        seizure=draw(_level(SEIZURES, quiet)),
+        motor_weakness=draw(_level(list(MotorWeakness), quiet)),
+        cerebral_edema=draw(_level(EDEMAS, quiet)),
+        raised_icp_signs=draw(_level([False, True], quiet)),
         attributable_to_other_cause=tuple(
             draw(st.lists(st.sampled_from(instrument_domains + other), max_size=3, unique=True))
         ),
@@ -65,6 +74,94 @@ def observations(draw: st.DrawFn) -> IcansObservation:
         death_due_to_icans=draw(st.integers(0, 9)) == 0,
         **kw,  # type: ignore[arg-type]
     )
+
+
+CAPD_UNABLE = 33  # one step above CAPD 32 on the CAPD domain's scale: unable to perform
+
+
+def _capd_position(obs: IcansObservation) -> int | None:
+    """Where the CAPD domain stands: score 0–32, 33 = unable; None = not performed."""
+    return CAPD_UNABLE if obs.capd_unable else obs.capd_score
+
+
+def _worse_instrument(obs: IcansObservation) -> Iterator[dict[str, object]]:
+    if obs.instrument is Instrument.ICE:
+        if obs.consciousness is Consciousness.UNAROUSABLE:
+            yield {"ice_score": 0}  # not performed (None) → a recorded 0; 0 stays 0
+            return
+        assert obs.ice_score is not None
+        yield from ({"ice_score": score} for score in range(obs.ice_score + 1))
+        return
+    position = _capd_position(obs)
+    # Not performed (unarousable, nothing recorded) can only be made explicit: unable.
+    low = CAPD_UNABLE if position is None else position
+    for target in range(low, CAPD_UNABLE + 1):
+        if target == CAPD_UNABLE:
+            yield {"capd_unable": True, "capd_score": None}
+        else:
+            yield {"capd_score": target}
+
+
+def _worse_levels(name: str, levels: list[Any], current: Any) -> Iterator[dict[str, object]]:
+    yield from ({name: level} for level in levels[levels.index(current) :])
+
+
+def single_domain_worsenings(obs: IcansObservation) -> Iterator[tuple[str, IcansObservation]]:
+    """Every observation that is *obs* made worse in exactly one domain, with its name."""
+    for changes in _worse_instrument(obs):
+        yield "instrument", dataclasses.replace(obs, **changes)  # type: ignore[arg-type]
+    for changes in _worse_levels("consciousness", LEVELS, obs.consciousness):
+        if changes["consciousness"] is Consciousness.UNAROUSABLE and obs.ice_score is not None:
+            # An unarousable patient cannot do ICE: it is recorded as 0 ([S11] Table 4
+            # grade-4 row); the ICE domain itself gets no better.
+            changes["ice_score"] = 0
+        yield "consciousness", dataclasses.replace(obs, **changes)  # type: ignore[arg-type]
+    for name, levels in (
+        ("seizure", SEIZURES),
+        ("motor_weakness", list(MotorWeakness)),
+        ("cerebral_edema", EDEMAS),
+        ("raised_icp_signs", [False, True]),
+    ):
+        for changes in _worse_levels(name, levels, getattr(obs, name)):
+            yield name, dataclasses.replace(obs, **changes)  # type: ignore[arg-type]
+
+
+ISSUE_10_CHILD = IcansObservation(  # issue 10 item 1: awake child, drowsiness attributed
+    age_years=8,
+    capd_score=12,
+    consciousness=Consciousness.AWAKENS_SPONTANEOUSLY,
+    attributable_to_other_cause=(IcansDomain.CONSCIOUSNESS,),
+)
+
+
+@example(ISSUE_10_CHILD)
+@example(dataclasses.replace(ISSUE_10_CHILD, age_years=40, capd_score=None, ice_score=5))
+@given(observations(quiet=True))
+def test_worsening_any_one_domain_never_lowers_the_grade(obs: IcansObservation) -> None:
+    """Contract v2 item 3: every single-domain worsening of the drawn observation (every
+    worse ICE/CAPD score and the unable flag, consciousness, seizure, motor weakness,
+    cerebral oedema, raised-ICP signs), adults (ICE) and children or developmental delay
+    (CAPD), with the same attribution to other causes on both sides."""
+    grade = grade_icans(obs).grade
+    for domain, worse in single_domain_worsenings(obs):
+        assert grade_icans(worse).grade >= grade, (domain, worse)
+
+
+@example(ISSUE_10_CHILD, Consciousness.AWAKENS_SPONTANEOUSLY)
+@given(observations(), st.sampled_from(LEVELS))
+def test_an_explicit_capd_unable_is_never_below_any_capd_score(
+    obs: IcansObservation, level: Consciousness
+) -> None:
+    """The issue-10 shape in general: for a CAPD patient, "unable" grades at least what any
+    score grades, whatever else is attributed (and 4 unless capd itself is attributed)."""
+    if obs.instrument is not Instrument.CAPD or obs.death_due_to_icans:
+        return
+    base = dataclasses.replace(obs, consciousness=level, capd_unable=False, capd_score=0)
+    unable = grade_icans(dataclasses.replace(base, capd_score=None, capd_unable=True)).grade
+    for score in (0, 1, 8, 9, 32):
+        assert unable >= grade_icans(dataclasses.replace(base, capd_score=score)).grade
+    if IcansDomain.CAPD not in obs.attributable_to_other_cause:
+        assert unable == 4
 
 
 @given(observations())
@@ -159,18 +256,24 @@ def test_death_due_to_icans_is_always_5(obs: IcansObservation) -> None:
     assert grade_icans(dataclasses.replace(obs, death_due_to_icans=True)).grade == 5
 
 
-def test_sedated_unarousable_patient_ice_zero_is_not_graded() -> None:
-    """[S11] Table 4 ICE row and § attribution: ICE 0 because unarousable is grade 4 only when
-    the unarousability is not attributable to another cause; sedation explains both, and the
-    reasons say the findings were excluded rather than claiming a normal examination."""
-    obs = IcansObservation(
+def test_sedated_unarousable_patient_without_ice_is_not_graded_but_a_recorded_zero_is() -> None:
+    """Contract v2 item 3 (cli-contract.md): the v1 decision that excludes "unable to
+    perform" together with consciousness stays only for an unarousable patient with no ICE
+    value; a recorded ICE 0 is the ICE domain's own finding ([S11] Table 4 grade 4 row),
+    excluded only when ``ice`` is attributed too, and the reasons say so."""
+    sedated = IcansObservation(
         age_years=50,
-        ice_score=0,
         consciousness=Consciousness.UNAROUSABLE,
         attributable_to_other_cause=(IcansDomain.CONSCIOUSNESS,),
     )
-    result = grade_icans(obs)
+    result = grade_icans(sedated)
     assert result.grade == 0
-    assert any("attributable to another cause, excluded" in r for r in result.reasons)
-    awake = dataclasses.replace(obs, consciousness=Consciousness.ALERT)
+    assert any("no ICE result recorded" in r and "excluded with it" in r for r in result.reasons)
+    recorded = dataclasses.replace(sedated, ice_score=0)
+    counted = grade_icans(recorded)
+    assert counted.grade == 4
+    assert any("only 'ice' in attributable_to_other_cause" in r for r in counted.reasons)
+    both = (IcansDomain.CONSCIOUSNESS, IcansDomain.ICE)
+    assert grade_icans(dataclasses.replace(recorded, attributable_to_other_cause=both)).grade == 0
+    awake = dataclasses.replace(recorded, consciousness=Consciousness.ALERT)
     assert grade_icans(awake).grade == 3

@@ -31,8 +31,16 @@ Decisions where the sources are silent (documented here and in the reasons):
 
 * An unarousable patient cannot perform ICE: ``ice_score`` may then be omitted or 0; any
   other value is contradictory and rejected. Unarousable with no ICE/CAPD value grades the
-  instrument domain 4 ("unable to perform"), which is excluded together with consciousness
-  when consciousness is attributed to another cause (the same stupor explains both).
+  instrument domain 4 ("unable to perform", derived from the stupor), which is excluded
+  together with consciousness when consciousness is attributed to another cause (the same
+  stupor explains both).
+* Contract v2 item 3 (cli-contract.md): a recorded instrument result is its own finding and
+  is excluded only by its own domain. Explicit ``capd_unable: true`` is a CAPD-domain
+  grade-4 finding, excluded only when ``capd`` is in ``attributable_to_other_cause``; an
+  awake child unable to do CAPD whose (lesser) drowsiness is attributed to another cause is
+  grade 4, never 0 (v1 excluded it with consciousness: a worse finding lowered the grade).
+  Likewise an ICE of 0 *recorded* for an unarousable patient counts unless ``ice`` is
+  attributed too: the reasons say how to exclude it. Never under-grade.
 * A CAPD score may accompany an unarousable child (CAPD is observational); the
   consciousness domain sets grade 4 anyway.
 """
@@ -361,6 +369,9 @@ class _DomainFinding:
     domain: IcansDomain
     grade: int
     text: str  # the finding and its value, e.g. "ICE 5/10 (3–6)"
+    #: An instrument "unable to perform" derived from unarousability alone (no ICE/CAPD
+    #: value recorded): the stupor's cause explains it too (module docstring, decisions).
+    from_stupor: bool = False
 
 
 def _band(bands: tuple[ScoreBand, ...], score: int) -> ScoreBand:
@@ -371,9 +382,9 @@ def _ice_finding(obs: IcansObservation) -> _DomainFinding | None:
     ice = obs.ice
     unarousable = obs.consciousness is Consciousness.UNAROUSABLE
     if unarousable:
-        shown = "ICE not performed" if ice is None else f"ICE {ice}/{ICE_MAX}"
+        shown = "ICE not performed" if ice is None else f"ICE {ice}/{ICE_MAX} recorded"
         text = f"{shown}: unarousable, unable to perform ICE"
-        return _DomainFinding(IcansDomain.ICE, UNABLE_TO_PERFORM_GRADE, text)
+        return _DomainFinding(IcansDomain.ICE, UNABLE_TO_PERFORM_GRADE, text, ice is None)
     if ice is None:
         return None
     band = _band(ICE_BANDS, ice)
@@ -389,7 +400,7 @@ def _capd_finding(obs: IcansObservation) -> _DomainFinding | None:
     if obs.capd_score is None:
         # Only reachable when unarousable (validated): the child cannot be assessed.
         text = "CAPD not performed: unarousable, unable to perform CAPD"
-        return _DomainFinding(IcansDomain.CAPD, UNABLE_TO_PERFORM_GRADE, text)
+        return _DomainFinding(IcansDomain.CAPD, UNABLE_TO_PERFORM_GRADE, text, from_stupor=True)
     band = _band(CAPD_BANDS, obs.capd_score)
     text = f"CAPD {obs.capd_score} ({band.label()})"
     return _DomainFinding(IcansDomain.CAPD, band.grade, text)
@@ -424,14 +435,35 @@ def _findings(obs: IcansObservation) -> list[_DomainFinding]:
 
 
 def _is_excluded(finding: _DomainFinding, excluded: frozenset[IcansDomain]) -> bool:
+    """Whether *finding* is attributed to another cause (contract v2 item 3).
+
+    A domain listed in ``attributable_to_other_cause`` is excluded. Besides, an instrument
+    "unable to perform" that only stands for an unarousable patient with no ICE/CAPD value
+    has the stupor's cause, so it goes with ``consciousness``; a recorded result (explicit
+    ``capd_unable``, a CAPD or ICE score) goes only with its own domain.
+    """
     if finding.domain in excluded:
         return True
-    # "Unable to perform" because unarousable has the same cause as the stupor itself.
-    unable = finding.grade == UNABLE_TO_PERFORM_GRADE and finding.domain in _INSTRUMENTS
-    return unable and IcansDomain.CONSCIOUSNESS in excluded
+    return finding.from_stupor and IcansDomain.CONSCIOUSNESS in excluded
 
 
 _INSTRUMENTS: Final = frozenset({IcansDomain.ICE, IcansDomain.CAPD})
+
+
+def _counted_text(finding: _DomainFinding, excluded: frozenset[IcansDomain]) -> str:
+    """The reason for a counted finding; an instrument grade 4 counted although the stupor
+    is attributed says why, and how to attribute the result itself."""
+    text = f"{finding.text} → grade {finding.grade}"
+    if (
+        finding.domain in _INSTRUMENTS
+        and finding.grade == UNABLE_TO_PERFORM_GRADE
+        and IcansDomain.CONSCIOUSNESS in excluded
+    ):
+        text += (
+            f" (a recorded {finding.domain.value.upper()} result is its own finding: only "
+            f"'{finding.domain.value}' in attributable_to_other_cause excludes it)"
+        )
+    return text
 
 
 def _instrument_text(obs: IcansObservation) -> str:
@@ -455,10 +487,15 @@ def grade_icans(obs: IcansObservation) -> IcansGrade:
 
     counted: list[_DomainFinding] = []
     for finding in _findings(obs):
-        if _is_excluded(finding, obs.excluded):
+        if finding.domain in obs.excluded:
             reasons.append(f"{finding.text}: attributable to another cause, excluded")
+        elif _is_excluded(finding, obs.excluded):
+            reasons.append(
+                f"{finding.text}: no {finding.domain.value.upper()} result recorded; the "
+                "stupor is attributable to another cause, excluded with it"
+            )
         else:
-            reasons.append(f"{finding.text} → grade {finding.grade}")
+            reasons.append(_counted_text(finding, obs.excluded))
             counted.append(finding)
     reasons.extend(text for name, text in RECORDED_ONLY.items() if getattr(obs, name))
 

@@ -187,7 +187,9 @@ def test_worst_domain_sets_the_grade_and_is_named() -> None:
             (D.RAISED_ICP_SIGNS,),
             3,
         ),
-        ({"ice_score": 0, "consciousness": C.UNAROUSABLE}, (D.CONSCIOUSNESS,), 0),
+        # Contract v2 item 3: "unable" goes with consciousness only without an ICE value.
+        ({"ice_score": None, "consciousness": C.UNAROUSABLE}, (D.CONSCIOUSNESS,), 0),
+        ({"ice_score": 0, "consciousness": C.UNAROUSABLE}, (D.CONSCIOUSNESS, D.ICE), 0),
         ({"ice_score": 0, "consciousness": C.UNAROUSABLE}, (D.ICE,), 4),
     ],
 )
