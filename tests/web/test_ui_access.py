@@ -51,6 +51,7 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     (f"/patients/{PID}/history/", IDENTIFIABLE, {"physician_b"}),
     (f"/patients/{PID}/edit/", WRITE_PATIENTS, {"physician_b"}),
     (f"/patients/{PID}/delete/", {"data_manager_a"}, set()),
+    ("/data-quality/", {"physician_a", "data_manager_a", "physician_b"}, set()),
     ("/dashboard/", CENTRE, set()),
     ("/network/", {"reviewer"}, set()),
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
@@ -134,7 +135,7 @@ def test_export_download_is_post_only_and_role_checked(patient_a: Any) -> None:
 
 def test_foreign_user_cannot_find_the_patient_anywhere(patient_a: Any) -> None:
     client = client_for("physician_b")
-    for url in ("/patients/", "/worklist/", "/dashboard/"):
+    for url in ("/patients/", "/worklist/", "/dashboard/", "/data-quality/"):
         response = client.get(url)
         assert response.status_code == 200
         assert PID.encode() not in response.content, url

@@ -231,9 +231,7 @@ class Actor:
 
     def tokens(self) -> QuerySet[ApiToken]:
         """The API tokens of the own centre's users."""
-        return ApiToken.objects.filter(user__membership__in=self.members()).select_related(
-            "user"
-        )
+        return ApiToken.objects.filter(user__membership__in=self.members()).select_related("user")
 
     def token(self, token_id: int) -> ApiToken:
         """One API token of an own centre's user; Http404 otherwise (also if foreign)."""

@@ -31,7 +31,7 @@ class TokenAuth(HttpBearer):
             raise HttpError(
                 403,
                 "account locked after too many failed sign-ins; try again later or ask your "
-                "centre administrator"
+                "centre administrator",
             )
         # Not an audited model: last use is bookkeeping, not patient data. Written at most
         # once a minute per token, so a script's read requests do not each cost a write.

@@ -30,6 +30,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 
 # --------------------------------------------------------------------------- hard rules
@@ -354,4 +355,19 @@ def hints(model: type[m.AuditedModel], payload: Mapping[str, Any]) -> list[tuple
         value = payload.get(name)
         if hint_model is model and isinstance(value, int | float) and low <= value <= high:
             out.append((name, hint(float(value)) + "?"))
+    return out
+
+
+def centre_flags(actor: Actor) -> list[Flag]:
+    """Every soft finding on the centre's records not yet verified (a verified record was
+    checked against the source: its unusual value is real)."""
+    actor.require(Perm.VERIFY_RECORDS)
+    models = {rule.model for rule in SOFT_RULES} | set(DIAGNOSIS_SOFT)
+    out: list[Flag] = []
+    for model in sorted(models, key=lambda mdl: mdl.__name__):
+        rows = actor.records(model).exclude(form_status=m.FormStatus.VERIFIED)
+        for record in rows:
+            out += soft_flags(record)
+    labs = actor.records(m.Lab).order_by("patient_id", "observed_at", "pk")
+    out += [f for f in lab_jumps(labs) if f.record.form_status != m.FormStatus.VERIFIED]
     return out

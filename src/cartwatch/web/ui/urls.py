@@ -50,4 +50,5 @@ urlpatterns = [
     path("exports/report/", centre.report_download, name="report_download"),
     path("exports/<str:fmt>/", centre.export_download, name="export_download"),
     path("audit/", centre.audit_log, name="audit"),
+    path("data-quality/", centre.data_quality, name="data_quality"),
 ]

@@ -125,3 +125,34 @@ def audit_log(request: HttpRequest, actor: Actor) -> HttpResponse:
     assert actor.centre is not None
     events = AuditEvent.objects.filter(centre=actor.centre.code).order_by("-id")[:200]
     return page(request, actor, "audit.html", {"title": "Audit log", "events": events})
+
+
+@scoped(Perm.VERIFY_RECORDS)
+def data_quality(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Soft data-quality findings and forms to complete, for the data manager."""
+    from cartwatch.web.services import completeness, quality
+    from cartwatch.web.ui.history import label
+    from cartwatch.web.ui.views.edit import describe, kind_of, record_url
+
+    flags = []
+    for flag in quality.centre_flags(actor):
+        record = flag.record
+        patient_id = record.patient.patient_id  # type: ignore[attr-defined]
+        flags.append(
+            {
+                "patient_id": patient_id,
+                "record": describe(record),
+                "field": label(flag.field),
+                "message": flag.message,
+                "url": record_url(patient_id, kind_of(record), record.pk, "edit"),
+            }
+        )
+    forms: dict[str, list[str]] = {}
+    for gap in completeness.centre_missing(actor):
+        forms.setdefault(gap.patient_id, []).append(gap.text)
+    return page(
+        request,
+        actor,
+        "data_quality.html",
+        {"title": "Data quality", "flags": flags, "forms": sorted(forms.items())},
+    )

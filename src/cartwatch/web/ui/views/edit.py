@@ -47,6 +47,15 @@ def _model(kind: str) -> tuple[type[m.AuditedModel], Perm]:
     raise Http404("no such record kind")
 
 
+def kind_of(instance: m.AuditedModel) -> str:
+    """The URL kind of a stored record (the inverse of :func:`_model`)."""
+    if isinstance(instance, m.Patient):
+        return PATIENT
+    if isinstance(instance, m.EligibilityCheck):
+        return ELIGIBILITY
+    return next(name for name, spec in records.KINDS.items() if spec.model is type(instance))
+
+
 def _instance(actor: Actor, patient: m.Patient, kind: str, pk: int | None) -> m.AuditedModel:
     if kind == PATIENT:
         return patient

@@ -25,6 +25,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         ("Dashboard", reverse("ui:dashboard"), Perm.CENTRE_ANALYTICS),
         ("Network", reverse("ui:network"), Perm.NETWORK_AGGREGATES),
         ("Export", reverse("ui:exports"), Perm.EXPORT),
+        ("Data quality", reverse("ui:data_quality"), Perm.VERIFY_RECORDS),
         ("Audit log", reverse("ui:audit"), Perm.VIEW_AUDIT),
     ]
     return [(label, url) for label, url, perm in links if actor.can(perm)]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.patients import models as m
-from cartwatch.web.services import alerts, records
+from cartwatch.web.services import alerts, completeness, records
 from cartwatch.web.services.present import present
 from cartwatch.web.ui import display
 from cartwatch.web.ui.views.layout import page
@@ -64,7 +64,15 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
         }
         for a in items
     ]
-    return page(request, actor, "worklist.html", {"rows": rows, "title": "Work list"})
+    forms: dict[str, list[str]] = {}
+    for gap in completeness.centre_missing(actor):
+        forms.setdefault(gap.patient_id, []).append(gap.text)
+    return page(
+        request,
+        actor,
+        "worklist.html",
+        {"rows": rows, "title": "Work list", "forms": sorted(forms.items())},
+    )
 
 
 # --------------------------------------------------------------------------- patients
@@ -178,6 +186,7 @@ class _Presentation:
     label_version: str
     infusion: dt.date | None
     journey_html: str
+    missing: list[str]
 
 
 #: Computed presentations by (patient, role, time zone, fingerprint of every journey table).
@@ -252,7 +261,26 @@ def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
             table.add_label = ADD_LABEL[kind]
         tables.append(table)
     journey_html = render_to_string("ui/_patient_journey.html", {"timeline": tl, "tables": tables})
-    return _Presentation(obligations, label_version, infusion, journey_html)
+    missing = _missing(patient.patient_id, infusion, presented) if infusion else []
+    return _Presentation(obligations, label_version, infusion, journey_html, missing)
+
+
+def _missing(
+    patient_id: str, infusion: dt.date, presented: dict[str, list[dict[str, Any]]]
+) -> list[str]:
+    """What is missing per day, from the rows already read for the page (no query)."""
+
+    def halves(kind: str) -> list[completeness.Observed]:
+        return [
+            (dt.date.fromisoformat(str(r["data"]["observed_at"])[:10]), str(r["form_status"]))
+            for r in presented[kind]
+        ]
+
+    gaps = completeness.missing_days(
+        patient_id, infusion, halves("crs"), halves("icans"), timezone.localdate(),
+        completeness.window(),
+    )  # fmt: skip
+    return [gap.text for gap in gaps]
 
 
 def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
@@ -266,6 +294,7 @@ def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
         actor.role,
         actor.identifiable,
         timezone.get_current_timezone_name(),
+        timezone.localdate(),  # what is "missing" depends on the day
         _records_fingerprint(patient),
     )
     with _PRESENTATIONS_LOCK:
@@ -297,5 +326,8 @@ def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
             "obligations": shown.obligations,
             "infusion": shown.infusion,
             "journey_html": shown.journey_html,
+            "missing": shown.missing,
+            "can_edit_patient": actor.can(Perm.WRITE_PATIENTS),
+            "can_open_history": actor.identifiable,
         },
     )

@@ -1,0 +1,137 @@
+"""What is missing, per patient and per day after infusion, in words.
+
+The daily post-infusion assessment is a CRS half (vital signs, oxygen, vasopressors) and a
+neurological (ICANS) half. For each day from the infusion (day 0) through the daily
+assessment window (``CARTWATCH_DAILY_ASSESSMENT_DAYS``, as the work list's missed-assessment
+rule), before today, this lists the half that is missing ("day 3: neurological assessment
+missing") and every form saved as a draft ("day 2: CRS assessment incomplete (draft)").
+Today is not listed: the day is not over.
+
+``missing_days`` is a pure function of dates, so the patient page feeds it the rows it has
+already read (no extra query) and the work list one query per kind for the whole centre.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from cartwatch.web.access import Actor, Perm
+from cartwatch.web.patients import models as m
+
+CRS_HALF = "CRS assessment (temperature, blood pressure, oxygen)"
+NEURO_HALF = "neurological assessment (ICE or CAPD)"
+
+
+@dataclass(frozen=True)
+class Missing:
+    patient_id: str
+    day: int | None  # days after infusion; None for a form not tied to a day
+    what: str
+
+    @property
+    def text(self) -> str:
+        return f"day {self.day}: {self.what}" if self.day is not None else self.what
+
+
+#: One saved half of a daily assessment: its local date and form status.
+Observed = tuple[dt.date, str]
+
+
+def missing_days(
+    patient_id: str,
+    infusion: dt.date,
+    crs: Iterable[Observed],
+    icans: Iterable[Observed],
+    today: dt.date,
+    window: int,
+) -> list[Missing]:
+    """Per day of the window before *today*: the missing half, and the drafts."""
+    crs_days: dict[dt.date, list[str]] = {}
+    icans_days: dict[dt.date, list[str]] = {}
+    for day, status in crs:
+        crs_days.setdefault(day, []).append(status)
+    for day, status in icans:
+        icans_days.setdefault(day, []).append(status)
+    last = min(today - dt.timedelta(days=1), infusion + dt.timedelta(days=window - 1))
+    out: list[Missing] = []
+    for n in range((last - infusion).days + 1):
+        day = infusion + dt.timedelta(days=n)
+        have_crs, have_icans = day in crs_days, day in icans_days
+        if not have_crs and not have_icans:
+            out.append(Missing(patient_id, n, "daily assessment missing (CRS and neurological)"))
+        elif not have_crs:
+            out.append(Missing(patient_id, n, CRS_HALF + " missing"))
+        elif not have_icans:
+            out.append(Missing(patient_id, n, NEURO_HALF + " missing"))
+    for label, days in (("CRS assessment", crs_days), ("neurological assessment", icans_days)):
+        for day, statuses in sorted(days.items()):
+            if m.FormStatus.INCOMPLETE in statuses and day >= infusion:
+                n = (day - infusion).days
+                out.append(Missing(patient_id, n, f"{label} incomplete (draft)"))
+    return sorted(out, key=lambda x: (x.day if x.day is not None else -1, x.what))
+
+
+def local_day(value: dt.datetime) -> dt.date:
+    return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+
+
+def window() -> int:
+    return int(settings.CARTWATCH_DAILY_ASSESSMENT_DAYS)
+
+
+def listed_until(infusion: dt.date) -> dt.date:
+    """The last day a patient's gaps are listed (the work list's grace, as missed days)."""
+    return infusion + dt.timedelta(days=window() - 1 + settings.CARTWATCH_MISSED_GRACE_DAYS)
+
+
+#: Kinds whose drafts are listed on their own (the daily halves are listed per day above).
+DRAFT_KINDS: Sequence[type[m.PatientRecord]] = (
+    m.PriorLine, m.CellTherapy, m.Treatment, m.Lab, m.ResponseAssessment, m.MrdResult,
+    m.FollowUp, m.EligibilityCheck,
+)  # fmt: skip
+
+
+def centre_missing(actor: Actor, today: dt.date | None = None) -> list[Missing]:
+    """Every patient in or just after the daily window: what is missing per day; and the
+    drafts of the other kinds of every patient of the centre."""
+    actor.require(Perm.CENTRE_ANALYTICS)
+    today = today or timezone.localdate()
+    patients = dict(actor.patients().values_list("pk", "patient_id"))
+    infusion: dict[int, dt.date] = {}
+    courses = m.CellTherapy.objects.filter(patient_id__in=list(patients)).exclude(
+        infusion_date=None
+    )
+    for pk, day in courses.order_by("infusion_date").values_list("patient_id", "infusion_date"):
+        infusion.setdefault(pk, day)
+    current = [pk for pk, day in infusion.items() if today <= listed_until(day)]
+    halves: dict[type[m.AuditedModel], dict[int, list[Observed]]] = {}
+    for model in (m.CrsAssessment, m.IcansAssessment):
+        rows = model.objects.filter(patient_id__in=current).values_list(
+            "patient_id", "observed_at", "form_status"
+        )
+        by_patient: dict[int, list[Observed]] = {}
+        for pk, when, status in rows:
+            by_patient.setdefault(pk, []).append((local_day(when), status))
+        halves[model] = by_patient
+    out: list[Missing] = []
+    for pk in current:
+        out += missing_days(
+            patients[pk],
+            infusion[pk],
+            halves[m.CrsAssessment].get(pk, []),
+            halves[m.IcansAssessment].get(pk, []),
+            today,
+            window(),
+        )
+    for draft_model in DRAFT_KINDS:
+        drafts = draft_model.objects.filter(
+            patient_id__in=list(patients), form_status=m.FormStatus.INCOMPLETE
+        ).values_list("patient_id", flat=True)
+        what = f"{draft_model._meta.verbose_name} incomplete (draft)"
+        out += [Missing(patients[pk], None, what) for pk in drafts]
+    return out
