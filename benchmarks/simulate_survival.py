@@ -27,26 +27,20 @@ from typing import Any
 
 import numpy as np
 
+from cartwatch.research.examples import SIMULATION, simulation
 from cartwatch.research.inputs import SimulateSurvivalIn, parse
 from cartwatch.research.simulate import observe, simulate_survival
 
 REPEATS = 3
 LIFELINES_REPLICATES = 200
 
-DESIGN: dict[str, Any] = {
-    "seed": 1,
-    "subjects": 217,
-    "allocation_ratio": 1,
-    "accrual_months": 24,
-    "analysis": {"events": 161},
-    "arms": {
+DESIGN: dict[str, Any] = simulation(
+    arms={
         "control": {"cure_fraction": 0.0, "median_months": 12},
         "treatment": {"cure_fraction": 0.0, "median_months": 20},
     },
-    "alpha": 0.025,
-    "sided": 1,
-    "tests": ["logrank"],
-}
+    tests=["logrank"],
+)
 
 R_SCRIPT = """
 suppressMessages(library(rpact))
@@ -128,17 +122,7 @@ def main(replicates: int = 10_000) -> None:
     )
     print(f"ratio lifelines loop / cartwatch: {scaled / t_ours:.0f}x")
 
-    full = parse(
-        SimulateSurvivalIn,
-        {
-            **DESIGN,
-            "replicates": replicates,
-            "arms": {**DESIGN["arms"], "treatment": {"cure_fraction": 0.3, "median_months": 20}},
-            "tests": ["logrank", "rmst", "milestone"],
-            "tau_months": 24,
-            "milestone_months": 24,
-        },
-    )
+    full = parse(SimulateSurvivalIn, {**SIMULATION, "replicates": replicates})
     t_full, res = best_of(lambda: simulate_survival(full))
     print(
         f"cartwatch, contract example as written (cure 0.3, three tests): {t_full:.3f} s, "

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cartwatch.cli.app import app
+from cartwatch.research.examples import simulation
 
 runner = CliRunner()
 
@@ -126,25 +127,7 @@ def test_not_json_and_duplicate_keys() -> None:
     assert result.exit_code == 2 and "alpha: duplicate key" in result.stderr
 
 
-SIMULATE: dict[str, Any] = {
-    "replicates": 300,
-    "seed": 1,
-    "subjects": 217,
-    "allocation_ratio": 1,
-    "accrual_months": 24,
-    "analysis": {"events": 120},
-    "arms": {
-        "control": {"cure_fraction": 0.0, "median_months": 12},
-        "treatment": {"cure_fraction": 0.3, "median_months": 20},
-    },
-    "dropout_rate": 0.0,
-    "dropout_months": 12,
-    "alpha": 0.025,
-    "sided": 1,
-    "tests": ["logrank", "rmst", "milestone"],
-    "tau_months": 24,
-    "milestone_months": 24,
-}
+SIMULATE: dict[str, Any] = simulation(replicates=300, analysis={"events": 120})
 
 
 def test_simulate_survival_contract_keys() -> None:

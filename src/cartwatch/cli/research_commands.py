@@ -109,8 +109,93 @@ def _write_sweep(result: dict[str, Any], out: Path) -> list[str]:
     return [str(out / name) for name in ("sweep.csv", "sweep.json", "sweep_power.png")]
 
 
+def fit_cure(
+    file: Annotated[Path, typer.Argument(help="CSV (one row per subject) or ADaM ADTTE")],
+    time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event column")] = None,
+    event_value: Annotated[
+        str | None, typer.Option("--event-value", help="Value of --event meaning an event")
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Group column")] = None,
+    latency: Annotated[str, typer.Option("--latency", help="weibull|exponential|lognormal")] = (
+        "weibull"
+    ),
+    param: Annotated[
+        str | None,
+        typer.Option("--param", help="ADaM ADTTE: PARAMCD to fit (time AVAL, event CNSR = 0)"),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="write the KM with the fitted curve (PNG)")
+    ] = None,
+    fmt: Format = OutputFormat.JSON,
+) -> None:
+    """Mixture cure model (cure fraction, CI, AIC vs no cure, KM plateau) per group."""
+    from cartwatch.research.cure import fit_cure as fit
+    from cartwatch.research.inputs import LATENCIES
+
+    problems: list[str] = []
+    if latency not in LATENCIES:
+        problems.append(f"latency: must be one of {', '.join(LATENCIES)}, got {latency!r}")
+    frame = _survival_frame(file, time, event, event_value, group, param, problems)
+    if problems or frame is None:
+        fail(problems)
+    fits = []
+    with input_errors():
+        for label, t, e in frame.groups:
+            fits.append(fit(t, e, latency, group=label))  # type: ignore[arg-type]
+    result: dict[str, Any] = {
+        "groups": [f.to_dict() for f in fits],
+        "time_unit": frame.unit,
+        "method": f"mixture cure model, {latency} latency, maximum likelihood",
+        "source": frame.source,
+    }
+    if plot is not None:
+        from cartwatch.research.cure_report import cure_figure
+        from cartwatch.research.plots import save_png
+
+        title = f"{frame.source}: Kaplan–Meier and {latency} mixture cure fit"
+        save_png(cure_figure(frame.groups, fits, title=title, unit=frame.unit), plot)
+        result["plot"] = str(plot)
+    emit(result, fmt)
+
+
+def _survival_frame(
+    file: Path,
+    time: str | None,
+    event: str | None,
+    event_value: str | None,
+    group: str | None,
+    param: str | None,
+    problems: list[str],
+) -> Any:
+    from cartwatch.cli.stats_commands import _event_column, _read_csv, _time_column
+    from cartwatch.research.cure_report import SurvivalFrame, adtte_frame, csv_frame
+
+    if param is not None:
+        with input_errors():
+            return adtte_frame(file, param, group)
+    if time is None:
+        problems.append("time: required (--time COLUMN), or --param for an ADaM ADTTE")
+    if event is None:
+        problems.append("event: required (--event COLUMN), or --param for an ADaM ADTTE")
+    df = _read_csv(file, problems)
+    if df is None or time is None or event is None:
+        return None
+    missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
+    problems.extend(f"{c}: no such column in {file.name}" for c in missing)
+    if missing:
+        return None
+    t = _time_column(df, time, problems)
+    e = _event_column(df, event, event_value, problems)
+    if t is None or e is None:
+        return None
+    labels = df[group].str.strip() if group else None
+    frame: SurvivalFrame = csv_frame(t.to_numpy(), e.to_numpy(), labels, file.name)
+    return frame
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``design`` and ``simulate`` to *app*."""
+    """Add ``design``, ``simulate`` and ``fit`` to *app*."""
     design = typer.Typer(
         name="design", help="Trial designs (research-contract.md).", no_args_is_help=True
     )
@@ -123,6 +208,9 @@ def register(app: typer.Typer) -> None:
     simulate.command("survival")(simulate_survival)
     simulate.command("sweep")(simulate_sweep)
     app.add_typer(simulate)
+    fit = typer.Typer(name="fit", help="Model fits (research-contract.md).", no_args_is_help=True)
+    fit.command("cure")(fit_cure)
+    app.add_typer(fit)
 
 
 __all__ = ["register"]

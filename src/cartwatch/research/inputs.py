@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cartwatch.clinical.errors import ClinicalInputError
 
 __all__ = [
+    "LATENCIES",
     "MAX_REPLICATES",
     "MAX_SUBJECTS",
     "AnalysisIn",
@@ -33,6 +34,9 @@ __all__ = [
 #: patients take ~2 min here); larger runs belong in a sweep over a cluster.
 MAX_REPLICATES = 1_000_000
 MAX_SUBJECTS = 20_000
+
+#: Latency distributions of ``fit cure`` (:mod:`cartwatch.research.cure`).
+LATENCIES: tuple[str, ...] = ("weibull", "exponential", "lognormal")
 
 Probability = Annotated[float, Field(gt=0, lt=1, strict=True, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, le=1e6, strict=True, allow_inf_nan=False)]

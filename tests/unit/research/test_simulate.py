@@ -22,6 +22,7 @@ import pytest
 from scipy.stats import norm
 
 from cartwatch.outcomes.survival import kaplan_meier, logrank_test
+from cartwatch.research.examples import simulation
 from cartwatch.research.inputs import SimulateSurvivalIn, parse
 from cartwatch.research.simulate import (
     BLOCK,
@@ -36,25 +37,7 @@ GOLDEN = (
 )
 RPACT: list[dict[str, Any]] = json.loads(GOLDEN.read_text())["designs"]
 
-BASE: dict[str, Any] = {
-    "replicates": 4000,
-    "seed": 7,
-    "subjects": 217,
-    "allocation_ratio": 1,
-    "accrual_months": 24,
-    "analysis": {"events": 161},
-    "arms": {
-        "control": {"cure_fraction": 0.0, "median_months": 12},
-        "treatment": {"cure_fraction": 0.3, "median_months": 20},
-    },
-    "dropout_rate": 0.0,
-    "dropout_months": 12,
-    "alpha": 0.025,
-    "sided": 1,
-    "tests": ["logrank", "rmst", "milestone"],
-    "tau_months": 24,
-    "milestone_months": 24,
-}
+BASE: dict[str, Any] = simulation(replicates=4000, seed=7)
 
 
 def _spec(**changes: Any) -> SimulateSurvivalIn:
