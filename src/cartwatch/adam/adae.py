@@ -7,6 +7,9 @@ are graded as one time-ordered series by the engine (``grade_crs_episode`` /
 more than :data:`EPISODE_GAP_DAYS` days after the previous episode resolved (its first
 grade-0 observation). Each episode is then graded again on its own observations by the
 same engine, which gives the maximum grade, onset, resolution, duration and reasons.
+Not-gradable CRS observations (grade None: no temperature before therapy for CRS) are left
+out of the grade derivation, never read as grade 0: they neither start nor resolve an
+episode, and the episode reasons (ATOXREAS) name them with the grade a fever would give.
 
 Cytopenias: every post-infusion blood count is graded by ``grade_cytopenia``; one record
 per patient and term with grade ≥1 after infusion; onset/resolution/duration over that

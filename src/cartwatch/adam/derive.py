@@ -65,12 +65,19 @@ Time to event (ADTTE), CNSR 0 = event, 1 = censored; infused patients only
     * BOR (from ADRS) is carried on every record, for KM by best response.
 Adverse events (ADAE): see :mod:`cartwatch.adam.adae`
     CRS and neurotoxicity episodes graded with ASTCT 2019 (TOXGRSTD "ASTCT 2019"), episodes
-    split at >7-day gaps [S14]; TOCIFL/TOCIN/STERFL: tocilizumab / dexamethasone or
-    methylprednisolone doses with the matching indication given from onset to resolution
-    (or until the next episode). Cytopenias graded with CTCAE v5.0 from post-infusion labs,
-    one record per term; BTOXGR = grade of the last pre-infusion count; PROLCYFL = grade ≥3
-    at the count nearest day 28 after infusion (±7 days), blank when no count in the window
-    (definition UNVERIFIED, §3.5). TRTEMFL = Y (every record starts on/after infusion);
+    split at >7-day gaps [S14]. A CRS observation that is not gradable (no temperature
+    before therapy for CRS: grade null, contract v2 item 1) is LEFT OUT of the grade
+    derivation rather than carried as a record with a null AETOXGR: it neither starts nor
+    resolves an episode, AETOXGR is the maximum over the gradable observations, and the
+    episode's ATOXREAS names each not-gradable observation with the grade a fever would give.
+    An episode with no gradable grade ≥1 is no ADAE record (no adverse event established);
+    premedication before CRS began does not lift the fever requirement (v2 item 2).
+    TOCIFL/TOCIN/STERFL: tocilizumab / dexamethasone or methylprednisolone doses with the
+    matching indication given from onset to resolution (or until the next episode).
+    Cytopenias graded with CTCAE v5.0 from post-infusion labs, one record per term; BTOXGR =
+    grade of the last pre-infusion count; PROLCYFL = grade ≥3 at the count nearest day 28
+    after infusion (±7 days), blank when no count in the window (definition UNVERIFIED,
+    §3.5). TRTEMFL = Y (every record starts on/after infusion);
     AOCCPIFL = Y on the first record with the patient's maximum grade for the term.
 """
 

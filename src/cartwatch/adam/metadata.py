@@ -339,7 +339,13 @@ ADAE = DatasetSpec(
         _i("AENDY", "Analysis End Relative Day", "Cond", "infusion = day 1"),
         _n("ADURN", "Analysis Duration (N)", note="resolution - onset, days"),
         _c("ADURU", "Analysis Duration Units", 10),
-        _c("AETOXGR", "Standard Toxicity Grade", 1, note="maximum grade of the episode"),
+        _c(
+            "AETOXGR",
+            "Standard Toxicity Grade",
+            1,
+            note="maximum grade of the episode over its gradable observations "
+            "(not-gradable CRS observations are left out, never grade 0)",
+        ),
         _i("AETOXGRN", "Standard Toxicity Grade (N)"),
         _c("BTOXGR", "Baseline Toxicity Grade", 1, note="cytopenias: last pre-infusion lab"),
         _c("TOXGRSTD", "Toxicity Grading Standard", 20, note="ASTCT 2019 / CTCAE v5.0"),

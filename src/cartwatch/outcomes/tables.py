@@ -821,6 +821,17 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.to_numeric(df[name], errors="coerce")
 
 
+#: How not-gradable CRS observations enter the grades (ADAE, cartwatch.adam.adae).
+CRS_NOT_GRADABLE_FOOTNOTE = (
+    "CRS: an observation without a recorded temperature, before antipyretic or anti-cytokine "
+    "therapy for CRS, is not gradable (ASTCT 2019 needs fever to be shown or excluded). It is "
+    "left out of the grade derivation, never counted as grade 0: a maximum grade is over the "
+    "gradable observations, and ADAE.ATOXREAS names the not-gradable ones with the grade a "
+    "fever would give. Therapy recorded before CRS began (premedication) does not lift the "
+    "fever requirement."
+)
+
+
 def crs_nt_table(adsl: pd.DataFrame, adae: pd.DataFrame | None) -> Table:
     """CRS and neurological toxicity by maximum grade, onset and duration (Lancet Table 4)."""
     safety = population(adsl, "SAFFL")
@@ -870,6 +881,7 @@ def crs_nt_table(adsl: pd.DataFrame, adae: pd.DataFrame | None) -> Table:
             "clinical-standards.md §0 item 3, §3.5), so compare ICANS grades with caution.",
             "Onset: day 0 = infusion, as the trial reports. Duration: onset to resolution; "
             "unresolved episodes are not in the duration summary.",
+            CRS_NOT_GRADABLE_FOOTNOTE,
         ),
     )
 

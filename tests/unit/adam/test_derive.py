@@ -257,3 +257,28 @@ def test_derivation_is_deterministic(centre: CentreData, adam: AdamDatasets) -> 
     again = derive_adam(centre)
     for (_, a), (_, b) in zip(adam.items(), again.items(), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+# --- not-gradable CRS observations are left out of the grade derivation (contract v2 item 1)
+def test_a_not_gradable_observation_neither_starts_nor_resolves_an_episode() -> None:
+    t = [dt.datetime(2024, 1, 1) + dt.timedelta(days=d) for d in (0, 1, 2, 12, 13)]
+    # grade 1, null (no resolution), 0 (resolution), null 10 days later (no new episode), 1
+    assert split_episodes([1, None, 0, None, 2], t) == [0, 4]
+
+
+def test_adae_grade_is_the_maximum_of_the_gradable_observations() -> None:
+    from cartwatch.adam.adae import _episode_records
+    from cartwatch.clinical.crs import CrsObservation, Vasopressor, grade_crs_episode
+
+    t = [dt.datetime(2024, 1, 1, 8) + dt.timedelta(hours=12 * i) for i in range(3)]
+    observations = [
+        CrsObservation(temperature_c=38.4, observed_at=t[0]),  # 1
+        CrsObservation(vasopressors=(Vasopressor.NOREPINEPHRINE,), observed_at=t[1]),  # null
+        CrsObservation(temperature_c=37.0, observed_at=t[2]),  # 0
+    ]
+    [episode] = _episode_records(observations, t, grade_crs_episode)
+    assert episode.grade == 1  # never 0, never the unseen 3
+    assert episode.summary.resolved_at == t[2]
+    assert any("[1] not gradable" in r and "grade 3" in r for r in episode.reasons)
+    only_nulls = [CrsObservation(hypotension=True, observed_at=x) for x in t]
+    assert _episode_records(only_nulls, t, grade_crs_episode) == []  # no AE established

@@ -254,6 +254,8 @@ def test_crs_and_neurotox_by_maximum_grade(adam: tb.AdamData) -> None:
     assert _cell(t, "any", 1).text == "2 (22.2%)"
     assert _cell(t, "grade_ge_3", 1).values["k"] == 1
     assert any("ICANS" in f for f in t.footnotes)
+    # contract v2 item 1: the table says how not-gradable CRS observations entered the grades
+    assert any("not gradable" in f and "never counted as grade 0" in f for f in t.footnotes)
 
 
 def test_management(adam: tb.AdamData) -> None:
