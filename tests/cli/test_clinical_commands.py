@@ -389,3 +389,15 @@ def test_usage_errors_exit_2_with_nothing_on_stdout(args: list[str]) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip()
+
+
+def test_crs_text_format_says_not_gradable_in_words() -> None:
+    episode = [{"temperature_c": 37.0}, {"hypotension": True}]
+    done = invoke(["grade", "crs", "--format", "text", "-"], stdin=json.dumps(episode))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Grade: 0"
+    assert "Not gradable: 1" in lines
+    assert "  [1]: not gradable" in lines
+    alone = invoke(["grade", "crs", "--format", "text", "-"], stdin="{}")
+    assert alone.stdout.splitlines()[0] == "Grade: not gradable"

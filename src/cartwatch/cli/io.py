@@ -140,6 +140,12 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
+def _headline_value(key: str, value: object) -> str:
+    # A null grade is "not gradable" (contract v2 item 1: the reasons say what is missing),
+    # not a dash that reads like "nothing to grade".
+    return "not gradable" if key == "grade" and value is None else _scalar(value)
+
+
 def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
@@ -147,7 +153,11 @@ def _label(key: str) -> str:
 def _observation_lines(index: int, item: object) -> list[str]:
     if not isinstance(item, Mapping):
         return [f"  [{index}]: {_scalar(item)}"]
-    head = ", ".join(f"{k} {_scalar(item[k])}" for k in _HEADLINE if k in item and k != "standard")
+    head = ", ".join(
+        "not gradable" if k == "grade" and item[k] is None else f"{k} {_scalar(item[k])}"
+        for k in _HEADLINE
+        if k in item and k != "standard"
+    )
     when = item.get("observed_at")
     at = f" {_scalar(when)}" if when is not None else ""
     reasons = item.get("reasons")
@@ -175,7 +185,7 @@ def _is_count(key: str, value: object) -> bool:
 
 def render_text(result: Mapping[str, object]) -> str:
     """A readable summary: headline, standard, reasons as bullets, timing, per-item lines."""
-    lines = [f"{_label(k)}: {_scalar(result[k])}" for k in _HEADLINE if k in result]
+    lines = [f"{_label(k)}: {_headline_value(k, result[k])}" for k in _HEADLINE if k in result]
     lines += [
         f"{_label(key)}: {_scalar(value)}"
         for key, value in result.items()
