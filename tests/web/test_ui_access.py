@@ -56,6 +56,10 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     ("/network/", {"reviewer"}, set()),
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
     ("/audit/", {"admin_a", "data_manager_a"}, set()),
+    ("/welcome/", set(CAST_ROLES), set()),
+    ("/centre/users/", {"admin_a"}, set()),
+    ("/centre/users/new/", {"admin_a"}, set()),
+    ("/centre/tokens/", {"admin_a"}, set()),
 ]
 
 
@@ -83,11 +87,13 @@ def test_anonymous_users_are_sent_to_login(patient_a: Any, url: str) -> None:
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_login_page_is_public_and_home_redirects_by_role(cast: Any) -> None:
+def test_login_page_is_public_and_home_redirects_by_role(patient_a: Any) -> None:
     client = Client()
     assert client.get("/accounts/login/").status_code == 200
     response = client.post("/accounts/login/", {"username": "nurse_a", "password": PASSWORD})
     assert response.status_code == 302
+    assert client.get("/").headers["Location"] == "/welcome/"  # the first sign-in, once
+    assert client.get("/").headers["Location"] == "/worklist/"
     assert client.get("/worklist/").status_code == 200
     assert client_for("nurse_a").get("/")["Location"] == "/worklist/"
     assert client_for("reviewer").get("/")["Location"] == "/network/"

@@ -229,6 +229,17 @@ class Actor:
         except Membership.DoesNotExist:
             raise Http404("no such user") from None
 
+    def colleagues(self, roles: Sequence[Role]) -> list[str]:
+        """Usernames of the own centre's active users in *roles*: who to ask (the welcome
+        page tells a nurse who registers patients). Names only, for any member."""
+        if self.centre is None:
+            return []
+        return list(
+            Membership.objects.filter(centre=self.centre, role__in=roles, user__is_active=True)
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        )
+
     def tokens(self) -> QuerySet[ApiToken]:
         """The API tokens of the own centre's users."""
         return ApiToken.objects.filter(user__membership__in=self.members()).select_related("user")

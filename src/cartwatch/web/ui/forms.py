@@ -30,7 +30,7 @@ from cartwatch.clinical.icans import (
 
 Kind = Literal[
     "text", "number", "integer", "date", "datetime", "bool", "tristate", "choice", "multi",
-    "agents", "lines", "hidden",
+    "agents", "lines", "hidden", "password",
 ]  # fmt: skip
 
 Choices = tuple[tuple[str, str], ...]
@@ -97,13 +97,24 @@ class ParseError(Exception):
 # --------------------------------------------------------------------------- conversion
 
 
-def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
-    """(present, value) of one input; raises ValueError with a user message."""
+def _as_sent(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any] | None:
+    """(present, value) of the inputs read as sent, or None for the others: checkboxes, and
+    passwords (never trimmed: a space is part of a password)."""
     if spec.kind == "bool":
         return True, name in post
     if spec.kind == "multi":
         values = post.getlist(name)
         return bool(values), values
+    if spec.kind == "password":
+        return name in post, post.get(name, "")
+    return None
+
+
+def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
+    """(present, value) of one input; raises ValueError with a user message."""
+    as_sent = _as_sent(spec, post, name)
+    if as_sent is not None:
+        return as_sent
     sent = post.getlist(name)
     if len(sent) > 1:  # QueryDict.get would silently keep the last one
         raise ValueError("sent more than once (a repeated field is ambiguous)")
@@ -222,6 +233,8 @@ def bind(
                     value: Any = name in post
                 elif spec.kind == "multi":
                     value = post.getlist(name)
+                elif spec.kind == "password":
+                    value = ""  # never sent back to the browser
                 else:
                     value = post.get(name, "")
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cartwatch.web.ui.views import centre, edit, entry, layout, patients
+from cartwatch.web.ui.views import centre, edit, entry, layout, patients, users, welcome
 
 app_name = "ui"
 
@@ -15,7 +15,8 @@ R = P + "records/<str:kind>/<int:pk>/"
 WHOLE = {"kind": "patient", "pk": 0}
 
 urlpatterns = [
-    path("", layout.home, name="home"),
+    path("", welcome.home, name="home"),
+    path("welcome/", welcome.welcome, name="welcome"),
     path("accounts/login/", layout.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("worklist/", patients.worklist, name="worklist"),
@@ -51,4 +52,10 @@ urlpatterns = [
     path("exports/<str:fmt>/", centre.export_download, name="export_download"),
     path("audit/", centre.audit_log, name="audit"),
     path("data-quality/", centre.data_quality, name="data_quality"),
+    path("centre/users/", users.user_list, name="users"),
+    path("centre/users/new/", users.user_new, name="user_new"),
+    path("centre/users/<int:user_id>/", users.user_edit, name="user_edit"),
+    path("centre/users/<int:user_id>/password/", users.user_password, name="user_password"),
+    path("centre/tokens/", users.token_list, name="tokens"),
+    path("centre/tokens/<int:token_id>/revoke/", users.token_revoke, name="token_revoke"),
 ]

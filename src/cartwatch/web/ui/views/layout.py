@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -27,6 +27,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         ("Export", reverse("ui:exports"), Perm.EXPORT),
         ("Data quality", reverse("ui:data_quality"), Perm.VERIFY_RECORDS),
         ("Audit log", reverse("ui:audit"), Perm.VIEW_AUDIT),
+        ("Users", reverse("ui:users"), Perm.MANAGE_USERS),
     ]
     return [(label, url) for label, url, perm in links if actor.can(perm)]
 
@@ -43,15 +44,23 @@ def page(
     return render(request, f"ui/{template}", context, status=status)
 
 
+#: Session key set at a user's first sign-in; "/" then shows the welcome page.
+FIRST_SIGN_IN = "cartwatch_first_sign_in"
+
+
 class LoginView(auth_views.LoginView):
     template_name = "ui/login.html"
     redirect_authenticated_user = True
 
     def form_valid(self, form: Any) -> HttpResponse:
+        first = form.get_user().last_login is None
         # One transaction for the sign-in's writes (last_login and its audit event): there
         # is no per-request transaction, and the event must not outlive a failed login.
         with transaction.atomic():
-            return super().form_valid(form)
+            response = super().form_valid(form)
+        if first:  # "/" shows the welcome page once (views/welcome.py)
+            self.request.session[FIRST_SIGN_IN] = True
+        return response
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -63,6 +72,11 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
         actor = None
     if isinstance(exception, NotPermitted):
         reason = str(exception)
+    elif actor is None and getattr(request.user, "is_superuser", False):
+        reason = (
+            "This is the install-wide administrator account: it has no centre role and "
+            "works in the administration site (/admin/) only."
+        )
     elif actor is None and request.user.is_authenticated:
         reason = (
             "Your account is not a member of any centre, or it is inactive. "
@@ -74,16 +88,3 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if actor is None:
         return render(request, "ui/403.html", context, status=403)
     return page(request, actor, "403.html", context, status=403)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Where a role starts: the work list for clinical roles, the network view for reviewers."""
-    try:
-        actor = resolve_actor(request.user)
-    except NotAuthenticated:
-        return HttpResponseRedirect(reverse("ui:login"))
-    if actor.can(Perm.NETWORK_AGGREGATES):
-        return HttpResponseRedirect(reverse("ui:network"))
-    if actor.role == Role.RESEARCHER:
-        return HttpResponseRedirect(reverse("ui:dashboard"))
-    return HttpResponseRedirect(reverse("ui:worklist"))
