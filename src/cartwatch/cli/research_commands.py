@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cartwatch.cli.io import OutputFormat, emit, fail, input_errors, read_json
+from cartwatch.cli.io import OUT_FLAGS, OutputFormat, emit, fail, input_errors, read_json
 
 SOURCE_HELP = "JSON document (a path, or - for stdin)"
 Source = Annotated[str, typer.Argument(help=SOURCE_HELP, metavar="FILE")]
@@ -60,7 +60,7 @@ def simulate_sweep(
     source: Source,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="folder for sweep.csv, sweep.json and sweep_power.png"),
+        typer.Option(*OUT_FLAGS, help="folder for sweep.csv, sweep.json and sweep_power.png"),
     ] = None,
     serial: Annotated[
         bool, typer.Option("--serial", help="run the cells here one by one, without Dask")
