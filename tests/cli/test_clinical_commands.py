@@ -145,6 +145,37 @@ def test_text_summary_as_a_process_names_the_decision() -> None:
     assert done.stdout.splitlines()[0] == "Response: PD"
 
 
+# contract v2 item 4, the README worked example: nodes −75 %, platelets up, lymphocytes up.
+AFTER_CART = {
+    "baseline": {"lymph_nodes_spd_cm2": 40.0, "lymphocytes_10e9_l": 8.0,
+                 "b_lymphocytes_10e9_l": 7.0, "platelets_10e9_l": 60.0},
+    "assessment": {"lymph_nodes_spd_cm2": 10.0, "lymphocytes_10e9_l": 14.0,
+                   "platelets_10e9_l": 120.0},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("b_lymphocytes", "bcr_inhibitor_ongoing", "expected"),
+    [
+        (None, False, "SD"),  # no B count: the total rise is not PD, lymphocytes did not fall
+        (0.05, False, "PR"),  # B-cell aplasia: the CLL count fell
+        (14.0, False, "PD"),  # B lymphocytes +100 %, ≥5
+        (14.0, True, "PR-L"),  # the same lymphocytosis on a BTK/PI3K inhibitor
+    ],
+)
+def test_assess_response_b_lymphocytes_and_pr_l(
+    b_lymphocytes: float | None, bcr_inhibitor_ongoing: bool, expected: str
+) -> None:
+    document: dict[str, Any] = json.loads(json.dumps(AFTER_CART))
+    if b_lymphocytes is not None:
+        document["assessment"]["b_lymphocytes_10e9_l"] = b_lymphocytes
+    if bcr_inhibitor_ongoing:
+        document["bcr_inhibitor_ongoing"] = True
+    done = invoke(["assess", "response", "-"], stdin=json.dumps(document))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["response"] == expected
+
+
 def test_cytopenia_series_has_worst_and_episode_timing() -> None:
     series = [
         {
@@ -329,6 +360,24 @@ BAD_FIELDS = [
     ("schedule", {**SCHEDULE, "infusion_date": "06/01/2025"}, "infusion_date"),
     ("assess response", {"baseline": {}}, "assessment"),
     ("assess response", {**RESPONSE, "nadir": {"spleen_cm": True}}, "nadir.spleen_cm"),
+    # contract v2 item 4: the B-lymphocyte count on every measurement set, the BCRi flag
+    (
+        "assess response",
+        {**RESPONSE, "assessment": {"b_lymphocytes_10e9_l": -0.1}},
+        "assessment.b_lymphocytes_10e9_l",
+    ),
+    (
+        "assess response",
+        {**RESPONSE, "baseline": {"b_lymphocytes_10e9_l": "7"}},
+        "baseline.b_lymphocytes_10e9_l",
+    ),
+    (
+        "assess response",
+        {**RESPONSE, "nadir": {"b_lymphocytes_10e9_l": True}},
+        "nadir.b_lymphocytes_10e9_l",
+    ),
+    ("assess response", {**RESPONSE, "bcr_inhibitor_ongoing": "yes"}, "bcr_inhibitor_ongoing"),
+    ("assess response", {**RESPONSE, "bcr_inhibitor_ongoing": 1}, "bcr_inhibitor_ongoing"),
 ]
 
 

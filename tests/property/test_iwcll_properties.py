@@ -1,5 +1,7 @@
 """Properties of iwCLL 2018 response assessment (Table 4 [S41]): any PD trigger gives PD, the
-response is always one of the enum, best overall response is one of its inputs or NE."""
+response is always one of the enum, best overall response is one of its inputs or NE; contract
+v2 item 4: a BTK/PI3K inhibitor never creates PD, removing a B count never creates PD, and a
+higher B-lymphocyte count never gives a better response."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cartwatch.clinical.iwcll import (
+    RESPONSE_ORDER,
     Marrow,
     Measurements,
     Response,
@@ -27,6 +30,7 @@ measurements = st.builds(
     spleen_cm=opt_num,
     liver_enlarged=opt_bool,
     lymphocytes_10e9_l=opt_num,
+    b_lymphocytes_10e9_l=opt_num,
     neutrophils_10e9_l=opt_num,
     platelets_10e9_l=opt_num,
     hemoglobin_g_dl=st.one_of(st.none(), st.floats(min_value=0, max_value=20)),
@@ -45,9 +49,14 @@ PD_TRIGGERS = {
     "node_spd": lambda b, a: replace(a, lymph_nodes_spd_cm2=(b.lymph_nodes_spd_cm2 or 0) * 1.5 + 1),
     "spleen": lambda b, a: replace(a, spleen_cm=(b.spleen_cm or 0) * 1.5 + 1),
     "lymphocytes": lambda b, a: replace(
-        a, lymphocytes_10e9_l=max(5.0, (b.lymphocytes_10e9_l or 0) * 1.5 + 1)
+        a, b_lymphocytes_10e9_l=max(5.0, (_lymphocyte_reference(b) or 0) * 1.5 + 1)
     ),
 }
+
+
+def _lymphocyte_reference(b: Measurements) -> float | None:
+    """What an assessment B count is compared with: baseline B, else baseline total."""
+    return b.b_lymphocytes_10e9_l if b.b_lymphocytes_10e9_l is not None else b.lymphocytes_10e9_l
 
 
 @given(measurements, measurements, st.one_of(st.none(), measurements))
@@ -63,11 +72,12 @@ def test_response_is_always_one_of_the_enum_with_reasons(
 @given(measurements, measurements, st.sampled_from(sorted(PD_TRIGGERS)))
 def test_adding_a_pd_trigger_always_gives_pd(b: Measurements, a: Measurements, name: str) -> None:
     triggered = PD_TRIGGERS[name](b, a)
-    needs_baseline = name in ("node_spd", "spleen", "lymphocytes")
-    field = {"node_spd": "lymph_nodes_spd_cm2", "spleen": "spleen_cm"}.get(
-        name, "lymphocytes_10e9_l"
-    )
-    if needs_baseline and not getattr(b, field):
+    reference = {
+        "node_spd": b.lymph_nodes_spd_cm2,
+        "spleen": b.spleen_cm,
+        "lymphocytes": _lymphocyte_reference(b),
+    }
+    if name in reference and not reference[name]:
         return  # a percentage rise needs a positive baseline value
     assert assess_response(b, triggered).response is Response.PD
 
@@ -88,3 +98,61 @@ def test_bor_is_an_input_or_ne_and_nothing_after_pd_counts(responses: list[Respo
     if Response.PD in responses:
         first_pd = responses.index(Response.PD)
         assert best_overall_response(responses[: first_pd + 1]) is bor
+
+
+@given(measurements, measurements, st.one_of(st.none(), measurements))
+def test_a_bcr_inhibitor_never_turns_a_non_pd_into_pd(
+    b: Measurements, a: Measurements, nadir: Measurements | None
+) -> None:
+    without = assess_response(b, a, nadir).response
+    with_bcri = assess_response(b, a, nadir, bcr_inhibitor_ongoing=True).response
+    if without is not Response.PD:
+        assert with_bcri is not Response.PD
+
+
+@given(measurements, measurements, st.one_of(st.none(), measurements), st.booleans())
+def test_removing_the_assessment_b_count_never_creates_pd(
+    b: Measurements, a: Measurements, nadir: Measurements | None, bcri: bool
+) -> None:
+    with_b = assess_response(b, a, nadir, bcr_inhibitor_ongoing=bcri).response
+    removed = replace(a, b_lymphocytes_10e9_l=None)
+    if with_b is not Response.PD:
+        again = assess_response(b, removed, nadir, bcr_inhibitor_ongoing=bcri)
+        assert again.response is not Response.PD
+
+
+@given(
+    measurements,
+    measurements,
+    st.floats(min_value=0, max_value=300),
+    st.floats(min_value=0, max_value=1),
+    st.booleans(),
+)
+def test_removing_a_consistent_baseline_b_count_never_creates_pd(
+    b: Measurements, a: Measurements, total: float, b_share: float, bcri: bool
+) -> None:
+    # The baseline total is the fallback reference; B cells are a subset of the total.
+    b = replace(b, lymphocytes_10e9_l=total, b_lymphocytes_10e9_l=total * b_share)
+    if assess_response(b, a, bcr_inhibitor_ongoing=bcri).response is not Response.PD:
+        removed = replace(b, b_lymphocytes_10e9_l=None)
+        assert assess_response(removed, a, bcr_inhibitor_ongoing=bcri).response is not (Response.PD)
+
+
+@given(
+    measurements,
+    measurements,
+    st.floats(min_value=0, max_value=300),
+    st.floats(min_value=0, max_value=300),
+    st.booleans(),
+)
+def test_a_higher_b_count_never_gives_a_better_response(
+    b: Measurements, a: Measurements, low: float, high: float, bcri: bool
+) -> None:
+    low, high = sorted((low, high))
+    lower = assess_response(b, replace(a, b_lymphocytes_10e9_l=low), bcr_inhibitor_ongoing=bcri)
+    higher = assess_response(b, replace(a, b_lymphocytes_10e9_l=high), bcr_inhibitor_ongoing=bcri)
+    if lower.response is Response.PD:
+        assert higher.response is Response.PD
+    if Response.NE not in (lower.response, higher.response):
+        rank = RESPONSE_ORDER.index
+        assert rank(higher.response) >= rank(lower.response), (lower.reasons, higher.reasons)

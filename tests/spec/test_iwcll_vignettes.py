@@ -1,7 +1,8 @@
 """iwCLL 2018 response vignettes, one per column/row of Table 4 ([S41], reproduced in
 clinical-standards.md §2.1) or, where marked, of the 2008 Table 4 [S42]. Each vignette names
 the row it exercises; baseline is a typical relapsed CLL before CAR-T with every parameter
-abnormal."""
+abnormal. The second part documents contract v2 item 4 (B lymphocytes, BTK/PI3K inhibitor
+lymphocytosis, PR-L) and the PD items settled from the sources (new hepato-/splenomegaly)."""
 
 from __future__ import annotations
 
@@ -115,8 +116,9 @@ VIGNETTES = [
         Response.PD,
     ),
     Vignette(
-        'Lymphocyte row, PD "Increase ≥50% over baseline" with ≥5 × 10⁹/L [S43]',
-        replace(UNCHANGED, lymphocytes_10e9_l=127.5),
+        'Lymphocyte row, PD "Increase ≥50% over baseline" with ≥5 × 10⁹/L [S43], counted in B '
+        "lymphocytes (contract v2 item 4; baseline total when no baseline B count)",
+        replace(UNCHANGED, b_lymphocytes_10e9_l=127.5),
         Response.PD,
     ),
     Vignette(
@@ -152,3 +154,161 @@ def test_iwcll_2018_vignette(vignette: Vignette) -> None:
     result = assess_response(BASELINE, vignette.assessment, vignette.nadir)
     assert result.response is vignette.expected, result.reasons
     assert result.standard == "iwCLL 2018"
+
+
+# --- contract v2 item 4: lymphocytosis in B lymphocytes, PR-L ---------------------------------
+
+# Relapsed CLL before CAR-T: nodes, lymphocytes (A) and platelets, marrow (B) abnormal; spleen,
+# liver and haemoglobin normal. B count by flow 7 × 10⁹/L of a total 8.
+V2_BASELINE = Measurements(
+    lymph_nodes_spd_cm2=40.0,
+    largest_node_cm=4.0,
+    spleen_cm=12.0,
+    liver_enlarged=False,
+    lymphocytes_10e9_l=8.0,
+    b_lymphocytes_10e9_l=7.0,
+    neutrophils_10e9_l=2.0,
+    platelets_10e9_l=60.0,
+    hemoglobin_g_dl=12.0,
+    transfused_or_epo=False,
+    constitutional_symptoms=False,
+    marrow=Marrow.CLL_OR_NODULES_PRESENT,
+)
+# Issue 10: after CAR-T nodes −75 %, platelets up, total lymphocytes +75 % (CAR T expansion).
+AFTER_CART = Measurements(
+    lymph_nodes_spd_cm2=10.0,
+    largest_node_cm=2.0,
+    spleen_cm=11.0,
+    liver_enlarged=False,
+    lymphocytes_10e9_l=14.0,
+    neutrophils_10e9_l=1.8,
+    platelets_10e9_l=120.0,
+    hemoglobin_g_dl=12.5,
+    transfused_or_epo=False,
+    constitutional_symptoms=False,
+    marrow=Marrow.NOT_DONE,
+)
+NO_B_AT_BASELINE = replace(V2_BASELINE, b_lymphocytes_10e9_l=None)
+UNCHANGED_V2 = replace(V2_BASELINE, marrow=Marrow.NOT_DONE)
+
+
+@dataclass(frozen=True)
+class V2Vignette:
+    source: str
+    assessment: Measurements
+    expected: Response
+    baseline: Measurements = V2_BASELINE
+    nadir: Measurements | None = None
+    bcr_inhibitor_ongoing: bool = False
+
+
+V2_VIGNETTES = [
+    V2Vignette(
+        "issue 10: after CAR-T, nodes −75 %, platelets up, total lymphocytes up, no B count: "
+        "not PD; judged on the other criteria (lymphocytes not shown to fall: SD)",
+        AFTER_CART,
+        Response.SD,
+    ),
+    V2Vignette(
+        "issue 10 with the B count by flow (B-cell aplasia 7 → 0.05): the CLL count fell, PR",
+        replace(AFTER_CART, b_lymphocytes_10e9_l=0.05),
+        Response.PR,
+    ),
+    V2Vignette(
+        "B lymphocytes +49 % over baseline B (7 → 10.43): not PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=10.43),
+        Response.SD,
+    ),
+    V2Vignette(
+        "B lymphocytes +50 % over baseline B (7 → 10.5) and ≥5 × 10⁹/L: PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=10.5),
+        Response.PD,
+    ),
+    V2Vignette(
+        "B lymphocytes +56 % but 4.9 × 10⁹/L (<5): not PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=4.9),
+        Response.SD,
+        baseline=replace(V2_BASELINE, b_lymphocytes_10e9_l=3.14),
+    ),
+    V2Vignette(
+        "B lymphocytes +59 % and 5.0 × 10⁹/L: PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=5.0),
+        Response.PD,
+        baseline=replace(V2_BASELINE, b_lymphocytes_10e9_l=3.14),
+    ),
+    V2Vignette(
+        "no baseline B count: the baseline total (8) is the reference; B 11.9 (+49 %): not PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=11.9),
+        Response.SD,
+        baseline=NO_B_AT_BASELINE,
+    ),
+    V2Vignette(
+        "no baseline B count: B 12 (+50 % over the baseline total 8): PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=12.0),
+        Response.PD,
+        baseline=NO_B_AT_BASELINE,
+    ),
+    V2Vignette(
+        "B lymphocytes +50 % over the nadir B count (4 → 6), below baseline B 7: PD",
+        replace(AFTER_CART, b_lymphocytes_10e9_l=6.0),
+        Response.PD,
+        nadir=Measurements(b_lymphocytes_10e9_l=4.0),
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing: isolated lymphocytosis (B 7 → 14), nodes −75 %, platelets "
+        "up: not PD, PR-L",
+        replace(AFTER_CART, b_lymphocytes_10e9_l=14.0),
+        Response.PR_L,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing: isolated lymphocytosis, nodes unchanged: not PD, SD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=14.0),
+        Response.SD,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing: lymphocytosis with node SPD +50 % is not isolated: PD",
+        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=14.0, lymph_nodes_spd_cm2=60.0),
+        Response.PD,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing: persistent lymphocytosis below PD (B 7 → 8), nodes −75 %, "
+        "platelets up: PR-L",
+        replace(AFTER_CART, lymphocytes_10e9_l=9.0, b_lymphocytes_10e9_l=8.0),
+        Response.PR_L,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "same without a BTK/PI3K inhibitor: lymphocytes did not fall, SD",
+        replace(AFTER_CART, lymphocytes_10e9_l=9.0, b_lymphocytes_10e9_l=8.0),
+        Response.SD,
+    ),
+    V2Vignette(
+        "new hepatomegaly (liver not enlarged at baseline, enlarged now) is PD [S48]",
+        replace(AFTER_CART, liver_enlarged=True),
+        Response.PD,
+    ),
+    V2Vignette(
+        "new splenomegaly: 12 → 13.9 cm (+1.9 cm, under the Lugano +2 cm): not PD",
+        replace(UNCHANGED_V2, spleen_cm=13.9),
+        Response.SD,
+    ),
+    V2Vignette(
+        "new splenomegaly: 12 → 14 cm (≥13 cm and +2 cm) is PD [S48][S54]",
+        replace(UNCHANGED_V2, spleen_cm=14.0),
+        Response.PD,
+    ),
+]
+
+
+@pytest.mark.parametrize("vignette", V2_VIGNETTES, ids=[v.source for v in V2_VIGNETTES])
+def test_contract_v2_vignette(vignette: V2Vignette) -> None:
+    result = assess_response(
+        vignette.baseline,
+        vignette.assessment,
+        vignette.nadir,
+        bcr_inhibitor_ongoing=vignette.bcr_inhibitor_ongoing,
+    )
+    assert result.response is vignette.expected, result.reasons

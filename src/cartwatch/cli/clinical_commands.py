@@ -33,7 +33,7 @@ from cartwatch.clinical.cytopenia import grade_cytopenia, grade_cytopenia_series
 from cartwatch.clinical.eligibility import check_eligibility
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.icans import grade_icans, grade_icans_episode
-from cartwatch.clinical.iwcll import ResponseRequest, assess_response
+from cartwatch.clinical.iwcll import ResponseRequest
 from cartwatch.clinical.schedule import ScheduleRequest, post_infusion_schedule
 from cartwatch.schemas.crs import CrsObservationIn
 from cartwatch.schemas.cytopenia import CytopeniaObservationIn
@@ -213,7 +213,7 @@ def _schedule(request: ScheduleRequest) -> Result:
 
 
 def _response(request: ResponseRequest) -> Result:
-    return assess_response(request.baseline, request.assessment, request.nadir)
+    return request.assess()
 
 
 def register(app: typer.Typer) -> None:

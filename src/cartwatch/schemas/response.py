@@ -3,7 +3,8 @@
 
 Validation only: the response rules live in ``cartwatch.clinical.iwcll``. Every measurement
 is optional (a rule needing a missing one lowers the response or makes it NE); numbers are
-JSON numbers ≥0, booleans strict, enums exact lower-case strings. MRD ``sensitivity`` is a
+JSON numbers ≥0, booleans strict, enums exact lower-case strings. Contract v2 item 4 adds
+``b_lymphocytes_10e9_l`` to every measurement set and the top-level ``bcr_inhibitor_ongoing``. MRD ``sensitivity`` is a
 fraction in (0, 1) and ``level`` a fraction of leukocytes in [0, 1]; the contract marks only
 ``level`` optional.
 """
@@ -66,6 +67,7 @@ class MeasurementsIn(BaseModel):
     spleen_cm: NonNegativeNumber | None = None
     liver_enlarged: StrictBool | None = None
     lymphocytes_10e9_l: NonNegativeNumber | None = None
+    b_lymphocytes_10e9_l: NonNegativeNumber | None = None
     neutrophils_10e9_l: NonNegativeNumber | None = None
     platelets_10e9_l: NonNegativeNumber | None = None
     hemoglobin_g_dl: NonNegativeNumber | None = None
@@ -94,6 +96,7 @@ class ResponseAssessmentIn(BaseModel):
     baseline: MeasurementsIn
     assessment: MeasurementsIn
     nadir: MeasurementsIn | None = None
+    bcr_inhibitor_ongoing: StrictBool = False
 
     def to_domain(self) -> ResponseRequest:
         parts: dict[str, Measurements | None] = {}
@@ -108,4 +111,9 @@ class ResponseAssessmentIn(BaseModel):
             raise ClinicalInputError(problems)
         baseline, assessment = parts["baseline"], parts["assessment"]
         assert baseline is not None and assessment is not None
-        return ResponseRequest(baseline=baseline, assessment=assessment, nadir=parts["nadir"])
+        return ResponseRequest(
+            baseline=baseline,
+            assessment=assessment,
+            nadir=parts["nadir"],
+            bcr_inhibitor_ongoing=self.bcr_inhibitor_ongoing,
+        )

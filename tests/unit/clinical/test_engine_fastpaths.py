@@ -2,9 +2,8 @@
 
 ``icans._grade_memo`` (memoised ``grade_icans`` inside ``grade_icans_episode``),
 ``cytopenia.grade_counts`` (grading pydantic-validated counts without rebuilding the
-observation, per-value memo), ``iwcll._below_pd`` (PR parameters evaluated once) are
-checked on every observation of a synthetic cohort; the episode time check's fast path
-keeps the general path's errors.
+observation, per-value memo) are checked on every observation of a synthetic cohort; the
+episode time check's fast path keeps the general path's errors.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import datetime as dt
 
 import pytest
 
-from cartwatch.clinical import cytopenia, icans, iwcll
+from cartwatch.clinical import cytopenia, icans
 from cartwatch.clinical.episodes import summarise_episode
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.synth.cohort import synthesize
@@ -74,44 +73,6 @@ def test_grade_counts_keeps_signed_zero_and_repeats_exact() -> None:
                 cytopenia.grade_cytopenia(obs)
             )
     assert "-0" in cytopenia.grade_counts(-0.0, None, None, None, False).reasons[0]
-
-
-def _old_below_pd(b, a, notes):  # type: ignore[no-untyped-def]
-    """iwcll._below_pd before the PR parameters were evaluated once (the reference)."""
-    missing = iwcll._missing_pairs(b, a)
-    if missing:
-        return iwcll.Response.NE, missing + notes
-    if not iwcll._abnormal_at_baseline(b):
-        return iwcll.Response.NE, [
-            "NE: no parameter abnormal at baseline, nothing to assess",
-            *notes,
-        ]
-    complete, cr_reasons = iwcll._complete_response(a)
-    if complete is not None:
-        return complete, [*cr_reasons, *notes]
-    pr_met, pr_reasons = iwcll._partial_response(b, a)
-    if pr_met:
-        return iwcll.Response.PR, [
-            "PR: ≥50% improvement criteria met",
-            *cr_reasons,
-            *pr_reasons,
-            *notes,
-        ]
-    return iwcll.Response.SD, ["SD: neither CR/CRi, PR nor PD", *pr_reasons, *cr_reasons, *notes]
-
-
-def test_below_pd_equals_reference_on_a_cohort(cohort) -> None:  # type: ignore[no-untyped-def]
-    rows = cohort.response_assessments
-    base = {r.patient_id: r.to_domain() for r in rows if r.timepoint.value == "baseline"}
-    checked = 0
-    for row in rows:
-        if row.timepoint.value != "post" or row.patient_id not in base:
-            continue
-        b, a = base[row.patient_id], row.to_domain()
-        for pair in ((b, a), (a, b), (a, a), (b, b)):
-            assert iwcll._below_pd(*pair, ["note"]) == _old_below_pd(*pair, ["note"])
-        checked += 1
-    assert checked > 100
 
 
 def test_episode_time_check_fast_path_same_errors() -> None:

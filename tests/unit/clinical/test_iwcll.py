@@ -90,17 +90,26 @@ def test_spleen_plus_50_percent_from_nadir(spleen: float, expected: Response) ->
     assert _response(replace(STABLE, spleen_cm=spleen), nadir=nadir) is expected
 
 
-@pytest.mark.parametrize(("lymph", "expected"), [(4.9, Response.SD), (5.0, Response.PD)])
-def test_lymphocytes_plus_50_percent_needs_5_absolute(lymph: float, expected: Response) -> None:
-    baseline = replace(BASELINE, lymphocytes_10e9_l=3.2)  # +53% / +56%
-    assessment = replace(STABLE, lymphocytes_10e9_l=lymph)
+# PD by lymphocytosis is counted in B lymphocytes (contract v2 item 4); the boundaries of the
+# B count itself, its references and PR-L are in test_iwcll_b_lymphocytes.py.
+@pytest.mark.parametrize(("b_lymph", "expected"), [(4.9, Response.SD), (5.0, Response.PD)])
+def test_b_lymphocytes_plus_50_percent_needs_5_absolute(b_lymph: float, expected: Response) -> None:
+    baseline = replace(BASELINE, b_lymphocytes_10e9_l=3.2)  # +53% / +56%
+    assessment = replace(STABLE, b_lymphocytes_10e9_l=b_lymph)
     assert _response(assessment, baseline) is expected
 
 
-@pytest.mark.parametrize(("lymph", "expected"), [(14.9, Response.SD), (15.0, Response.PD)])
-def test_lymphocytes_plus_49_vs_plus_50_percent(lymph: float, expected: Response) -> None:
+@pytest.mark.parametrize(("b_lymph", "expected"), [(14.9, Response.SD), (15.0, Response.PD)])
+def test_b_lymphocytes_plus_49_vs_plus_50_percent(b_lymph: float, expected: Response) -> None:
+    baseline = replace(BASELINE, b_lymphocytes_10e9_l=10.0)
+    assert _response(replace(STABLE, b_lymphocytes_10e9_l=b_lymph), baseline) is expected
+
+
+def test_a_total_lymphocyte_rise_without_b_count_is_not_pd() -> None:
     baseline = replace(BASELINE, lymphocytes_10e9_l=10.0)
-    assert _response(replace(STABLE, lymphocytes_10e9_l=lymph), baseline) is expected
+    assessment = replace(STABLE, lymphocytes_10e9_l=15.0)
+    assert _response(assessment, baseline) is Response.SD
+    assert "cannot establish PD" in _reasons(assessment, baseline)
 
 
 @pytest.mark.parametrize(("plt", "expected"), [(40.1, Response.SD), (40.0, Response.PD)])
@@ -168,7 +177,6 @@ def test_all_criteria_met_is_cr() -> None:
         ({"largest_node_cm": 1.5}, Response.PR),
         ({"spleen_cm": 12.9}, Response.CR),
         ({"spleen_cm": 13.0}, Response.PR),
-        ({"liver_enlarged": True}, Response.PR),
         ({"constitutional_symptoms": True}, Response.PR),
         ({"lymphocytes_10e9_l": 3.99}, Response.CR),
         ({"lymphocytes_10e9_l": 4.0}, Response.PR),
@@ -319,7 +327,6 @@ def test_marrow_cleared_counts_as_group_b() -> None:
     [
         "lymph_nodes_spd_cm2",
         "spleen_cm",
-        "lymphocytes_10e9_l",
         "platelets_10e9_l",
         "hemoglobin_g_dl",
     ],
@@ -329,6 +336,14 @@ def test_paired_field_missing_at_assessment_is_ne_and_named(field: str) -> None:
     result = assess_response(BASELINE, assessment)
     assert result.response is Response.NE
     assert any(field in r and "missing at assessment" in r for r in result.reasons)
+
+
+def test_total_lymphocytes_missing_at_assessment_lowers_instead_of_ne() -> None:
+    # Since contract v2 item 4 the total count cannot establish PD, so its absence does not
+    # leave PD unexcludable: CR is not assessable and the lymphocyte PR parameter fails.
+    result = assess_response(BASELINE, replace(COMPLETE, lymphocytes_10e9_l=None))
+    assert result.response is Response.PR
+    assert any("CR not assessable: lymphocytes_10e9_l not recorded" in r for r in result.reasons)
 
 
 def test_paired_field_missing_at_baseline_is_ne() -> None:
