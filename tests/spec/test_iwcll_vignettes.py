@@ -255,6 +255,18 @@ V2_VIGNETTES = [
         nadir=Measurements(b_lymphocytes_10e9_l=4.0),
     ),
     V2Vignette(
+        "B-cell aplasia at the nadir (B 0), then B 4.9 × 10⁹/L: below 5, not PD",
+        replace(AFTER_CART, b_lymphocytes_10e9_l=4.9),
+        Response.SD,
+        nadir=Measurements(b_lymphocytes_10e9_l=0.0),
+    ),
+    V2Vignette(
+        "B-cell aplasia at the nadir (B 0), then B 5.0 × 10⁹/L: any rise from 0 is ≥50 %, PD",
+        replace(AFTER_CART, b_lymphocytes_10e9_l=5.0),
+        Response.PD,
+        nadir=Measurements(b_lymphocytes_10e9_l=0.0),
+    ),
+    V2Vignette(
         "BTK/PI3K inhibitor ongoing: isolated lymphocytosis (B 7 → 14), nodes −75 %, platelets "
         "up: not PD, PR-L",
         replace(AFTER_CART, b_lymphocytes_10e9_l=14.0),

@@ -1,9 +1,11 @@
 """ADRS: iwCLL 2018 response per assessment, best overall response and MRD (BDS).
 
 Every response comes from ``clinical.iwcll.assess_response`` (baseline = the patient's
-``baseline`` assessment; nadir = the smallest node SPD and spleen recorded so far, baseline
-included, for "PD from response"); BOR from ``iwcll.best_overall_response``; MRD status from
-``iwcll.classify_mrd``. Conventions: :mod:`cartwatch.adam.derive`.
+``baseline`` assessment; nadir = the smallest node SPD, spleen and B-lymphocyte count recorded
+so far, baseline included, for "PD from response"; ``bcr_inhibitor_ongoing`` of the row);
+BOR from ``iwcll.best_overall_response``; MRD status from ``iwcll.classify_mrd``. AVALC is the
+response as iwCLL names it, PR-L included; AVAL its ``metadata.RESPONSE_AVAL`` code; first
+response (ADTTE DOR) counts CR, CRi, PR and PR-L. Conventions: :mod:`cartwatch.adam.derive`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cartwatch.adam.common import Subjects, join_reasons
+from cartwatch.adam.metadata import RESPONSE_AVAL
 from cartwatch.centre.loader import CentreData
 from cartwatch.centre.records import MrdRow, ResponseAssessmentRow
 from cartwatch.clinical import iwcll
 
 PARCAT1 = iwcll.STANDARD  # "iwCLL 2018"
-RESPONDER = frozenset({iwcll.Response.CR, iwcll.Response.CRI, iwcll.Response.PR})
+RESPONDER = iwcll.RESPONDERS  # CR, CRi, PR and PR-L (metadata.RESPONDER_AVALC)
 UMRD4_OR_BETTER = frozenset({iwcll.MrdStatus.UMRD4, iwcll.MrdStatus.UMRD5, iwcll.MrdStatus.UMRD6})
 
 PARAMS: Mapping[str, str] = {
@@ -32,7 +35,8 @@ PARAMS: Mapping[str, str] = {
 }
 _MRD_PARAM = {"blood": "MRDPB", "marrow": "MRDBM"}
 _UMRD_PARAM = {"blood": "UMRD4PB", "marrow": "UMRD4BM"}
-_NADIR_FIELDS = ("lymph_nodes_spd_cm2", "spleen_cm")
+# "from baseline or nadir": node SPD and spleen [S41]; the B count (contract v2 item 4).
+_NADIR_FIELDS = ("lymph_nodes_spd_cm2", "spleen_cm", "b_lymphocytes_10e9_l")
 
 
 @dataclass
@@ -46,7 +50,7 @@ class ResponseSummary:
 
 
 class _Nadir:
-    """Best state so far: the smallest node SPD and spleen, each over the recorded values.
+    """Best state so far: the smallest node SPD, spleen and B count, each over the recorded values.
 
     Kept as a running minimum (one update per assessment) instead of a scan of the whole
     history before every assessment; the minimum over the same values is the same.
@@ -65,7 +69,9 @@ class _Nadir:
     def measurements(self) -> iwcll.Measurements:
         best = self._best
         return iwcll.Measurements(
-            lymph_nodes_spd_cm2=best.get("lymph_nodes_spd_cm2"), spleen_cm=best.get("spleen_cm")
+            lymph_nodes_spd_cm2=best.get("lymph_nodes_spd_cm2"),
+            spleen_cm=best.get("spleen_cm"),
+            b_lymphocytes_10e9_l=best.get("b_lymphocytes_10e9_l"),
         )
 
 
@@ -91,7 +97,12 @@ def _records_for_patient(
         if first is None:
             response, reasons = iwcll.Response.NE, ("NE: no baseline assessment to compare with",)
         else:
-            result = iwcll.assess_response(first, current, nadir.measurements())
+            result = iwcll.assess_response(
+                first,
+                current,
+                nadir.measurements(),
+                bcr_inhibitor_ongoing=post.bcr_inhibitor_ongoing,
+            )
             response, reasons = result.response, result.reasons
         nadir.add(current)
         # ANL01FL: assessments before new anticancer therapy, up to and including first PD.
@@ -124,7 +135,7 @@ def _record(
     aval: float | None = None,
 ) -> dict[str, object]:
     if aval is None:
-        aval = RESPONSE_CODES.get(avalc, float("nan"))
+        aval = RESPONSE_AVAL.get(avalc, float("nan"))
     return {
         "patient_id": pid,
         "PARAMCD": paramcd,
@@ -172,17 +183,6 @@ def _mrd_records(
             out.append(_record(pid, paramcd, "Y" if hit else "N", pd.NaT, (why,), True, 0.0))
             out[-1]["AVAL"] = 1.0 if hit else 0.0
     return out
-
-
-#: ADRS.AVAL codes for responses (metadata.RESPONSE_AVAL; lower is better).
-RESPONSE_CODES: Mapping[str, float] = {
-    "CR": 1.0,
-    "CRi": 2.0,
-    "PR": 3.0,
-    "SD": 4.0,
-    "PD": 5.0,
-    "NE": 6.0,
-}
 
 
 def derive_adrs_records(

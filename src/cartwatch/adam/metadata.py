@@ -59,6 +59,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cartwatch.clinical.bor import RESPONDERS, RESPONSE_ORDER
+
 VarType = Literal["Char", "Num"]
 Core = Literal["Req", "Cond", "Perm"]
 
@@ -255,15 +257,23 @@ ADSL = DatasetSpec(
     ),
 )
 
-#: Response codes for ADRS.AVAL (lower is better), following admiral's ``aval_resp`` order.
+#: Response codes for ADRS.AVAL (lower is better), following admiral's ``aval_resp`` order
+#: (CR, PR, SD, PD, NE) with iwCLL's CRi after CR and PR-L after PR, in the order of
+#: ``clinical.bor.RESPONSE_ORDER``. A study-specific ordinal, as admiralonco's IMWG vignette
+#: defines its own for sCR/VGPR/MR: AVALC carries the criterion's own term.
 RESPONSE_AVAL: Mapping[str, float] = {
     "CR": 1.0,
     "CRi": 2.0,
     "PR": 3.0,
-    "SD": 4.0,
-    "PD": 5.0,
-    "NE": 6.0,
+    "PR-L": 4.0,
+    "SD": 5.0,
+    "PD": 6.0,
+    "NE": 7.0,
 }
+#: BOR values the overall response rate counts: CR + CRi + PR (iwCLL 2018 Table 4 [S41]) and
+#: PR-L, partial response with lymphocytosis during BTK/PI3K inhibitor therapy (contract v2
+#: item 4: "counts as a response in ORR"; ``clinical.bor.RESPONDERS``).
+RESPONDER_AVALC: tuple[str, ...] = tuple(str(r) for r in RESPONSE_ORDER if r in RESPONDERS)
 MRD_AVALC = ("uMRD4", "uMRD5", "uMRD6", "detectable", "not_assessed")
 
 ADRS = DatasetSpec(
@@ -279,7 +289,14 @@ ADRS = DatasetSpec(
         _c("PARAMCD", "Parameter Code", 8, "Req", "OVRLRESP, BOR, MRDPB, MRDBM, UMRD4PB, UMRD4BM"),
         _c("PARAM", "Parameter", 100, "Req"),
         _c("PARCAT1", "Parameter Category 1", 40, note="response standard, e.g. iwCLL 2018"),
-        _c("AVALC", "Analysis Value (C)", 20, "Cond", "CR/CRi/PR/SD/PD/NE; MRD status; Y/N"),
+        _c(
+            "AVALC",
+            "Analysis Value (C)",
+            20,
+            "Cond",
+            "CR/CRi/PR/PR-L/SD/PD/NE (ORR counts CR, CRi, PR and PR-L: RESPONDER_AVALC); "
+            "MRD status; Y/N",
+        ),
         _n("AVAL", "Analysis Value", "Cond", "response code (RESPONSE_AVAL); MRD level"),
         _d("ADT", "Analysis Date", "Cond"),
         _i("ADY", "Analysis Relative Day", "Cond", "infusion = day 1"),
@@ -310,7 +327,7 @@ ADTTE = DatasetSpec(
         _c("CNSDTDSC", "Censor Date Description", 100, "Perm"),
         _c("SRCDOM", "Source Data", 8, "Perm"),
         _c("SRCVAR", "Source Variable", 8, "Perm"),
-        _c("BOR", "Best Overall Response (iwCLL 2018)", 3, note="extension; from ADRS"),
+        _c("BOR", "Best Overall Response (iwCLL 2018)", 4, note="extension; from ADRS; PR-L"),
         _c("SAFFL", "Safety Population Flag", 1),
         _c("EFFFL", "Efficacy Evaluable Population Flag", 1),
         _c("LABELFL", "Label Efficacy Population Flag", 1),

@@ -418,6 +418,9 @@ class ResponseAssessmentRow(MeasurementsIn):
     patient_id: PatientId
     assessed_at: IsoDate
     timepoint: Timepoint
+    # contract v2 item 4: a BTK or PI3K inhibitor is being given at this assessment (a
+    # lymphocytosis alone is then PR-L or SD, not PD); not a measurement, so not in M.
+    bcr_inhibitor_ongoing: StrictBool = False
     mrd: SkipJsonSchema[None] = Field(default=None, exclude=True)
 
     def to_domain(self) -> Measurements:

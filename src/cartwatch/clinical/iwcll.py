@@ -317,10 +317,12 @@ def _lymphocytosis(
             f"lymphocytosis not assessable: {_B} {fmt(_B, now)} at assessment, no baseline B "
             "or total lymphocyte count to compare"
         ]
+    # A reference of 0 (no B cells, e.g. B-cell aplasia at the nadir after CAR-T) makes any
+    # count a rise of more than 50%; ``increased_by`` needs a positive reference for a ratio.
     rises = [
         (label, change(field, before, now, _B))
         for label, field, before in refs
-        if increased_by(before, now, PD_INCREASE_FRACTION)
+        if increased_by(before, now, PD_INCREASE_FRACTION) or (before == 0 < now)
     ]
     if rises and now < PD_LYMPHOCYTES_MIN_10E9_L:
         return [], [

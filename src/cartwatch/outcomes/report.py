@@ -257,8 +257,8 @@ def _forest_figure(table: tb.Table, dpi: int) -> ReportFigure | None:
         key="forest_orr_subgroups",
         title="Overall response rate by high-risk subgroup",
         caption=(
-            f"{table.population}. Squares: ORR; bars: exact 95% CI; dashed line: ORR of all "
-            "patients. Right: responders/n, ORR % (95% CI)."
+            f"{table.population}. Squares: ORR (CR + CRi + PR + PR-L); bars: exact 95% CI; "
+            "dashed line: ORR of all patients. Right: responders/n, ORR % (95% CI)."
         ),
         png_base64=_png_base64(fig, dpi),
         data={
@@ -384,7 +384,7 @@ def swimmer_lanes(data: tb.AdamData, efficacy_flag: str) -> SwimmerData | None:
         ovr = ovr[ovr["USUBJID"].astype(str).isin(keep)]
         if "ANL01FL" in ovr.columns and tb.flag(ovr, "ANL01FL").any():
             ovr = ovr[tb.flag(ovr, "ANL01FL")]
-        kind = tb.codes(ovr["AVALC"]).map({"CR": "CR", "CRI": "CR", "PR": "PR"})
+        kind = tb.codes(ovr["AVALC"]).map({"CR": "CR", "CRI": "CR", "PR": "PR", "PR-L": "PR"})
         day = _days_after_infusion(ovr, adsl)
         marks = pd.DataFrame({"s": ovr["USUBJID"].astype(str), "k": kind, "d": day}).dropna()
         firsts = marks.groupby(["s", "k"])["d"].min()

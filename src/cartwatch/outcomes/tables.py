@@ -16,7 +16,8 @@ Conventions, chosen to report the way TRANSCEND CLL 004 and the US label did
 * Response rates are k/N of the whole population with exact Clopper–Pearson 95% CIs
   (:func:`cartwatch.outcomes.rates.clopper_pearson`); a subject without a best overall
   response record counts as NE (not evaluable) in the denominator, as in the trial.
-  ORR = CR + CRi + PR (iwCLL 2018, [S41]); CR/CRi is the trial's primary endpoint.
+  ORR = CR + CRi + PR (iwCLL 2018, [S41]) + PR-L (contract v2 item 4; a footnote says so);
+  CR/CRi is the trial's primary endpoint.
 * uMRD: undetectable at 10⁻⁴ (uMRD4 or deeper), blood and marrow separately; rates are
   given over the whole population (Lancet PEAS style: 31/49) and over MRD-evaluable
   patients (a sample with a result), each with a Clopper–Pearson CI.
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cartwatch.clinical.bor import RESPONDERS, RESPONSE_ORDER
 from cartwatch.outcomes.adverse_events import ae_incidence_by_term
 from cartwatch.outcomes.km_quantiles import STATUS_FOOTNOTE, display
 from cartwatch.outcomes.rates import clopper_pearson
@@ -55,11 +57,20 @@ from cartwatch.outcomes.survival import (
 CP_METHOD = "Clopper–Pearson exact 95% CI"
 DAYS_PER_MONTH = 365.25 / 12
 LANDMARK_MONTHS = (12, 18, 24)
-RESPONDER = ("CR", "CRi", "PR")
-#: Best-response groups for KM curves; CR and CRi pooled as the trial's primary endpoint.
+#: Response values, best first, and those the overall response rate counts: CR, CRi, PR and
+#: PR-L (partial response with lymphocytosis, contract v2 item 4), from clinical.bor.
+RESPONSES: tuple[str, ...] = tuple(str(r) for r in RESPONSE_ORDER)
+RESPONDER: tuple[str, ...] = tuple(str(r) for r in RESPONSE_ORDER if r in RESPONDERS)
+#: Footnote of every table that counts responses (contract v2 item 4).
+PR_L_FOOTNOTE = (
+    "PR-L (partial response with lymphocytosis during BTK/PI3K inhibitor therapy, iwCLL 2018) "
+    "counts as a response in the overall response rate."
+)
+#: Best-response groups for KM curves; CR and CRi pooled as the trial's primary endpoint,
+#: PR-L with PR (both partial responses).
 BOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("CR/CRi", ("CR", "CRi")),
-    ("PR", ("PR",)),
+    ("PR/PR-L", ("PR", "PR-L")),
     ("SD", ("SD",)),
     ("PD", ("PD",)),
     ("NE", ("NE",)),
@@ -295,7 +306,7 @@ def best_response(
         by_subject = _bor_by_subject(adrs)
     values = by_subject.reindex(subjects.to_numpy()).fillna("NE")
     # Tolerate case variants from other tools ("CRI", "cr"); anything else (blank) is NE.
-    canon = {r.upper(): r for r in ("CR", "CRi", "PR", "SD", "PD", "NE")}
+    canon = {r.upper(): r for r in RESPONSES}
     return codes(values).map(canon).fillna("NE").astype(object)
 
 
@@ -478,11 +489,12 @@ def efficacy_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
         groups.append((set_label(adsl, f), 2))
         per_pop.append(best_response(adrs, population(adsl, f)["USUBJID"], by_subject=by_subject))
     categories: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
-        ("ORR", "Overall response (CR + CRi + PR)", RESPONDER, 0),
+        ("ORR", "Overall response (CR + CRi + PR + PR-L)", RESPONDER, 0),
         ("CR_CRI", "CR/CRi", ("CR", "CRi"), 0),
         ("CR", "CR", ("CR",), 1),
         ("CRI", "CRi", ("CRi",), 1),
         ("PR", "PR", ("PR",), 0),
+        ("PR_L", "PR-L", ("PR-L",), 0),
         ("SD", "SD", ("SD",), 0),
         ("PD", "PD", ("PD",), 0),
         ("NE", "Not evaluable", ("NE",), 0),
@@ -506,6 +518,7 @@ def efficacy_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
             "Patients without a best overall response record are counted as not evaluable.",
             "The trial's primary endpoint was CR/CRi (PEAS); the US label reports CR "
             "(clinical-standards.md §3.3).",
+            PR_L_FOOTNOTE,
         ),
     )
 
@@ -728,6 +741,8 @@ def tte_table(
             "DOR is measured in responders from the first response.",
             "Rows by best response are descriptive: best response is only known after "
             "follow-up (guarantee-time bias), so they are not a comparison of treatments.",
+            PR_L_FOOTNOTE + " DOR starts at the first response, PR-L included; PR/PR-L is "
+            "one best-response group.",
         ),
     )
 
@@ -1075,11 +1090,12 @@ def subgroup_table(adsl: pd.DataFrame, adrs: pd.DataFrame | None, efficacy_flag:
         title="Overall response rate by subgroup",
         columns=("Subgroup", "Responders, n (%)", "95% CI"),
         rows=tuple(rows),
-        method=f"ORR (CR + CRi + PR) k/n within the subgroup; {CP_METHOD}",
+        method=f"ORR (CR + CRi + PR + PR-L) k/n within the subgroup; {CP_METHOD}",
         population=set_label(adsl, efficacy_flag),
         n=len(pop),
         footnotes=(
             "Descriptive; no multiplicity adjustment. Patients with unknown status are in "
             "neither the yes nor the no subgroup.",
+            PR_L_FOOTNOTE,
         ),
     )

@@ -4,9 +4,9 @@
 Validation only: the response rules live in ``cartwatch.clinical.iwcll``. Every measurement
 is optional (a rule needing a missing one lowers the response or makes it NE); numbers are
 JSON numbers ≥0, booleans strict, enums exact lower-case strings. Contract v2 item 4 adds
-``b_lymphocytes_10e9_l`` to every measurement set and the top-level ``bcr_inhibitor_ongoing``. MRD ``sensitivity`` is a
-fraction in (0, 1) and ``level`` a fraction of leukocytes in [0, 1]; the contract marks only
-``level`` optional.
+``b_lymphocytes_10e9_l`` to every measurement set and the top-level ``bcr_inhibitor_ongoing``.
+MRD ``sensitivity`` is a fraction in (0, 1) and ``level`` a fraction of leukocytes in [0, 1];
+the contract marks only ``level`` optional.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def test_adrs_per_assessment_response_and_bor(adam: AdamDatasets) -> None:
     adrs = adam.adrs
     p1 = adrs[(adrs["SUBJID"] == "P1") & (adrs["PARAMCD"] == "OVRLRESP")]
     assert list(p1["AVALC"]) == ["PR", "CR", "PD"]
-    assert list(p1["AVAL"]) == [3.0, 1.0, 5.0]
+    assert list(p1["AVAL"]) == [3.0, 1.0, 6.0]  # metadata.RESPONSE_AVAL: PR 3, CR 1, PD 6
     assert list(p1["ADY"]) == [31.0, 92.0, 183.0]  # Jan 10 = day 1; Feb 9 = 31; Apr 10 = 92
     assert (p1["PARCAT1"] == "iwCLL 2018").all()
     assert p1["AVALREAS"].str.startswith(("PR:", "CR:", "PD:")).all()

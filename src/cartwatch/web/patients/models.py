@@ -344,6 +344,9 @@ class ResponseAssessment(AssessmentRecord):
     spleen_cm = models.FloatField(null=True, blank=True)
     liver_enlarged = models.BooleanField(null=True, blank=True)
     lymphocytes_10e9_l = models.FloatField(null=True, blank=True)
+    b_lymphocytes_10e9_l = models.FloatField(
+        null=True, blank=True, help_text="CLL/B lymphocytes by flow cytometry (contract v2)."
+    )
     neutrophils_10e9_l = models.FloatField(null=True, blank=True)
     platelets_10e9_l = models.FloatField(null=True, blank=True)
     hemoglobin_g_dl = models.FloatField(null=True, blank=True)
@@ -353,6 +356,9 @@ class ResponseAssessment(AssessmentRecord):
     cytopenia_due_to_cll = models.BooleanField(null=True, blank=True)
     cytopenia_due_to_treatment = models.BooleanField(null=True, blank=True)
     richter_transformation = models.BooleanField(null=True, blank=True)
+    bcr_inhibitor_ongoing = models.BooleanField(
+        default=False, help_text="A BTK or PI3K inhibitor is being given (contract v2)."
+    )
     response = models.CharField(
         max_length=4, blank=True, default="", help_text="Empty at baseline."
     )

@@ -47,12 +47,20 @@ def grade_cytopenia(clinical: dict[str, Any]) -> dict[str, Any]:
 
 
 def assess_response(
-    baseline: dict[str, Any], assessment: dict[str, Any], nadir: dict[str, Any] | None = None
+    baseline: dict[str, Any],
+    assessment: dict[str, Any],
+    nadir: dict[str, Any] | None = None,
+    *,
+    bcr_inhibitor_ongoing: bool = False,
 ) -> dict[str, Any]:
     """``assess response`` (iwCLL 2018): response, standard, reasons, mrd."""
     from cartwatch.schemas.response import ResponseAssessmentIn
 
-    doc: dict[str, Any] = {"baseline": baseline, "assessment": assessment}
+    doc: dict[str, Any] = {
+        "baseline": baseline,
+        "assessment": assessment,
+        "bcr_inhibitor_ongoing": bcr_inhibitor_ongoing,
+    }
     if nadir is not None:
         doc["nadir"] = nadir
     return _contract_dict(ResponseAssessmentIn.model_validate(doc).to_domain().assess())
@@ -60,7 +68,7 @@ def assess_response(
 
 def classify_mrd(mrd: dict[str, Any]) -> dict[str, Any]:
     """uMRD4/5/6 | detectable | not_assessed for one MRD sample."""
-    from cartwatch.clinical.iwcll import classify_mrd as engine
+    from cartwatch.clinical.mrd import classify_mrd as engine
     from cartwatch.schemas.response import MrdIn
 
     return _contract_dict(engine(MrdIn.model_validate(mrd).to_domain()))

@@ -69,7 +69,7 @@ def _labs(row: BaseModel, patient: m.Patient) -> Computed:
     }
 
 
-_NOT_MEASUREMENTS = {"patient_id", "assessed_at", "timepoint"}
+_NOT_MEASUREMENTS = {"patient_id", "assessed_at", "timepoint", "bcr_inhibitor_ongoing"}
 
 
 def _measurements(row: BaseModel) -> dict[str, Any]:
@@ -93,7 +93,11 @@ def _response(row: BaseModel, patient: m.Patient) -> Computed:
         raise ClinicalInputError.single(
             "timepoint", "no baseline assessment recorded on or before this date"
         )
-    result = grading.assess_response(_measurements(to_row(baseline)), _measurements(row))
+    result = grading.assess_response(
+        _measurements(to_row(baseline)),
+        _measurements(row),
+        bcr_inhibitor_ongoing=fields.bcr_inhibitor_ongoing,
+    )
     return {
         "response": result["response"],
         "standard": result["standard"],

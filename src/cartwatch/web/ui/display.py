@@ -182,6 +182,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         col("Timepoint", "data.timepoint"),
         col("SPD (cm²)", "data.lymph_nodes_spd_cm2"),
         col("ALC", "data.lymphocytes_10e9_l"),
+        col("B lymph.", "data.b_lymphocytes_10e9_l"),
+        col("BTKi/PI3Ki", "data.bcr_inhibitor_ongoing"),
         col("Response", "result.response"),
         reasons_col(),
         STANDARD,

@@ -487,6 +487,8 @@ RESPONSE = (
         "Blood and marrow",
         (
             Field("lymphocytes_10e9_l", "Lymphocytes", "number", unit="× 10⁹/L"),
+            Field("b_lymphocytes_10e9_l", "B lymphocytes (flow)", "number", unit="× 10⁹/L",
+                  help="CLL/B-cell count; PD by lymphocytosis is counted in it"),
             Field("neutrophils_10e9_l", "Neutrophils", "number", unit="× 10⁹/L"),
             Field("platelets_10e9_l", "Platelets", "number", unit="× 10⁹/L"),
             Field("hemoglobin_g_dl", "Haemoglobin", "number", unit="g/dL"),
@@ -498,6 +500,8 @@ RESPONSE = (
             Field("cytopenia_due_to_cll", "Cytopenia due to CLL", "bool"),
             Field("cytopenia_due_to_treatment", "Cytopenia due to treatment", "bool"),
             Field("richter_transformation", "Richter transformation", "bool"),
+            Field("bcr_inhibitor_ongoing", "On a BTK or PI3K inhibitor", "bool",
+                  help="A lymphocytosis alone is then PR-L or SD, not PD"),
         ),
     ),
 )  # fmt: skip
