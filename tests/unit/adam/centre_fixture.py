@@ -315,10 +315,11 @@ FILES: dict[str, list[dict[str, object]]] = {
 }
 
 
-def write_centre(folder: Path) -> Path:
-    """Write the cohort as a centre data folder (only the columns used; the rest default)."""
+def write_centre(folder: Path, files: dict[str, list[dict[str, object]]] | None = None) -> Path:
+    """Write the cohort (or a variant of ``FILES``) as a centre data folder (only the columns
+    used; the rest default)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for stem, rows in FILES.items():
+    for stem, rows in (FILES if files is None else files).items():
         columns: list[str] = []
         for row in rows:
             columns += [c for c in row if c not in columns]
