@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0002_form_status"),
+        ("patients", "0003_crs_not_gradable"),
     ]
 
     operations = [
