@@ -24,6 +24,7 @@ FORBIDDEN = {
     "schemas": ("django", "typer"),
     "outcomes": ("django", "typer"),
     "research": ("django", "typer"),
+    "interop": ("django", "typer"),
 }
 
 
@@ -62,3 +63,17 @@ def test_module_imports_no_forbidden_framework(module: str, forbidden: tuple[str
 def test_the_check_sees_a_forbidden_import() -> None:
     """The detector itself works: importing the CLI does load Typer."""
     assert "typer" in _loaded_top_level("cartwatch.cli.app")
+
+
+#: Packages below ``interop`` (DEVELOPERS.md): none of them may import it.
+BELOW_INTEROP = ("clinical", "schemas", "centre", "batch", "outcomes", "adam", "synth")
+
+
+@pytest.mark.parametrize("package", BELOW_INTEROP)
+def test_lower_packages_do_not_import_interop(package: str) -> None:
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in sorted((SRC / package).rglob("*.py"))
+        if "cartwatch.interop" in path.read_text(encoding="utf-8")
+    ]
+    assert not offenders, f"{offenders} import cartwatch.interop, which sits above {package}"

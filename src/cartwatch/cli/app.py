@@ -10,6 +10,7 @@ from cartwatch import __version__
 from cartwatch.cli import (
     adam_commands,
     clinical_commands,
+    federated_commands,
     help_format,
     report_commands,
     research_commands,
@@ -51,6 +52,7 @@ def _options(
 for module in (
     clinical_commands,
     stats_commands,
+    federated_commands,
     synth_commands,
     adam_commands,
     report_commands,

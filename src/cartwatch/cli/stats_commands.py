@@ -18,8 +18,6 @@ from cartwatch.cli.io import OutputFormat, emit, fail
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cartwatch.outcomes.km_quantiles import QuantileEstimate
-
 # pandas and the statistics are imported inside the commands: every `cartwatch` start
 # imports this module, and grading commands should not pay for pandas/scipy.
 CONF_TYPES = ("log-log", "log", "plain")
@@ -40,7 +38,7 @@ def _int(name: str, text: str | None, problems: list[str]) -> int | None:
         return None
 
 
-def _level(text: str, problems: list[str]) -> float:
+def conf_level_option(text: str, problems: list[str]) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -51,7 +49,7 @@ def _level(text: str, problems: list[str]) -> float:
     return value
 
 
-def _format(text: str, problems: list[str]) -> OutputFormat:
+def format_option(text: str, problems: list[str]) -> OutputFormat:
     if text not in FORMATS:
         problems.append(f"format: must be one of {', '.join(FORMATS)}, got {text!r}")
         return OutputFormat("json")
@@ -71,8 +69,8 @@ def rate(
     problems: list[str] = []
     k = _int("responders", responders, problems)
     total = _int("n", n, problems)
-    level = _level(conf_level, problems)
-    out_fmt = _format(fmt, problems)
+    level = conf_level_option(conf_level, problems)
+    out_fmt = format_option(fmt, problems)
     if k is not None and k < 0:
         problems.append(f"responders: must not be negative, got {k}")
     if total is not None and total < 1:
@@ -84,7 +82,7 @@ def rate(
     emit(clopper_pearson(k, total, level).to_dict(), out_fmt)
 
 
-def _read_csv(path: Path, problems: list[str]) -> pd.DataFrame | None:
+def read_csv(path: Path, problems: list[str]) -> pd.DataFrame | None:
     import pandas as pd
 
     try:
@@ -96,7 +94,7 @@ def _read_csv(path: Path, problems: list[str]) -> pd.DataFrame | None:
     return None
 
 
-def _time_column(df: pd.DataFrame, col: str, problems: list[str]) -> pd.Series | None:
+def time_column(df: pd.DataFrame, col: str, problems: list[str]) -> pd.Series | None:
     import pandas as pd
 
     raw = df[col].str.strip()
@@ -112,7 +110,7 @@ def _time_column(df: pd.DataFrame, col: str, problems: list[str]) -> pd.Series |
     return values.astype(float)
 
 
-def _event_column(
+def event_column(
     df: pd.DataFrame, col: str, event_value: str | None, problems: list[str]
 ) -> pd.Series | None:
     raw = df[col].str.strip()
@@ -131,14 +129,6 @@ def _event_column(
         )
         return None
     return lowered.isin(_TRUE)
-
-
-def _group_order(labels: list[str]) -> list[str]:
-    # R sorts factor levels numerically for numeric columns; do the same when all labels parse.
-    try:
-        return sorted(labels, key=float)
-    except ValueError:
-        return sorted(labels)
 
 
 def km(
@@ -170,24 +160,24 @@ def km(
         problems.append("event: required (--event COLUMN)")
     if conf_type not in CONF_TYPES:
         problems.append(f"conf_type: must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
-    level = _level(conf_level, problems)
-    out_fmt = _format(fmt, problems)
-    df = _read_csv(file, problems)
+    level = conf_level_option(conf_level, problems)
+    out_fmt = format_option(fmt, problems)
+    df = read_csv(file, problems)
     t: pd.Series | None = None
     e: pd.Series | None = None
     if df is not None:
         missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
         problems.extend(f"{c}: no such column in {file.name}" for c in missing)
         if not missing and time is not None and event is not None:
-            t = _time_column(df, time, problems)
-            e = _event_column(df, event, event_value, problems)
+            t = time_column(df, time, problems)
+            e = event_column(df, event, event_value, problems)
             if df.empty:
                 problems.append(f"{file.name}: no data rows")
     if problems or df is None or t is None or e is None:
         fail(problems)
     result = _km_result(df, t, e, group, conf_type, level, probs)
     if out_fmt == "text":
-        typer.echo(_km_text(result))
+        typer.echo(km_text(result))
     else:
         emit(result, out_fmt)
 
@@ -221,50 +211,22 @@ def _km_result(
 ) -> dict[str, object]:
     import pandas as pd
 
-    from cartwatch.outcomes.km_quantiles import MEDIAN_RULE, QUANTILE_RULE, STATUS_FOOTNOTE
-    from cartwatch.outcomes.survival import (
-        kaplan_meier,
-        km_median_ci,
-        km_quantile,
-        logrank_test,
-    )
+    from cartwatch.outcomes.km_summary import group_order, km_summary, logrank_summary
+    from cartwatch.outcomes.survival import kaplan_meier, logrank_test
 
     labels = df[group].str.strip() if group else pd.Series("all", index=df.index)
     present = labels != ""
-    groups = []
-    for label in _group_order(sorted(set(labels[present]))):
+    fits = {}
+    for label in group_order(sorted(set(labels[present]))):
         m = (labels == label).to_numpy()
-        fit = kaplan_meier(t[m].to_numpy(), e[m].to_numpy(), conf_type, level)
-        med = km_median_ci(fit)
-        row: dict[str, object] = {
-            "group": label,
-            "n": fit.n,
-            "events": fit.events,
-            "median": med.estimate,
-            "ci": [med.lower, med.upper],
-            "median_status": med.estimate_status,
-            "ci_status": [med.lower_status, med.upper_status],
-        }
-        if probs:
-            row["quantiles"] = [_quantile_row(km_quantile(fit, p)) for p in probs]
-        groups.append(row)
-    result: dict[str, object] = {
-        "groups": groups,
-        "conf_type": conf_type,
-        "conf_level": level,
-        "method": "kaplan-meier",
-        "variance": "greenwood",
-        "median_rule": MEDIAN_RULE,
-        "status_legend": STATUS_FOOTNOTE,
-    }
-    if probs:
-        result["quantile_rule"] = QUANTILE_RULE
+        fits[label] = kaplan_meier(t[m].to_numpy(), e[m].to_numpy(), conf_type, level)
+    result = km_summary(fits, conf_type, level, probs)
     if group:
         result["excluded_missing_group"] = int((~present).sum())
-        if len(groups) >= 2:
+        if len(fits) >= 2:
             keep = present.to_numpy()
             lr = logrank_test(t[keep].to_numpy(), e[keep].to_numpy(), labels[keep].to_numpy())
-            result["logrank"] = {"chisq": lr.chisq, "df": lr.df, "p": lr.p, "method": "log-rank"}
+            result["logrank"] = logrank_summary(lr)
     return result
 
 
@@ -277,7 +239,7 @@ def _time_text(value: object, status: object) -> str:
     return _STATUS_TEXT.get(str(status), "NR")
 
 
-def _km_text(result: dict[str, object]) -> str:
+def km_text(result: dict[str, object]) -> str:
     """The median table as a person reads it: ``4 (2, NE)``, with NR / NE explained."""
     level = f"{float(str(result['conf_level'])) * 100:g}% CI, {result['conf_type']}"
     rows = [("group", "n", "events", f"median ({level})")]
@@ -308,16 +270,6 @@ def _km_text(result: dict[str, object]) -> str:
     if isinstance(lr, dict):
         lines.append(f"Log-rank: chi-squared {lr['chisq']:.4g} on {lr['df']} df, p = {lr['p']:.4g}")
     return "\n".join(lines)
-
-
-def _quantile_row(q: QuantileEstimate) -> dict[str, object]:
-    return {
-        "p": q.p,
-        "time": q.estimate,
-        "ci": [q.lower, q.upper],
-        "status": q.estimate_status,
-        "ci_status": [q.lower_status, q.upper_status],
-    }
 
 
 def register(app: typer.Typer) -> None:

@@ -69,8 +69,10 @@ __all__ = [
     "QuantileEstimate",
     "kaplan_meier",
     "kaplan_meier_by_group",
+    "kaplan_meier_from_counts",
     "km_median_ci",
     "km_quantile",
+    "logrank_from_counts",
     "logrank_test",
     "median_iqr",
     "numbers_at_risk",
@@ -408,6 +410,51 @@ def kaplan_meier(
     level = validate_conf_level(conf_level)
     t, e = _validate(time, event)
     utime, n_risk, n_event, n_censor = _tied_counts(t, e)
+    return _km_from_counts(utime, n_risk, n_event, n_censor, conf_type, level)
+
+
+def kaplan_meier_from_counts(
+    time: npt.ArrayLike,
+    n_event: npt.ArrayLike,
+    n_censor: npt.ArrayLike,
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+) -> KaplanMeier:
+    """The same estimate from the counts it depends on: distinct times (strictly increasing)
+    with the number of events and of censorings at each.
+
+    KM, Greenwood and the CIs depend on the data only through these counts, so this equals
+    :func:`kaplan_meier` on any rows with these counts exactly (the same integers reach the
+    same floating-point operations); the federated pool (``cartwatch.interop``) relies on it.
+    """
+    conf_type = _validate_conf_type(conf_type)
+    level = validate_conf_level(conf_level)
+    utime = _as_time(time)
+    d = np.asarray(n_event, dtype=np.int64)
+    c = np.asarray(n_censor, dtype=np.int64)
+    if d.shape != utime.shape or c.shape != utime.shape:
+        raise ValueError("n_event, n_censor: one count per time is needed")
+    if utime.size == 0:
+        raise ValueError("time: no observations")
+    if utime.size > 1 and not (np.diff(utime) > 0).all():
+        raise ValueError("time: distinct times must be strictly increasing")
+    if (d < 0).any() or (c < 0).any():
+        raise ValueError("n_event, n_censor: counts must not be negative")
+    counts = d + c
+    if (counts == 0).any():
+        raise ValueError("n_event, n_censor: every time needs at least one subject")
+    n_risk = (int(counts.sum()) - np.concatenate(([0], np.cumsum(counts)[:-1]))).astype(np.int64)
+    return _km_from_counts(utime, n_risk, d, c, conf_type, level)
+
+
+def _km_from_counts(
+    utime: FloatArray,
+    n_risk: IntArray,
+    n_event: IntArray,
+    n_censor: IntArray,
+    conf_type: str,
+    level: float,
+) -> KaplanMeier:
     nr = n_risk.astype(np.float64)
     nd = n_event.astype(np.float64)
     surv: FloatArray = np.cumprod(1.0 - nd / nr, dtype=np.float64)
@@ -546,6 +593,24 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
     flat = tcode * k + gs
     at_time = np.bincount(flat, minlength=nt * k).reshape(nt, k).astype(np.float64)
     d_k = np.bincount(flat, weights=es, minlength=nt * k).reshape(nt, k)
+    return logrank_from_counts(at_time, d_k, labels)
+
+
+def logrank_from_counts(
+    at_time: npt.NDArray[Any], d_k: npt.NDArray[Any], labels: Sequence[object]
+) -> LogRank:
+    """The log-rank test from the counts it depends on (see :func:`logrank_test`).
+
+    *at_time*[i, j]: subjects of group j whose follow-up ends at the i-th distinct time
+    (events and censorings, times in increasing order, over all groups); *d_k*[i, j]: events
+    among them; *labels*: the k group labels in column order (sorted, as R orders factor
+    levels). Identical to :func:`logrank_test` on any rows with these counts.
+    """
+    k = len(labels)
+    if at_time.shape != d_k.shape or at_time.ndim != 2 or at_time.shape[1] != k:
+        raise ValueError("at_time, d_k: one (times × groups) count matrix each is needed")
+    if k < 2:
+        raise ValueError("group: at least two groups are needed for a log-rank test")
     # At risk at each distinct time: reverse cumulative count per group.
     n_k = np.cumsum(at_time[::-1], axis=0)[::-1]
     d = d_k.sum(axis=1)
@@ -569,7 +634,7 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
         # event at a time with one subject at risk); identical to solve() when V is regular.
         chisq = float(diff @ np.linalg.pinv(vv, hermitian=True) @ diff)
         pval = float(chdtrc(df, chisq))
-    n_per = np.bincount(codes, minlength=k)
+    n_per = at_time.sum(axis=0)
     return LogRank(
         chisq=chisq,
         df=df,
