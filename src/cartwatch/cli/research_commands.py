@@ -168,7 +168,7 @@ def _survival_frame(
     param: str | None,
     problems: list[str],
 ) -> Any:
-    from cartwatch.cli.stats_commands import _event_column, _read_csv, _time_column
+    from cartwatch.cli.stats_commands import event_column, read_csv, time_column
     from cartwatch.research.cure_report import SurvivalFrame, adtte_frame, csv_frame
 
     if param is not None:
@@ -178,15 +178,15 @@ def _survival_frame(
         problems.append("time: required (--time COLUMN), or --param for an ADaM ADTTE")
     if event is None:
         problems.append("event: required (--event COLUMN), or --param for an ADaM ADTTE")
-    df = _read_csv(file, problems)
+    df = read_csv(file, problems)
     if df is None or time is None or event is None:
         return None
     missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
     problems.extend(f"{c}: no such column in {file.name}" for c in missing)
     if missing:
         return None
-    t = _time_column(df, time, problems)
-    e = _event_column(df, event, event_value, problems)
+    t = time_column(df, time, problems)
+    e = event_column(df, event, event_value, problems)
     if t is None or e is None:
         return None
     labels = df[group].str.strip() if group else None
