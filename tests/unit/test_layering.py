@@ -8,8 +8,8 @@ by the test session itself cannot hide (or fake) a violation.
 from __future__ import annotations
 
 import json
-import re
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
