@@ -97,7 +97,7 @@ def test_missed_days_are_the_unassessed_days_before_today(cast: Any, patient_a: 
     (missed,) = alerts(cast, "2025-07-05T12:00:00", "missed_assessment")
     # 07-02 (CRS) and 07-03 (ICANS) were assessed; today (07-05) is not yet missed.
     assert missed.message == (
-        "no CRS/ICANS assessment on 2 day(s) after infusion: 2025-07-01, 2025-07-04"
+        "no CRS/ICANS assessment on 2 days after infusion: 2025-07-01, 2025-07-04"
     )
     assert missed.when == "2025-07-04"
 

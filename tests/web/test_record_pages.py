@@ -214,3 +214,26 @@ def test_eligibility_derived_from_prior_lines_and_rerun_after_a_correction(
     assert check.input["prior_lines"] == [{"agents": ["ibrutinib"]}]
     history = client.get(f"/patients/{PID}/records/eligibility/{check.pk}/").content.decode()
     assert "prior line corrected" in history
+
+
+def test_audit_log_names_records_in_words(patient_a: Any) -> None:
+    body = client_for("data_manager_a").get("/audit/").content.decode()
+    assert "CRS assessment, day 1, patient A-001" in body
+    assert "CAR-T course, patient A-001" in body
+    assert "patient A-001" in body and "sign-in" in body
+    assert "patients.CrsAssessment" not in body
+
+
+def test_dashboard_says_1_patient_not_1_patients(patient_a: Any) -> None:
+    body = client_for("physician_a").get("/dashboard/").content.decode()
+    assert "1 patient recorded" in body
+
+
+def test_km_axis_ticks_are_whole_months_even_with_little_follow_up() -> None:
+    from cartwatch.web.ui.analytics import month_ticks
+
+    assert month_ticks(0.4) == [0.0, 1.0]
+    assert month_ticks(2.6) == [0.0, 1.0, 2.0, 3.0]
+    assert month_ticks(8.0) == [float(i) for i in range(9)]
+    assert month_ticks(17.0) == [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0]
+    assert all(t == int(t) for t in month_ticks(50.3))

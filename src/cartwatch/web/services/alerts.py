@@ -119,6 +119,10 @@ def _missed_days(
     ]
 
 
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
 def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -> list[Alert]:
     assert course.infusion_date is not None
     try:
@@ -210,7 +214,7 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
                     Alert(
                         patient_id,
                         "missed_assessment",
-                        f"no CRS/ICANS assessment on {len(missed)} day(s) after infusion: "
+                        f"no CRS/ICANS assessment on {_days(len(missed))} after infusion: "
                         + ", ".join(d.isoformat() for d in missed),
                         missed[-1].isoformat(),
                     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,23 @@ def centre_outcomes(actor: Actor) -> Outcomes:
     return result
 
 
+#: Tick spacings in whole months, finest first; at most MAX_TICKS intervals on the axis.
+MONTH_STEPS = (1, 2, 3, 6, 12, 24)
+MAX_TICKS = 8
+
+
+def month_ticks(tmax: float) -> list[float]:
+    """Whole-month ticks from 0 past the longest follow-up (*tmax*, months): the axis and
+    the numbers-at-risk columns read "0 1 2 3" even with a few weeks of follow-up, never
+    "0 0.2 0.4" or "2.5"."""
+    for step in MONTH_STEPS:
+        intervals = max(1, math.ceil(tmax / step - 1e-9))
+        if intervals <= MAX_TICKS:
+            return [float(step * i) for i in range(intervals + 1)]
+    step = MONTH_STEPS[-1]
+    return [float(step * i) for i in range(math.ceil(tmax / step) + 1)]
+
+
 def km_png(actor: Actor, endpoint: str) -> bytes | None:
     """KM curves of *endpoint* (PFS or OS) by best response, as a PNG; None if no data."""
     from cartwatch.outcomes import tables as t
@@ -124,11 +142,13 @@ def km_png(actor: Actor, endpoint: str) -> bytes | None:
             label: kaplan_meier(d.months[mask], d.event[mask], CONF_TYPE)
             for label, mask in t.groups_by_response(d).items()
         }
+        tmax = max((float(k.time[-1]) for k in curves.values() if len(k.time)), default=0.0)
         fig = km_plot(
             curves,
             title=f"{d.label} by best overall response — centre {code}",
             xlabel=d.xlabel,
             width=8.0,
+            risk_times=month_ticks(tmax),
         )
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)

@@ -59,6 +59,19 @@ def fmt(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+def named_once(label_version: str, standard: str) -> str:
+    """ "US PI 2025-06 (REMS removed)", not the same version twice when the standard is the
+    label itself."""
+    if not standard or standard in label_version:
+        return label_version
+    return f"{label_version} ({standard})"
+
+
+def without_version(label_version: str, reasons: Sequence[str]) -> list[str]:
+    """Reasons that repeat the label version in a message that already names it once."""
+    return [r.replace(f" of {label_version}", " of the label") for r in reasons]
+
+
 def col(label: str, path: str, unit: str = "") -> Column:
     def get(rec: dict[str, Any]) -> Cell:
         value = _dig(rec, path)

@@ -36,9 +36,19 @@ Kind = Literal[
 Choices = tuple[tuple[str, str], ...]
 
 
+#: Labels that are not the value with spaces: one spelling across the pages (British, as
+#: clinical-standards.md: oedema, haemorrhage), and the words a nurse reads on the form.
+CHOICE_WORDS = {
+    "cerebral_edema": "cerebral oedema",
+    "motor_weakness": "motor weakness",
+    "ice": "ICE score",
+    "capd": "CAPD score",
+}
+
+
 def choices_of(values: Iterable[str]) -> Choices:
     """Enum values with readable labels (``high_flow_nasal_cannula`` → "high flow nasal …")."""
-    return tuple((v, v.replace("_", " ")) for v in values)
+    return tuple((v, CHOICE_WORDS.get(v, v.replace("_", " "))) for v in values)
 
 
 @dataclass(frozen=True)

@@ -118,3 +118,79 @@ def entries(versions: Sequence[Any], hidden_fields: Sequence[str] = ()) -> list[
         )
         previous = version
     return out[::-1]
+
+
+def event_subjects(events: Sequence[Any]) -> dict[int, str]:
+    """Audit events' subjects in words: "CRS assessment, day 4, patient NORTH-001" (day after
+    the patient's infusion), "patient NORTH-001", "sign-in" — never a model name and row id.
+    Two queries for the whole page: the patients' pseudonyms and infusion dates."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cartwatch.web.patients import models as m
+    from cartwatch.web.services.quality import DATE_FIELDS
+
+    rows = {e.pk: (e.after or e.before or {}) for e in events}
+    patient_pks: set[int] = {
+        int(pk)
+        for e in events
+        for pk in [rows[e.pk].get("id" if e.model == "patients.Patient" else "patient_id")]
+        if isinstance(pk, int)
+    }
+    pseudonyms = dict(m.Patient.objects.filter(pk__in=patient_pks).values_list("pk", "patient_id"))
+    infusions: dict[int, Any] = {}
+    courses = m.CellTherapy.objects.filter(patient_id__in=patient_pks).exclude(infusion_date=None)
+    for pk, day in courses.order_by("infusion_date").values_list("patient_id", "infusion_date"):
+        infusions.setdefault(pk, day)
+    out: dict[int, str] = {}
+    for e in events:
+        row = rows[e.pk]
+        if e.model == "auth.user":
+            out[e.pk] = {"login": "sign-in", "logout": "sign-out"}.get(e.action, "sign-in attempt")
+            continue
+        if e.action == "export":
+            out[e.pk] = f"export ({e.object_id.replace('-', ' ')})"
+            continue
+        try:
+            model = apps.get_model(e.model) if e.model else None
+        except (LookupError, ValueError, ImproperlyConfigured):
+            model = None
+        if model is None:
+            out[e.pk] = e.model or "—"
+            continue
+        name = str(model._meta.verbose_name)
+        patient_pk = row.get("id") if model is m.Patient else row.get("patient_id")
+        patient_pk = patient_pk if isinstance(patient_pk, int) else -1
+        pseudonym = pseudonyms.get(patient_pk, "")
+        if model is m.Patient:
+            out[e.pk] = f"patient {pseudonym or '(deleted)'}"
+            continue
+        parts = [name[:1].upper() + name[1:]]
+        day = _day_after_infusion(row, DATE_FIELDS.get(model, ()), infusions.get(patient_pk))
+        # "day N" counts from the infusion: the course itself and earlier records have none.
+        if day is not None and day >= 0 and model is not m.CellTherapy:
+            parts.append(f"day {day}")
+        parts.append(f"patient {pseudonym or '(deleted)'}")
+        out[e.pk] = ", ".join(parts)
+    return out
+
+
+def _day_after_infusion(row: dict[str, Any], fields: Sequence[str], infusion: Any) -> int | None:
+    import datetime as dt
+
+    from django.utils.dateparse import parse_datetime
+
+    if infusion is None:
+        return None
+    for name in fields:
+        text = row.get(name)
+        if not isinstance(text, str) or not text:
+            continue
+        when = parse_datetime(text)
+        day = (
+            timezone.localdate(when)
+            if when is not None and timezone.is_aware(when)
+            else dt.date.fromisoformat(text[:10])
+        )
+        return int((day - infusion).days)
+    return None

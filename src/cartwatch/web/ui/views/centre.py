@@ -123,8 +123,12 @@ def report_download(request: HttpRequest, actor: Actor) -> HttpResponse:
 @scoped(Perm.VIEW_AUDIT)
 def audit_log(request: HttpRequest, actor: Actor) -> HttpResponse:
     assert actor.centre is not None
-    events = AuditEvent.objects.filter(centre=actor.centre.code).order_by("-id")[:200]
-    return page(request, actor, "audit.html", {"title": "Audit log", "events": events})
+    from cartwatch.web.ui.history import event_subjects
+
+    events = list(AuditEvent.objects.filter(centre=actor.centre.code).order_by("-id")[:200])
+    subjects = event_subjects(events)
+    rows = [(e, subjects[e.pk]) for e in events]
+    return page(request, actor, "audit.html", {"title": "Audit log", "rows": rows})
 
 
 @scoped(Perm.VERIFY_RECORDS)

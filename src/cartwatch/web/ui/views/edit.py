@@ -25,7 +25,7 @@ from cartwatch.web.services.errors import Conflict, ReasonRequired
 from cartwatch.web.services.present import present
 from cartwatch.web.ui import forms as f
 from cartwatch.web.ui import history
-from cartwatch.web.ui.display import fmt
+from cartwatch.web.ui.display import fmt, without_version
 from cartwatch.web.ui.views.entry import FORM_ERRORS, _form_page, _problems, _saved_message
 from cartwatch.web.ui.views.layout import page
 
@@ -375,6 +375,6 @@ def eligibility_rerun(request: HttpRequest, actor: Actor, patient_id: str, pk: i
         messages.success(
             request,
             f"Re-run on the current records: {verdict} under {check.label_version} "
-            f"(was {was}): " + "; ".join(check.reasons),
+            f"(was {was}): " + "; ".join(without_version(check.label_version, check.reasons)),
         )
     return HttpResponseRedirect(record_url(patient_id, ELIGIBILITY, pk))

@@ -19,6 +19,7 @@ from cartwatch.web.patients import models as m
 from cartwatch.web.services import eligibility, quality, records
 from cartwatch.web.services.errors import ReasonRequired
 from cartwatch.web.services.rows import ROW_MODELS
+from cartwatch.web.ui import display
 from cartwatch.web.ui import forms as f
 from cartwatch.web.ui.views.layout import page
 
@@ -240,9 +241,8 @@ def eligibility_new(request: HttpRequest, actor: Actor, patient_id: str) -> Http
                 problems=_problems(exc),
             )  # fmt: skip
         verdict = "eligible" if check.eligible else "not eligible"
-        messages.success(
-            request, f"{verdict} under {check.label_version}: " + "; ".join(check.reasons)
-        )
+        reasons = display.without_version(check.label_version, check.reasons)
+        messages.success(request, f"{verdict} under {check.label_version}: " + "; ".join(reasons))
         return _to_patient(patient.patient_id)
     lines = actor.records(m.PriorLine).filter(patient=patient).order_by("line_number")
     initial = {

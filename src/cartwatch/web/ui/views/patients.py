@@ -169,7 +169,7 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
         return [
             ("stay near the centre", schedule.stay_near_centre_until),
             ("no driving", schedule.no_driving_until),
-        ], f"{schedule.label_version} ({schedule.standard})"
+        ], display.named_once(schedule.label_version, schedule.standard)
     return [], ""
 
 
