@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.web.conftest import client_for
 
 P = "/api/patients/A-001"
