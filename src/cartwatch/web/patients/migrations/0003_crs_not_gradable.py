@@ -2,11 +2,15 @@
 
 Contract v2 item 1: without a temperature, and without therapy lifting the fever
 requirement, a CRS observation is not gradable — v1 stored grade 0 for it. Such rows are
-graded again by the engine here so that no stored 0 stands for missing data; the history
-tables keep what was stored then.
+graded again by the engine here so that no stored 0 stands for missing data, and each change
+is written to the record's history (simple-history) with the reason, next to what was
+stored before.
 """
 
 from django.db import migrations, models
+from django.utils import timezone
+
+REGRADE_REASON = "contract v2: no temperature is not gradable (was grade 0)"
 
 
 def regrade_missing_temperatures(apps, schema_editor):  # type: ignore[no-untyped-def]
@@ -14,6 +18,7 @@ def regrade_missing_temperatures(apps, schema_editor):  # type: ignore[no-untype
     from cartwatch.schemas.crs import CrsObservationIn
 
     model = apps.get_model("patients", "CrsAssessment")
+    history = apps.get_model("patients", "HistoricalCrsAssessment")
     fields = [name for name in CrsObservationIn.model_fields if name != "observed_at"]
     rows = model._default_manager.filter(
         temperature_c__isnull=True, antipyretic_or_anticytokine_given=False, death_due_to_crs=False
@@ -23,6 +28,13 @@ def regrade_missing_temperatures(apps, schema_editor):  # type: ignore[no-untype
         result = grade_crs(CrsObservationIn.model_validate(clinical).to_domain())
         row.grade, row.reasons = result.grade, list(result.reasons)
         row.save(update_fields=["grade", "reasons"])
+        history._default_manager.create(
+            **{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields},
+            history_date=timezone.now(),
+            history_type="~",
+            history_change_reason=REGRADE_REASON,
+            history_user=None,
+        )
 
 
 class Migration(migrations.Migration):
