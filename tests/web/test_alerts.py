@@ -247,6 +247,9 @@ def test_not_gradable_without_findings_or_superseded_does_not_alert(
 ) -> None:
     add(cast, patient_a, "crs", no_temperature("2025-07-02T12:00:00"))  # nothing recorded
     assert alerts(cast, "2025-07-02T13:00:00", "crs_not_gradable") == []
+    explained = {"hypotension": True, "hypotension_attributable_to_other_cause": True}
+    add(cast, patient_a, "crs", no_temperature("2025-07-02T12:30:00", **explained))
+    assert alerts(cast, "2025-07-02T13:00:00", "crs_not_gradable") == []  # with fever: 1
     add(cast, patient_a, "crs", no_temperature("2025-07-02T14:00:00", hypotension=True))
     add(cast, patient_a, "crs", crs("2025-07-02T16:00:00", 38.4, hypotension=True))  # graded
     assert alerts(cast, "2025-07-02T17:00:00", "crs_not_gradable") == []

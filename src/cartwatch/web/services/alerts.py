@@ -8,9 +8,10 @@ Rules (each alert names its rule and the observed value):
   of the episode was a rise would stay on the list for good);
 * ``crs_not_gradable``: the latest CRS assessment, in the last 48 hours, is not gradable
   (no temperature, so fever can be neither shown nor excluded: contract v2 item 1) while
-  hypotension, a vasopressor or oxygen is recorded — with a fever that is grade ≥2, so it is
-  raised on its own ("temperature missing") instead of reading as nothing. The grade rules
-  above look at the gradable assessments only (a null is not a grade 0);
+  hypotension, a vasopressor or oxygen is recorded (not attributed to another cause) — with
+  a fever that is grade ≥2, so it is raised on its own ("temperature missing") instead of
+  reading as nothing. The grade rules above look at the gradable assessments only (a null
+  is not a grade 0);
 * ``missed_assessment``: a day in the first N days after infusion (default 14, setting
   ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment,
   listed until M days after that window closes (default 7, ``CARTWATCH_MISSED_GRACE_DAYS``:
@@ -56,11 +57,30 @@ class _Graded(NamedTuple):
     findings: str = ""  # hypotension/vasopressors/oxygen recorded (CRS), for the null alert
 
 
-def _crs_findings(hypotension: bool, vasopressors: list[str], device: str) -> str:
-    """The cardiorespiratory findings of a CRS row in words ("" when none)."""
-    words = [w for w, present in (("hypotension", hypotension),) if present]
-    words += [f"vasopressor {v}" for v in vasopressors or ()]
-    if device and device != "none":
+#: The CRS columns _crs_findings reads, in its argument order.
+CRS_FINDINGS = (
+    "hypotension",
+    "vasopressors",
+    "hypotension_attributable_to_other_cause",
+    "oxygen_device",
+    "hypoxia_attributable_to_other_cause",
+)
+
+
+def _crs_findings(
+    hypotension: bool,
+    vasopressors: list[str],
+    hypotension_other_cause: bool,
+    device: str,
+    hypoxia_other_cause: bool,
+) -> str:
+    """The cardiorespiratory findings of a CRS row that count towards its grade, in words
+    ("" when none): each is grade ≥2 with a fever (ASTCT 2019, clinical/crs.py)."""
+    words: list[str] = []
+    if not hypotension_other_cause:
+        words += ["hypotension"] if hypotension else []
+        words += [f"vasopressor {v}" for v in vasopressors or ()]
+    if device and device != "none" and not hypoxia_other_cause:
         words.append(f"oxygen by {device.replace('_', ' ')}")
     return ", ".join(words)
 
@@ -193,9 +213,7 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
 
     in_window = {pk for pk, courses in courses_of.items() if any(map(missed_listed, courses))}
     since = now - RECENT  # the grade rules need the latest assessment at or after this
-    crs_of = _graded_by_patient(
-        m.CrsAssessment, pks, in_window, since, ("hypotension", "vasopressors", "oxygen_device")
-    )
+    crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since, CRS_FINDINGS)
     icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
     alerts: list[Alert] = []
     for pk, patient_id in patients:
