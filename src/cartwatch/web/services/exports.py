@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from django.db.models import QuerySet
+
 from cartwatch.centre.loader import FILE_SPECS, CentreData, write_centre_dir
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import record_event
@@ -28,7 +30,14 @@ REPORT_FORMAT = "report-html"
 
 def centre_data(actor: Actor) -> CentreData:
     """The actor's centre as validated centre-format rows (pseudonymised if required)."""
-    patients = actor.patients()
+    return rows_of(actor.patients(), identifiable=actor.identifiable)
+
+
+def rows_of(patients: QuerySet[m.Patient], *, identifiable: bool) -> CentreData:
+    """These patients' rows in the centre format; free text blanked unless *identifiable*.
+
+    Callers scope *patients* (``Actor.patients()``, or one centre for the network's counts,
+    which never leave the server as rows)."""
     by_stem: dict[str, list[Any]] = {spec.stem: [] for spec in FILE_SPECS}
     for model, (stem, _) in ROW_MODELS.items():
         queryset = (
@@ -36,7 +45,7 @@ def centre_data(actor: Actor) -> CentreData:
         )
         for instance in queryset.order_by("pk"):
             row = to_row(instance)
-            if not actor.identifiable and "detail" in type(row).model_fields:
+            if not identifiable and "detail" in type(row).model_fields:
                 row = row.model_copy(update={"detail": None})
             by_stem[stem].append(row)
     return CentreData(**{stem: tuple(rows) for stem, rows in by_stem.items()})

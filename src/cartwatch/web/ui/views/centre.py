@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.audit.models import AuditEvent
-from cartwatch.web.services import aggregates, exports
+from cartwatch.web.services import aggregates, exports, network_survival
 from cartwatch.web.services.errors import NothingToReport, Unavailable
 from cartwatch.web.ui import analytics
 from cartwatch.web.ui.views.layout import page
@@ -39,7 +39,10 @@ def km_png(request: HttpRequest, actor: Actor, endpoint: str) -> HttpResponse:
 @scoped(Perm.NETWORK_AGGREGATES)
 def network(request: HttpRequest, actor: Actor) -> HttpResponse:
     data = aggregates.network_aggregates(actor)
-    return page(request, actor, "network.html", {"title": "Network", "data": data})
+    survival = network_survival.network_survival(actor)
+    return page(
+        request, actor, "network.html", {"title": "Network", "data": data, "survival": survival}
+    )
 
 
 EXPORT_FORMATS = (
