@@ -8,7 +8,7 @@ cured (never has the event) and the others follow a parametric latency S_u:
 * ``lognormal``:   S_u(t) = 1 − Φ((log t − μ)/σ)
 
 Log-likelihood: Σ_events log((1 − π)·f_u(t)) + Σ_censored log(π + (1 − π)·S_u(t)),
-maximised over (logit π, log λ, log ρ) or (logit π, μ, log σ) with L-BFGS from several
+maximised over (logit π, log λ, log ρ) or (logit π, μ, log σ) with BFGS from several
 starts. The cure-fraction CI is Wald on the logit scale, from the observed information (a
 central-difference Hessian at the optimum), transformed back (Farewell 1982; Peng &
 Taylor 2014). AIC is compared with the latency model without cure (π = 0).
@@ -121,14 +121,14 @@ def _starts(latency: Latency, t: FloatArray, d: FloatArray, cure: bool) -> list[
 def _maximise(
     latency: Latency, t: FloatArray, d: FloatArray, cure: bool
 ) -> tuple[FloatArray, float]:
-    """L-BFGS from each start, then the best polished by Nelder–Mead to a tight tolerance."""
+    """BFGS from each start, then the best polished by Nelder–Mead to a tight tolerance."""
 
     def objective(theta: FloatArray) -> float:
         return _neg_loglik(theta, latency, t, d, cure)
 
     best: tuple[FloatArray, float] | None = None
     for start in _starts(latency, t, d, cure):
-        res = minimize(objective, start, method="L-BFGS-B", options={"maxiter": 2000})
+        res = minimize(objective, start, method="BFGS", options={"maxiter": 2000})
         if best is None or res.fun < best[1]:
             best = (np.asarray(res.x, dtype=np.float64), float(res.fun))
     assert best is not None
