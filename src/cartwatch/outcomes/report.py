@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 import cartwatch
+from cartwatch.outcomes import remission as rm
 from cartwatch.outcomes import tables as tb
-from cartwatch.outcomes.survival import CONF_TYPES, km_median_ci, numbers_at_risk
+from cartwatch.outcomes.survival import CONF_TYPES, kaplan_meier, km_median_ci, numbers_at_risk
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -235,6 +236,124 @@ def _km_figure(
             "groups": groups_data,
             "logrank": tb.logrank_by_response(d),
         },
+    )
+
+
+def _subgroup_section(
+    subgroups: tb.Table,
+    forest: ReportFigure | None,
+    pfs: rm.PfsBySubject | None,
+    pop_label: str,
+    dpi: int,
+) -> Section:
+    """ORR by subgroup (exact CIs) and, with ADTTE PFS, PFS by high-risk marker with a KM."""
+    from cartwatch.outcomes.plots import km_plot
+
+    tables: tuple[tb.Table, ...] = (subgroups,)
+    figures: tuple[ReportFigure, ...] = (forest,) if forest else ()
+    notes: tuple[str, ...] = ()
+    if pfs is None:
+        notes = ("No ADTTE PFS: PFS by high-risk subgroup not available.",)
+    else:
+        groups = rm.high_risk_groups(pfs)
+        if groups:
+            tables += (rm.high_risk_pfs_table(pfs, groups, pop_label),)
+        masks = rm.del17p_or_tp53(pfs)
+        if masks:
+            curves = {k: kaplan_meier(pfs.months[m], pfs.event[m]) for k, m in masks.items()}
+            ticks = _risk_times(float(np.max(pfs.months)))
+            title = "PFS by del(17p)/TP53 aberration"
+            fig = km_plot(
+                curves,
+                title=title,
+                xlabel="Months after infusion",
+                ylabel="Probability",
+                risk_times=ticks,
+                width=7.5,
+                height=4.9,
+            )
+            figures += (
+                ReportFigure(
+                    key="km_pfs_by_del17p_tp53",
+                    title=title,
+                    caption=(
+                        f"{pop_label}. {tb.km_method('log-log')}. del(17p) and/or TP53 "
+                        "mutation against neither (unknown on both: not shown)."
+                    ),
+                    png_base64=_png_base64(fig, dpi),
+                    data={
+                        "groups": [
+                            {
+                                "group": k,
+                                "n": km.n,
+                                "events": km.events,
+                                "numbers_at_risk": numbers_at_risk(km, ticks),
+                            }
+                            for k, km in curves.items()
+                        ],
+                        "risk_times": ticks,
+                    },
+                ),
+            )
+    return Section(
+        "subgroups",
+        "High-risk disease: response and PFS by subgroup",
+        f"ORR within subgroups; {tb.CP_METHOD}; PFS by Kaplan–Meier",
+        tables,
+        figures,
+        notes,
+    )
+
+
+def _remission_section(
+    pfs: rm.PfsBySubject | None, adrs: pd.DataFrame | None, pop_label: str, dpi: int
+) -> Section:
+    """PFS plateau by best response with the fitted cure curve over the KM."""
+    from cartwatch.research.cure_report import cure_figure
+
+    if pfs is None:
+        return Section(
+            "long_term_remission",
+            "Long-term remission",
+            rm.CURE_METHOD,
+            (),
+            (),
+            ("No ADTTE PFS: long-term remission analyses not available.",),
+        )
+    groups = rm.remission_groups(pfs, adrs)
+    fits = rm.remission_fits(pfs, groups)
+    table = rm.remission_table(pfs, groups, fits, pop_label)
+    shown = [(k, m) for k, m in groups.items() if k != "All patients" and fits[k] is not None]
+    figures: tuple[ReportFigure, ...] = ()
+    if shown:
+        fitted = [fit for k, _ in shown if (fit := fits[k]) is not None]
+        title = "PFS by best response with the fitted cure model"
+        fig = cure_figure(
+            [(k, pfs.months[m], pfs.event[m].astype(float)) for k, m in shown],
+            fitted,
+            title=title,
+            unit="months after infusion",
+        )
+        figures = (
+            ReportFigure(
+                key="pfs_cure_by_response",
+                title=title,
+                caption=(
+                    f"{pop_label}. Steps: Kaplan–Meier PFS; dashed: Weibull mixture cure "
+                    "model; dotted: its cure fraction. Descriptive (best response is "
+                    "post-baseline)."
+                ),
+                png_base64=_png_base64(fig, dpi),
+                data={"groups": [f.to_dict() for f in fitted]},
+            ),
+        )
+    return Section(
+        "long_term_remission",
+        "Long-term remission",
+        rm.CURE_METHOD,
+        (table,),
+        figures,
+        (),
     )
 
 
@@ -628,6 +747,7 @@ def build_report(
     fits = {d.paramcd: tb.km_fits(d, conf_type) for d in tte}  # shared by table and figures
     subgroups = tb.subgroup_table(adsl, data.adrs, eff)
     forest = _forest_figure(subgroups, figure_dpi)
+    pfs = rm.pfs_by_subject(data, eff)
     km_figs = tuple(
         _km_figure(d, fits[d.paramcd], eff_label, conf_type, figure_dpi)
         for d in tte
@@ -695,13 +815,8 @@ def build_report(
             ),
             (tox_fig,) if tox_fig else (),
         ),
-        Section(
-            "subgroups",
-            "Overall response by high-risk subgroup",
-            f"ORR within subgroups; {tb.CP_METHOD}",
-            (subgroups,),
-            (forest,) if forest else (),
-        ),
+        _subgroup_section(subgroups, forest, pfs, eff_label, figure_dpi),
+        _remission_section(pfs, data.adrs, eff_label, figure_dpi),
     )
     return Report(meta=meta, headline=_headline(data, efficacy, crs), sections=sections)
 

@@ -73,9 +73,10 @@ def test_html_is_self_contained(report: Report) -> None:
     html = render_html(report)
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert "<link" not in html.lower() and "@import" not in html
-    # Six figures (PFS, OS, DOR by best response; swimmer; CRS/neurotoxicity by day;
-    # forest), all inline PNG.
-    assert html.count('src="data:image/png;base64,') == 6
+    # Seven figures (PFS, OS, DOR by best response; swimmer; CRS/neurotoxicity by day;
+    # forest; PFS by del(17p)/TP53), all inline PNG. The cure-model figure needs ≥5 events
+    # in a response group, which this fixture does not have.
+    assert html.count('src="data:image/png;base64,') == 7
     for key in ("swimmer_responders", "crs_neurotox_by_day"):
         assert f'id="figure-{key}"' in html
     assert "ASTCT 2019" in html and "CTCAE v5.0" in html
