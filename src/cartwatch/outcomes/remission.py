@@ -92,15 +92,16 @@ def pfs_by_subject(data: tb.AdamData, efficacy_flag: str) -> PfsBySubject | None
 
 
 def remission_groups(pfs: PfsBySubject, adrs: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """Masks: all patients, CR/CRi, CR/CRi with uMRD4 in blood, PR, no response."""
+    """Masks: all patients, CR/CRi, CR/CRi with uMRD4 in blood, PR (PR-L), no response."""
     umrd, _ = tb._umrd_by_subject(adrs, "PB")
-    cr = pfs.bor == "CR/CRi"
+    cr_label, pr_label = tb.bor_group("CR"), tb.bor_group("PR")  # the report's group names
+    cr = pfs.bor == cr_label
     groups = {
         "All patients": np.ones(pfs.subjects.size, dtype=bool),
-        "CR/CRi": cr,
-        "CR/CRi with uMRD4 in blood": cr & np.isin(pfs.subjects, list(umrd)),
-        "PR": pfs.bor == "PR",
-        "SD, PD or not evaluable": np.isin(pfs.bor, ["SD", "PD", "NE"]),
+        cr_label: cr,
+        f"{cr_label} with uMRD4 in blood": cr & np.isin(pfs.subjects, list(umrd)),
+        pr_label: pfs.bor == pr_label,
+        "SD, PD or not evaluable": ~np.isin(pfs.bor, [cr_label, pr_label]),
     }
     return {label: mask for label, mask in groups.items() if mask.any()}
 

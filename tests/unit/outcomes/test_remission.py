@@ -9,8 +9,12 @@ import pytest
 from test_tables import MONTH, make_adam
 
 from cartwatch.outcomes import remission as rm
+from cartwatch.outcomes import tables as tb
 from cartwatch.outcomes.report import build_report, load_datasets
 from cartwatch.research.cure import fit_cure
+
+
+PR = tb.bor_group("PR")  # "PR/PR-L" since contract v2 (PR with lymphocytosis)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +29,7 @@ def test_pfs_by_subject_reads_the_label_population(pfs: rm.PfsBySubject) -> None
     assert list(pfs.subjects) == ["S01", "S02", "S03", "S04", "S05", "S06"]
     assert pfs.months.tolist() == pytest.approx([24.5, 20, 10, 6, 1, 3])
     assert pfs.event.tolist() == [False, False, True, True, True, True]
-    assert list(pfs.bor) == ["CR/CRi", "CR/CRi", "PR", "SD", "PD", "NE"]
+    assert list(pfs.bor) == ["CR/CRi", "CR/CRi", PR, "SD", "PD", "NE"]
 
 
 def test_remission_groups(pfs: rm.PfsBySubject) -> None:
@@ -35,7 +39,7 @@ def test_remission_groups(pfs: rm.PfsBySubject) -> None:
         "All patients": ["S01", "S02", "S03", "S04", "S05", "S06"],
         "CR/CRi": ["S01", "S02"],
         "CR/CRi with uMRD4 in blood": ["S01", "S02"],  # uMRD5 and uMRD4
-        "PR": ["S03"],
+        PR: ["S03"],
         "SD, PD or not evaluable": ["S04", "S05", "S06"],
     }
 
@@ -94,7 +98,7 @@ def test_cure_fit_per_response_group_equals_fit_cure() -> None:
     mask = groups["CR/CRi"]
     direct = fit_cure(pfs.months[mask], pfs.event[mask].astype(float), "weibull")
     assert cr.cure_fraction == pytest.approx(direct.cure_fraction, abs=1e-9)
-    partial = fits["PR"]
+    partial = fits[PR]
     assert partial is not None and cr.cure_fraction > partial.cure_fraction
     table = rm.remission_table(pfs, groups, fits, "efficacy set")
     row = next(r for r in table.rows if r.key == "CR/CRi")
