@@ -13,7 +13,6 @@ from cartwatch.outcomes import tables as tb
 from cartwatch.outcomes.report import build_report, load_datasets
 from cartwatch.research.cure import fit_cure
 
-
 PR = tb.bor_group("PR")  # "PR/PR-L" since contract v2 (PR with lymphocytosis)
 
 
