@@ -44,10 +44,13 @@ Analysis sets (ADSL)
       CLL/SLL label date: the criteria decide, not the approval date.
 Response (ADRS), iwCLL 2018 via the engine
     OVRLRESP per post-baseline assessment vs the baseline assessment (nadir = smallest node
-    SPD/spleen so far). ANL01FL = Y for assessments before new anticancer therapy up to and
-    including the first PD; BOR = ``best_overall_response`` over those (NE when none), one
-    record per infused patient, ADT = first assessment with that response. AVAL codes:
-    CR 1, CRi 2, PR 3, SD 4, PD 5, NE 6. MRDPB/MRDBM per sample (AVALC = ``classify_mrd``
+    SPD/spleen/B-lymphocyte count so far; the row's ``bcr_inhibitor_ongoing``). ANL01FL = Y
+    for assessments before new anticancer therapy up to and including the first PD; BOR =
+    ``best_overall_response`` over those (NE when none), one record per infused patient, ADT
+    = first assessment with that response. AVALC as iwCLL names it, PR-L (partial response
+    with lymphocytosis, contract v2 item 4) included; AVAL codes (``RESPONSE_AVAL``): CR 1,
+    CRi 2, PR 3, PR-L 4, SD 5, PD 6, NE 7; ORR and DOR count CR, CRi, PR and PR-L
+    (``RESPONDER_AVALC``). MRDPB/MRDBM per sample (AVALC = ``classify_mrd``
     status, AVAL = level); UMRD4PB/UMRD4BM per infused patient: Y when any post-infusion
     sample of that tissue is uMRD4 or better, otherwise N (not assessed counts as N).
     AVALREAS holds the engine's reasons in ASCII, whole (on disk continued in AVALREA1…).
@@ -58,7 +61,7 @@ Time to event (ADTTE), CNSR 0 = event, 1 = censored; infused patients only
       censored at the last adequate assessment on or before the new therapy (FDA/EMA
       censoring convention; the later event is not attributed to the CAR-T).
     * OS: infusion → death; censored at LSTALVDT (last date of any record, not the death).
-    * DOR: responders only (first CR/CRi/PR): first response → progression or death, with the
+    * DOR: responders only (first CR/CRi/PR/PR-L): first response → progression or death, with the
       PFS censoring rules; STARTDT = first response date.
     * TTCRS / TTNT: infusion → onset of the first CRS / neurotoxicity episode with grade ≥1;
       censored at the end of observation (death, else LSTALVDT).

@@ -467,7 +467,7 @@ class SwimmerData:
 
 
 def swimmer_lanes(data: tb.AdamData, efficacy_flag: str) -> SwimmerData | None:
-    """Responders (BOR CR/CRi/PR) of the efficacy population as swimmer lanes, in months.
+    """Responders (BOR CR/CRi/PR/PR-L) of the efficacy population as swimmer lanes, in months.
 
     Lane end: ADTTE OS AVAL (death or last known alive); ongoing = OS censored. Markers:
     first CR/CRi and first PR among the ADRS OVRLRESP records BOR is taken from (ANL01FL = Y
@@ -569,11 +569,12 @@ def _swimmer_figure(data: tb.AdamData, efficacy_flag: str, dpi: int) -> ReportFi
         key="swimmer_responders",
         title="Swimmer plot of responders",
         caption=(
-            f"{eff_label}; responders = best overall response CR, CRi or PR (iwCLL 2018), "
+            f"{eff_label}; responders = best overall response CR, CRi, PR or PR-L (iwCLL 2018; "
+            "PR-L, partial response with lymphocytosis, counts as a response), "
             f"n = {n_resp}; shown: {shown}"
             + (f" ({missing} without an ADTTE OS record not shown)" if missing else "")
             + ". Bar: infusion to death or last known alive (ADTTE OS; months = days / "
-            "30.4375). Star: first CR/CRi; triangle: first PR (ADRS OVRLRESP); cross: "
+            "30.4375). Star: first CR/CRi; triangle: first PR or PR-L (ADRS OVRLRESP); cross: "
             "progression (ADTTE PFS event); square: death; arrow: alive at last contact. "
             "Lanes labelled by USUBJID (pseudonymised)."
         ),
