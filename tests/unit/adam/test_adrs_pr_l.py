@@ -20,6 +20,7 @@ from centre_fixture import FILES, write_centre  # type: ignore[import-not-found]
 
 from cartwatch.adam.derive import AdamDatasets, derive_adam
 from cartwatch.adam.metadata import ADRS, RESPONDER_AVALC, RESPONSE_AVAL
+from cartwatch.adam.xpt import read_adam_dir
 from cartwatch.centre.loader import load_centre_dir
 from cartwatch.outcomes.tables import PR_L_FOOTNOTE, efficacy_table
 
@@ -116,3 +117,11 @@ def test_efficacy_table_counts_pr_l_in_orr_with_a_footnote(on_btki: AdamDatasets
     assert rows["PR_L"].cells[col].values["k"] == 1
     assert rows["ORR"].label == "Overall response (CR + CRi + PR + PR-L)"
     assert PR_L_FOOTNOTE in table.footnotes
+
+
+def test_pr_l_survives_xpt_v5_and_reads_back(on_btki: AdamDatasets, tmp_path: Path) -> None:
+    on_btki.write(tmp_path, csv=False, xpt=True)
+    read = read_adam_dir(tmp_path)
+    adrs, adtte = read["ADRS"].data, read["ADTTE"].data
+    assert _p2(adrs, "BOR")["AVALC"] == "PR-L"
+    assert set(adtte.loc[adtte["SUBJID"] == "P2", "BOR"]) == {"PR-L"}
