@@ -8,9 +8,12 @@ Screenshots: artifacts/screenshots/users-*.png.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import REPO, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +47,9 @@ def test_centre_admin_adds_a_nurse_who_then_signs_in(page: Page) -> None:
     page.wait_for_url("**/centre/users/")
     expect(page.locator(".messages")).to_contain_text("Added nina (nurse)")
     expect(page.locator("tr[data-user=nina]")).to_contain_text("active")
-    shot(page, "users-added")
+    added = shot(page, "users-added")
+    if os.environ.get("CARTWATCH_UPDATE_DOCS_IMAGES") == "1":
+        shutil.copyfile(added, REPO / "docs/images/users.png")  # the README's picture
     page.get_by_role("button", name="Sign out").click()
 
     login(page, "nina", NURSE_PASSWORD, welcome=True)

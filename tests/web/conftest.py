@@ -159,37 +159,10 @@ def api(cast: Cast) -> Callable[..., Any]:
     return call
 
 
-def load_centre_data(actor: Any, data: Any) -> int:
-    """Store a ``CentreData`` (e.g. a synthetic cohort) at *actor*'s centre through the same
-    services the pages and the API use, so grades are the engines' and every row is audited.
-    Returns the number of rows stored."""
-    from cartwatch.web.services import records
-    from cartwatch.web.services.rows import ROW_MODELS
-
-    stored = 0
-    patients: dict[str, Any] = {}
-    for row in data.patients:
-        payload = row.model_dump(mode="json", exclude={"centre_id"}, exclude_none=True)
-        patients[row.patient_id] = records.create_patient(actor, payload)
-        stored += 1
-    kinds = {kind.model: kind for kind in records.KINDS.values()}
-    for model, (stem, _) in ROW_MODELS.items():
-        if model not in kinds:
-            continue
-        rows = data.rows(stem)
-        if stem == "response_assessments":
-            # The iwCLL response of a post-baseline row is graded against the stored baseline.
-            rows = sorted(rows, key=lambda r: (r.timepoint != "baseline", r.assessed_at))
-        for row in rows:
-            payload = row.model_dump(mode="json", exclude={"patient_id"}, exclude_none=True)
-            records.create_record(actor, kinds[model], patients[row.patient_id], payload)
-            stored += 1
-    return stored
-
-
 @pytest.fixture
 def synth_centre(cast: Cast) -> int:
     """A 12-patient synthetic cohort (cartwatch.synth, fixed seed) stored at centre A."""
     from cartwatch.synth.cohort import synthesize
+    from cartwatch.web.services.imports import load_centre_data
 
     return load_centre_data(actor_of(cast, "data_manager_a"), synthesize(12, seed=7))

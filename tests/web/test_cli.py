@@ -145,18 +145,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_serve_migrates_and_serves_the_api(tmp_path: Path) -> None:
-    port = _free_port()
+def _serve_until_up(tmp_path: Path, port: int, *args: str, wait: float = 60) -> str:
+    """Run ``cartwatch <args> --port <port>`` until the API and the sign-in page answer, then
+    stop it; returns what it printed."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cartwatch.cli.app", "serve", "--port", str(port), "--threads", "2"],
+        [sys.executable, "-m", "cartwatch.cli.app", *args, "--port", str(port)],
         env={**_env(tmp_path), "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + wait
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json") as r:
@@ -170,7 +168,14 @@ def test_serve_migrates_and_serves_the_api(tmp_path: Path) -> None:
             assert r.status == 200
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=20)[0]
+        output = proc.communicate(timeout=30)[0]
+    return output
+
+
+@pytest.mark.slow
+def test_serve_migrates_and_serves_the_api(tmp_path: Path) -> None:
+    port = _free_port()
+    output = _serve_until_up(tmp_path, port, "serve", "--threads", "2")
     assert f"SQLite at {tmp_path / 'cartwatch.sqlite3'}" in output
     assert f"http://127.0.0.1:{port}/" in output
 
@@ -238,4 +243,48 @@ def test_tokens_list_and_revoke_on_the_command_line(tmp_path: Path) -> None:
     revoked = cartwatch(tmp_path, "tokens", "revoke", raw[:10])
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
     assert cartwatch(tmp_path, "tokens", "list", "--user", "p").stdout.rstrip().endswith("revoked")
+    assert cartwatch(tmp_path, "audit", "verify").returncode == 0
+
+
+_CHECK_FIRST_RUN = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cartwatch.web.settings")
+from cartwatch.web import commands
+commands.setup()
+from django.contrib.auth.models import User
+from cartwatch.web.access import resolve_actor
+from cartwatch.web.patients.models import Patient
+admin = User.objects.get(username="admin")
+assert admin.check_password(sys.argv[1])
+actor = resolve_actor(admin)
+loader = User.objects.get(username="sample_data")
+print(actor.role, actor.centre.code, actor.patients().count(), Patient.objects.count(),
+      loader.is_active, loader.has_usable_password(), User.objects.count())
+"""
+
+
+@pytest.mark.slow
+def test_start_makes_a_working_sample_centre_once_then_only_serves(tmp_path: Path) -> None:
+    """README's first command without a terminal (stdin a pipe): the sample centre, its
+    administrator with a password printed once, the server answering; a second start finds
+    the installation and only serves."""
+
+    def run_start() -> str:
+        return _serve_until_up(tmp_path, _free_port(), "start", wait=240)
+
+    first = run_start()
+    assert "Sample centre SAMPLE: 12 synthetic patients" in first, first
+    assert "Sign in as: admin" in first
+    password = next(ln.split()[-1] for ln in first.splitlines() if ln.startswith("Password:"))
+    checked = subprocess.run(
+        [sys.executable, "-c", _CHECK_FIRST_RUN, password],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=120, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    # admin is the SAMPLE centre's administrator and sees its 12 patients; the sample rows'
+    # account cannot sign in; admin + sample_data are the only users.
+    assert checked.stdout.split() == ["centre_admin", "SAMPLE", "12", "12", "False", "False", "2"]
+
+    second = run_start()
+    assert "Password:" not in second and "Sample centre" not in second
     assert cartwatch(tmp_path, "audit", "verify").returncode == 0

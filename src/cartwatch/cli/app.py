@@ -14,6 +14,7 @@ from cartwatch.cli import (
     help_format,
     report_commands,
     research_commands,
+    start_command,
     stats_commands,
     synth_commands,
     web_commands,
@@ -58,6 +59,7 @@ for module in (
     report_commands,
     research_commands,
     web_commands,
+    start_command,
 ):
     module.register(app)
 

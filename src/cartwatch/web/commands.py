@@ -219,12 +219,12 @@ def revoke_token(key: str) -> tuple[Any, bool]:
     if len(matches) > 1:
         raise CommandError(f"{len(matches)} tokens start with {key!r}; give the id instead")
     token = matches[0]
-    account = _command_line_account()
+    account = command_line_account()
     changed = revoke(token, f"{account} (command line)", "cartwatch tokens revoke")
     return rows([token])[0], changed
 
 
-def _command_line_account() -> str:
+def command_line_account() -> str:
     import getpass
 
     try:
@@ -238,7 +238,7 @@ def _command_line_actor(command: str) -> Any:
     no application user is signed in."""
     from cartwatch.web.audit.chain import audit_context
 
-    return audit_context(f"{_command_line_account()} (command line)", reason=command)
+    return audit_context(f"{command_line_account()} (command line)", reason=command)
 
 
 def verify_audit(anchors_text: str | None = None) -> tuple[bool, str]:

@@ -137,10 +137,11 @@ def member_rows(actor: Actor) -> list[MemberRow]:
 
 
 def new_centre_user(
-    centre: Centre | None, username: str, email: str, role: Role, password: str
+    centre: Centre | None, username: str, email: str, role: Role, password: str | None
 ) -> User:
-    """Create a user with a membership at *centre* (None: the network reviewer). The caller
-    holds the audit context and has checked every field."""
+    """Create a user with a membership at *centre* (None: the network reviewer; a password
+    of None: nobody can sign in with it). The caller holds the audit context and has checked
+    every field."""
     user = User.objects.create_user(username, email, password)
     Membership.objects.create(user=user, centre=centre, role=role)
     return user
