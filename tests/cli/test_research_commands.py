@@ -175,3 +175,13 @@ def test_simulate_survival_contract_keys() -> None:
 )
 def test_simulate_survival_bad_input(change: dict[str, object], expected: str) -> None:
     assert expected in _problems(["simulate", "survival"], {**SIMULATE, **change})
+
+
+def test_single_arm_plot(tmp_path: Any) -> None:
+    png = tmp_path / "oc.png"
+    result = runner.invoke(
+        app, ["design", "single-arm", "-", "--plot", str(png)], input=json.dumps(SINGLE)
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["plot"] == str(png)
+    assert png.read_bytes()[:4] == b"\x89PNG"

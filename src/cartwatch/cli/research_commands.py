@@ -27,14 +27,32 @@ def _parse(model: Any, source: str) -> Any:
     raise AssertionError("unreachable")  # input_errors exits on a problem
 
 
-def design_single_arm(source: Source, fmt: Format = OutputFormat.JSON) -> None:
+PlotPath = Annotated[Path | None, typer.Option("--plot", help="write a figure (PNG)")]
+
+
+def design_single_arm(
+    source: Source, plot: PlotPath = None, fmt: Format = OutputFormat.JSON
+) -> None:
     """Exact single-stage or Simon two-stage (optimal and minimax) design on a rate."""
     from cartwatch.research.inputs import SingleArmIn
     from cartwatch.research.single_arm import exact_design, simon_designs
 
     spec = _parse(SingleArmIn, source)
     build = exact_design if spec.design == "exact" else simon_designs
-    result = build(spec.p0, spec.p1, spec.alpha, spec.power, spec.n_max).to_dict()
+    design = build(spec.p0, spec.p1, spec.alpha, spec.power, spec.n_max)
+    result = design.to_dict()
+    if plot is not None and design.feasible:
+        import numpy as np
+
+        from cartwatch.research.plots import operating_characteristics, save_png
+        from cartwatch.research.single_arm import rejection_curves
+
+        rates = np.linspace(0.0, 1.0, 201)
+        curves = rejection_curves(design, rates)
+        fig = operating_characteristics(
+            curves, rates, p0=spec.p0, p1=spec.p1, alpha=spec.alpha, power=spec.power
+        )
+        result["plot"] = str(save_png(fig, plot))
     emit(result, fmt)
 
 

@@ -54,6 +54,8 @@ FloatArray = npt.NDArray[np.float64]
 PLATEAU_MIN_SHARE = 0.5
 #: … and this many patients must be followed beyond the last event.
 PLATEAU_MIN_AT_RISK = 5
+#: A cure-fraction CI wider than this says the data cannot tell whether there is a plateau.
+WIDE_CI = 0.8
 CI_METHOD = "wald on the logit scale (observed information)"
 Z95 = float(norm.ppf(0.975))
 
@@ -263,6 +265,11 @@ def fit_cure(
         se = math.nan
     if math.isfinite(se):
         ci = (float(expit(theta[0] - Z95 * se)), float(expit(theta[0] + Z95 * se)))
+        if ci[1] - ci[0] > WIDE_CI:
+            notes.append(
+                f"the 95% CI ({ci[0]:.3f}, {ci[1]:.3f}) spans most of (0, 1): these data do "
+                "not identify a cure fraction"
+            )
     else:
         notes.append(
             "the information matrix is singular at the optimum: no CI (the cure "

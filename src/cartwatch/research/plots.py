@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -65,6 +66,51 @@ def power_curve(result: Mapping[str, Any]) -> Figure:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(f"Simulated power by {x_key} (±1.96 Monte Carlo SE)", fontsize=11)
+    return fig
+
+
+def operating_characteristics(
+    curves: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike | None]],
+    rates: npt.ArrayLike,
+    *,
+    p0: float,
+    p1: float,
+    alpha: float,
+    power: float,
+) -> Figure:
+    """P(reject H0) (solid) and P(early stop) (dashed) against the true response rate."""
+    fig = _figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    for (label, (reject, stop)), colour in zip(curves.items(), PALETTE, strict=False):
+        ax.plot(rates, reject, color=colour, linewidth=1.6, label=f"{label}: P(reject H0)")
+        if stop is not None:
+            ax.plot(
+                rates,
+                stop,
+                color=colour,
+                linewidth=1.2,
+                linestyle="--",
+                label=f"{label}: P(stop after stage 1)",
+            )
+    for x, name in ((p0, "p0"), (p1, "p1")):
+        ax.axvline(x, color="#777777", linewidth=0.8, linestyle=":")
+        ax.annotate(
+            f"{name} = {x:g}",
+            (x, 1.01),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.axhline(alpha, color="#999999", linewidth=0.8, linestyle=":")
+    ax.axhline(power, color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.0)
+    ax.set_xlabel("true response rate")
+    ax.set_ylabel("probability")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center right")
+    ax.set_title("Operating characteristics (exact binomial)", fontsize=11, pad=14)
     return fig
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "SimonDesign",
     "SimonResult",
     "exact_design",
+    "rejection_curves",
     "simon_characteristics",
     "simon_designs",
 ]
@@ -262,3 +263,21 @@ def simon_designs(p0: float, p1: float, alpha: float, power: float, n_max: int) 
     if optimal.n > n_max - 10:
         reasons.append(f"optimal n {optimal.n} is within 10 of n_max {n_max}: raise n_max")
     return SimonResult(optimal, minimax, n_max, tuple(reasons))
+
+
+def rejection_curves(
+    result: ExactDesign | SimonResult, rates: FloatArray
+) -> dict[str, tuple[FloatArray, FloatArray | None]]:
+    """Per design: P(reject H0) at each true rate and, for two-stage designs, P(early stop)."""
+    out: dict[str, tuple[FloatArray, FloatArray | None]] = {}
+    if isinstance(result, ExactDesign):
+        if result.n is not None and result.r is not None:
+            out[f"exact: > {result.r}/{result.n}"] = (binom.sf(result.r, result.n, rates), None)
+        return out
+    for name, d in (("optimal", result.optimal), ("minimax", result.minimax)):
+        if d is None:
+            continue
+        pairs = [simon_characteristics(d.r1, d.n1, d.r, d.n, float(p)) for p in rates]
+        label = f"{name}: ≤ {d.r1}/{d.n1} stop, > {d.r}/{d.n} reject"
+        out[label] = (np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
+    return out

@@ -130,3 +130,20 @@ def test_infeasible_within_n_max_says_so() -> None:
     assert "n_max (20)" in exact["reasons"][0]
     simon = simon_designs(0.1, 0.3, 0.05, 0.8, 15).to_dict()
     assert simon["feasible"] is False and simon["optimal"] is None
+
+
+def test_rejection_curves_pass_through_the_operating_characteristics() -> None:
+    import numpy as np
+
+    from cartwatch.research.single_arm import rejection_curves
+
+    simon = simon_designs(0.1, 0.3, 0.05, 0.8, 60)
+    curves = rejection_curves(simon, np.array([0.1, 0.3]))
+    (reject, stop) = curves["optimal: ≤ 1/10 stop, > 5/29 reject"]
+    assert simon.optimal is not None and stop is not None
+    assert reject[0] == pytest.approx(simon.optimal.alpha_actual)
+    assert reject[1] == pytest.approx(simon.optimal.power_actual)
+    assert stop[0] == pytest.approx(simon.optimal.pet0)
+    exact = exact_design(0.1, 0.3, 0.05, 0.8, 60)
+    (reject, stop) = rejection_curves(exact, np.array([0.1]))["exact: > 5/25"]
+    assert stop is None and reject[0] == pytest.approx(exact.alpha_actual)
