@@ -196,3 +196,15 @@ def test_power_is_higher_with_a_cure_fraction_for_milestone_than_without() -> No
         _spec(replicates=2000, analysis={"month": 48}, arms={**BASE["arms"], "treatment": no_cure})
     )
     assert with_cure.power["milestone"] > without.power["milestone"]
+
+
+@pytest.mark.slow
+def test_proportional_hazards_power_is_close_to_schoenfeld() -> None:
+    from cartwatch.research.simulate import schoenfeld_power
+
+    no_cure = {"cure_fraction": 0.0, "median_months": 20}
+    spec = _spec(replicates=10000, tests=["logrank"], arms={**BASE["arms"], "treatment": no_cure})
+    analytic = schoenfeld_power(spec)
+    # rpact getPowerSurvival (same design, maxNumberOfEvents 161) prints 0.8998788.
+    assert analytic == pytest.approx(0.8998788, abs=1e-7)
+    assert abs(simulate_survival(spec).power["logrank"] - analytic) < 0.015
