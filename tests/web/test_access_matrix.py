@@ -210,6 +210,9 @@ def test_reviewer_sees_counts_not_rows(patient_a: Any, api: Any) -> None:
         ("/api/openapi.json", {200}, {200}),
         ("/admin/", {302}, {302}),  # admin site: staff only; no patient data is registered there
         ("/", {302}, {200, 302}),
+        ("/welcome/", {302}, {200}),  # every role: what it can do, where to start
+        ("/centre/users/", {302}, {200, 403}),  # the centre administrator only (test_ui_access)
+        ("/centre/tokens/", {302}, {200, 403}),
     ],
 )
 def test_html_urls(url: str, anonymous: set[int], member: set[int], cast: Any) -> None:

@@ -193,3 +193,4 @@ def test_the_install_superuser_is_told_where_it_works(cast: Any) -> None:
     User.objects.create_superuser("root", "", PASSWORD)
     response = client_for("root").get("/worklist/")
     assert response.status_code == 403 and b"/admin/" in response.content
+    assert client_for("root").get("/")["Location"] == "/admin/"

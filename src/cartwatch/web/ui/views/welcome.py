@@ -113,6 +113,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Where a role starts: the welcome page at the first sign-in and while the centre has
     no patient; then the work list for clinical roles, the dashboard for researchers, the
     network view for reviewers."""
+    if getattr(request.user, "is_superuser", False):
+        return HttpResponseRedirect(reverse("admin:index"))  # no centre: /admin/ is its place
     try:
         actor = resolve_actor(request.user)
     except NotAuthenticated:
