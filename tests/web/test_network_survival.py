@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.web.conftest import actor_of, client_for, load_centre_data
+from tests.web.conftest import actor_of, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def _load(cast: Any, sizes: dict[str, tuple[int, int]]) -> None:
     """Synthetic cohorts (n, seed) stored at each centre through the services."""
     from cartwatch.synth.cohort import synthesize
+    from cartwatch.web.services.imports import load_centre_data
 
     users = {"A": "data_manager_a", "B": "physician_b"}
     for code, (n, seed) in sizes.items():
