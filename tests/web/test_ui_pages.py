@@ -7,6 +7,7 @@ Uses the cast and ``patient_a`` (A-001, infused 2025-07-01, one CRS grade 2 at 2
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -211,12 +212,20 @@ def test_patient_list_shows_each_patients_own_highest_grades_and_latest_infusion
     def add(kind: str, row: dict[str, Any]) -> None:
         records.create_record(physician, records.KINDS[kind], patient_a, row)
 
-    # CRS 2 then 1, ICANS 0 then 3, a second course infused later.
+    # CRS 2 then 1, ICANS 0 then 3, a second course infused later — stored directly:
+    # the services refuse a second course now (ONE_COURSE_PROBLEM), but one stored before
+    # that rule must still list.
     add("crs", {"observed_at": "2025-07-03T08:00:00", "temperature_c": 38.2})
     for at, ice in (("2025-07-02T09:00:00", 10), ("2025-07-03T09:00:00", 2)):
         add("icans", {"observed_at": at, "age_years": 64, "ice_score": ice})
-    course = {"product": "liso-cel", "apheresis_date": "2025-08-01", "infusion_date": "2025-09-01"}
-    add("cell-therapy", course)
+    from cartwatch.web.patients.models import CellTherapy
+
+    CellTherapy(
+        patient=patient_a,
+        product="liso-cel",
+        apheresis_date=dt.date(2025, 8, 1),
+        infusion_date=dt.date(2025, 9, 1),
+    ).save()
     records.create_patient(physician, {**PATIENT_ROW, "patient_id": "A-002"})  # nothing yet
 
     client = client_for("nurse_a")

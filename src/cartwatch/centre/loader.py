@@ -37,7 +37,7 @@ import functools
 import gc
 import operator
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import Enum
@@ -541,6 +541,17 @@ def check_integrity(parsed: dict[str, _Parsed], today: dt.date | None = None) ->
     _check_treatments(parsed["treatments"], infusion, problems)
     _check_assessments(parsed["response_assessments"], infusion, problems)
     return problems
+
+
+def integrity_problems(rows: Mapping[str, Sequence[BaseModel]]) -> list[Problem]:
+    """:func:`check_integrity` for rows validated elsewhere (e.g. stored by the web app),
+    keyed by file stem; a problem's ``row`` is the 1-based position in its sequence."""
+    parsed: dict[str, _Parsed] = {}
+    for spec in FILE_SPECS:
+        found = _Parsed(spec)
+        found.rows = [(i, i, row) for i, row in enumerate(rows.get(spec.stem, ()), start=1)]
+        parsed[spec.stem] = found
+    return check_integrity(parsed)
 
 
 def _reporter(problems: list[Problem], filename: str, index: int, line: int) -> Any:

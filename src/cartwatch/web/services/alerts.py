@@ -19,7 +19,12 @@ Rules (each alert names its rule and the observed value):
 * ``obligation_ending``: stay-near-centre or no-driving date from the label in force (via
   ``clinical.schedule.post_infusion_schedule``) within the next days (default 3).
   ``schedule_unavailable`` when no label version applies, only while an obligation could
-  still be running under any version (``latest_possible_obligation_end``).
+  still be running under any version (``latest_possible_obligation_end``);
+* ``record_problem``: a stored course or CRS/ICANS assessment whose date fails the shared
+  plausibility rule (years 1900–2100, not more than 24 h ahead: contract v2 item 7), or a
+  second CAR-T course. Such a row was written before the rules existed or outside the app;
+  it is named here and left out of the other rules, so one bad date (9999-12-31) neither
+  takes the list down nor hides today's alerts behind a "latest" assessment in the future.
 """
 
 from __future__ import annotations
@@ -34,10 +39,13 @@ from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.schedule import latest_possible_obligation_end, post_infusion_schedule
+from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
+from cartwatch.web.services.records import ONE_COURSE_PROBLEM
 
 RECENT = dt.timedelta(hours=48)
+RECORD_PROBLEM = "record_problem"
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,56 @@ def _graded_by_patient(
     return out
 
 
+def _implausible(value: dt.date, now: dt.datetime) -> str | None:
+    """The shared date rule against the work list's clock (*now* aware): a date-time
+    compares as an instant, a date from its local midnight."""
+    if isinstance(value, dt.datetime):
+        return plausible_date_problem(value, now=now)
+    return plausible_date_problem(value, now=timezone.localtime(now).replace(tzinfo=None))
+
+
+def _problem_alert(patient_id: str, what: str, value: dt.date, problem: str) -> Alert:
+    message = f"{what}: {problem}; left out of the work list rules until corrected"
+    return Alert(patient_id, RECORD_PROBLEM, message, value.isoformat())
+
+
+def _plausible_rows(
+    patient_id: str, label: str, rows: list[_Graded], now: dt.datetime
+) -> tuple[list[_Graded], list[Alert]]:
+    """*rows* whose time passes the date rule, and a problem alert for each other one."""
+    kept: list[_Graded] = []
+    problems: list[Alert] = []
+    for row in rows:
+        problem = _implausible(row.observed_at, now)
+        if problem is None:
+            kept.append(row)
+        else:
+            what = f"{label.upper()} assessment observed_at"
+            problems.append(_problem_alert(patient_id, what, row.observed_at, problem))
+    return kept, problems
+
+
+def _plausible_courses(
+    patient_id: str, courses: list[m.CellTherapy], now: dt.datetime
+) -> tuple[list[m.CellTherapy], list[Alert]]:
+    kept: list[m.CellTherapy] = []
+    problems: list[Alert] = []
+    for course in courses:
+        infusion = course.infusion_date
+        assert infusion is not None  # courses without one were left out
+        problem = _implausible(infusion, now)
+        if problem is None:
+            kept.append(course)
+        else:
+            what = "CAR-T course infusion_date"
+            problems.append(_problem_alert(patient_id, what, infusion, problem))
+    if len(kept) > 1:
+        # Listed, and each course still runs the rules below: a nurse sees both.
+        message = f"{len(kept)} infused CAR-T courses recorded: {ONE_COURSE_PROBLEM}"
+        problems.append(Alert(patient_id, RECORD_PROBLEM, message, str(kept[-1].infusion_date)))
+    return kept, problems
+
+
 def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     actor.require(Perm.CENTRE_ANALYTICS)
     now = now or timezone.now()
@@ -206,6 +264,10 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     courses_of: dict[int, list[m.CellTherapy]] = {pk: [] for pk in pks}
     for course in m.CellTherapy.objects.filter(patient_id__in=pks).exclude(infusion_date=None):
         courses_of[course.patient_id].append(course)
+    alerts: list[Alert] = []
+    for pk, patient_id in patients:
+        courses_of[pk], problems = _plausible_courses(patient_id, courses_of[pk], now)
+        alerts += problems
 
     def missed_listed(course: m.CellTherapy) -> bool:
         assert course.infusion_date is not None  # courses without one were left out
@@ -215,9 +277,10 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     since = now - RECENT  # the grade rules need the latest assessment at or after this
     crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since, CRS_FINDINGS)
     icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
-    alerts: list[Alert] = []
     for pk, patient_id in patients:
-        crs, icans = crs_of[pk], icans_of[pk]
+        crs, crs_problems = _plausible_rows(patient_id, "crs", crs_of[pk], now)
+        icans, icans_problems = _plausible_rows(patient_id, "icans", icans_of[pk], now)
+        alerts += crs_problems + icans_problems
         alerts += _grade_alerts(patient_id, "crs", crs, now)
         alerts += _not_gradable_alert(patient_id, "crs", crs, now)
         alerts += _grade_alerts(patient_id, "icans", icans, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +22,49 @@ from cartwatch.web.audit.chain import record_event
 from cartwatch.web.audit.models import Action
 from cartwatch.web.patients import models as m
 from cartwatch.web.services.errors import NothingToReport, Unavailable
-from cartwatch.web.services.rows import ROW_MODELS, to_row
+from cartwatch.web.services.stored_checks import CheckedCentre, checked_centre
 
 FORMATS = ("centre-csv", "adam-csv", "adam-xpt")
+#: In an export zip when patients were left out: who and why (services/stored_checks.py).
+EXCLUDED_FILE = "EXCLUDED.txt"
 #: The audit log's name for the report download (object_id and after.format of the event).
 REPORT_FORMAT = "report-html"
 
 
+def checked_centre_data(actor: Actor) -> CheckedCentre:
+    """The actor's centre as validated centre-format rows (pseudonymised if required),
+    without the patients whose stored records fail the checks (named in ``problems``:
+    services/stored_checks.py), so one bad row never takes down an export."""
+    return checked_rows_of(actor.patients(), identifiable=actor.identifiable)
+
+
 def centre_data(actor: Actor) -> CentreData:
-    """The actor's centre as validated centre-format rows (pseudonymised if required)."""
-    return rows_of(actor.patients(), identifiable=actor.identifiable)
+    """The actor's centre as validated centre-format rows (pseudonymised if required); the
+    patients with a stored record that fails the checks are left out."""
+    return checked_centre_data(actor).data
 
 
-def rows_of(patients: QuerySet[m.Patient], *, identifiable: bool) -> CentreData:
-    """These patients' rows in the centre format; free text blanked unless *identifiable*.
+def checked_rows_of(patients: QuerySet[m.Patient], *, identifiable: bool) -> CheckedCentre:
+    """These patients' rows in the centre format, free text blanked unless *identifiable*,
+    without the patients whose stored records fail the checks (named in ``problems``).
 
     Callers scope *patients* (``Actor.patients()``, or one centre for the network's counts,
     which never leave the server as rows)."""
-    by_stem: dict[str, list[Any]] = {spec.stem: [] for spec in FILE_SPECS}
-    for model, (stem, _) in ROW_MODELS.items():
-        queryset = (
-            patients if model is m.Patient else model._default_manager.filter(patient__in=patients)
-        )
-        for instance in queryset.order_by("pk"):
-            row = to_row(instance)
-            if not identifiable and "detail" in type(row).model_fields:
-                row = row.model_copy(update={"detail": None})
-            by_stem[stem].append(row)
-    return CentreData(**{stem: tuple(rows) for stem, rows in by_stem.items()})
+    checked = checked_centre(patients)
+    if identifiable:
+        return checked
+    blanked: dict[str, tuple[Any, ...]] = {}
+    for spec in FILE_SPECS:
+        rows = checked.data.rows(spec.stem)
+        if "detail" in spec.model.model_fields:
+            rows = tuple(row.model_copy(update={"detail": None}) for row in rows)
+        blanked[spec.stem] = rows
+    return replace(checked, data=CentreData(**blanked))
+
+
+def rows_of(patients: QuerySet[m.Patient], *, identifiable: bool) -> CentreData:
+    """:func:`checked_rows_of` without the problems (the patients with one left out)."""
+    return checked_rows_of(patients, identifiable=identifiable).data
 
 
 def _adam_files(data: CentreData, folder: Path, fmt: str) -> None:
@@ -86,7 +102,8 @@ def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
     actor.require(Perm.EXPORT)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    data = centre_data(actor)
+    checked = checked_centre_data(actor)
+    data = checked.data
     assert actor.centre is not None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -94,12 +111,16 @@ def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
             write_centre_dir(data, folder)
         else:
             _adam_files(data, folder, fmt)
+        if checked.problems:
+            # Not a .csv: the centre-format loader ignores it when the folder is read back.
+            text = checked.report_text(actor.identifiable)
+            (folder / EXCLUDED_FILE).write_text(text, encoding="utf-8")
         buffer = io.BytesIO()
         names = sorted(p.name for p in folder.iterdir())
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in names:
                 archive.write(folder / name, arcname=name)
-    _record_export(actor, fmt, names, len(data.patients))
+    _record_export(actor, fmt, names, len(data.patients), excluded=list(checked.excluded))
     return f"cartwatch-{actor.centre.code}-{fmt}.zip", buffer.getvalue()
 
 
@@ -119,11 +140,16 @@ def export_report(actor: Actor) -> tuple[str, bytes]:
         from cartwatch.outcomes.tables import AdamData
     except ImportError as exc:  # a build without the ADaM/report packages
         raise Unavailable("the outcomes report is not available in this build") from exc
-    data = centre_data(actor)
+    checked = checked_centre_data(actor)
+    data = checked.data
     if not data.patients:
+        if checked.problems:
+            raise NothingToReport(f"no patient's records pass the checks: {checked.note()}")
         raise NothingToReport("no patients are recorded at this centre yet")
     adam = derive_adam(data)
     source = f"centre {actor.centre.code}: {len(data.patients)} patients recorded in cartwatch"
+    if checked.problems:
+        source += f"; {checked.note()} (see the work list)"
     try:
         report = build_report(
             AdamData(adsl=adam.adsl, adrs=adam.adrs, adtte=adam.adtte, adae=adam.adae),
@@ -139,5 +165,6 @@ def export_report(actor: Actor) -> tuple[str, bytes]:
         [filename],
         len(data.patients),
         data_cutoff=adam.data_cutoff.isoformat(),
+        excluded=list(checked.excluded),
     )
     return filename, content

@@ -258,16 +258,32 @@ def new_record(
     return instance
 
 
+#: Why a second CAR-T course is refused (issue 12 finding 3), and what to do instead.
+#: Re-infusion is not modelled: the liso-cel label is for one infusion, and everything the
+#: app derives is anchored on it — the ASTCT toxicity and daily-assessment windows, the
+#: label obligations, the ADaM treatment start (TRTSDT) and the TRANSCEND CLL 004 endpoints,
+#: where a further anticancer therapy ends the follow-up for response and PFS. A centre
+#: therefore keeps the first course (corrected in place if it was never infused) and records
+#: a re-infusion as a follow-up "new_therapy" event. The centre data format has the same
+#: rule (one course per patient, docs/centre-data-format.md).
+ONE_COURSE_PROBLEM = (
+    "one CAR-T course per patient: correct the recorded course, or record a re-infusion as "
+    "a follow-up event 'new_therapy' (it ends the follow-up of the first course for "
+    "response and progression)"
+)
+
 #: Uniqueness a user can run into: model → (fields typed by the user, problem). The other
 #: fields of the database constraint (patient, centre) come from the URL or the actor.
 UNIQUE: dict[type[m.AuditedModel], tuple[tuple[str, ...], str]] = {
     m.Patient: (("patient_id",), "already registered at this centre"),
     m.PriorLine: (("line_number",), "this line is already recorded for the patient"),
+    m.CellTherapy: ((), ONE_COURSE_PROBLEM),  # no field: one per patient, whatever its dates
 }
 
 
 def _unique_problem(instance: m.AuditedModel) -> ClinicalInputError | None:
-    """The constraint *instance* would break, as an input error on the field, or None."""
+    """The constraint *instance* would break, as an input error on the field (on the whole
+    record for a rule without fields), or None."""
     rule = UNIQUE.get(type(instance))
     if rule is None:
         return None
@@ -275,10 +291,16 @@ def _unique_problem(instance: m.AuditedModel) -> ClinicalInputError | None:
     if isinstance(instance, m.Patient):
         scope: dict[str, Any] = {"centre": instance.centre}
     else:
-        scope = {"patient": instance.patient}  # type: ignore[attr-defined]
+        patient = instance.patient  # type: ignore[attr-defined]
+        scope = {"patient": patient}
+        if not fields:
+            # No database constraint holds "one per patient": the patient's row is locked
+            # for the rest of the write transaction so two saves cannot both pass (PostgreSQL;
+            # SQLite serialises writes already).
+            list(m.Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
     same = type(instance).objects.filter(**scope, **{f: getattr(instance, f) for f in fields})
     if same.exclude(pk=instance.pk).exists():
-        return ClinicalInputError.single(fields[-1], problem)
+        return ClinicalInputError.single(fields[-1] if fields else ROOT_PATH, problem)
     return None
 
 

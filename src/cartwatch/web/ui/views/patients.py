@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.patients import models as m
 from cartwatch.web.services import alerts, completeness, records
@@ -34,6 +35,7 @@ RULE_ORDER = {
     "crs_grade_rose": 1,
     "icans_grade_rose": 1,
     "missed_assessment": 2,
+    "record_problem": 2,  # a stored record fails the checks: it is left out of the rules
     "obligation_ending": 3,
 }
 RULE_LABEL = {
@@ -45,6 +47,7 @@ RULE_LABEL = {
     "missed_assessment": "Missed daily assessment",
     "obligation_ending": "Obligation ending",
     "schedule_unavailable": "Schedule unavailable",
+    "record_problem": "Record to correct",
 }
 
 
@@ -173,6 +176,10 @@ def _obligations(courses: Sequence[m.CellTherapy]) -> tuple[list[tuple[str, dt.d
     return [], ""
 
 
+def _anchors_dates(day: dt.date | None) -> bool:
+    return day is None or plausible_date_problem(day, allow_future=True) is None
+
+
 @dataclass(frozen=True)
 class _Presentation:
     """The patient page's per-patient part that depends only on stored data and the role.
@@ -239,6 +246,10 @@ def _presentation(actor: Actor, patient: m.Patient) -> _Presentation:
         # Time order for the timeline and the tables (entry order may differ).
         key = "given_at" if kind == "treatments" else "observed_at"
         presented[kind].sort(key=lambda r, k=key: str(r["data"].get(k)))  # type: ignore[misc]
+    # A stored infusion date outside the plausible years (written before the rule, or by
+    # hand: issue 12 finding 2) is shown in its table but anchors no schedule or timeline,
+    # where date arithmetic on 9999-12-31 overflows; the work list names it.
+    courses = [c for c in courses if _anchors_dates(c.infusion_date)]
     obligations, label_version = _obligations(courses)
     infusion = next((c.infusion_date for c in courses if c.infusion_date), None)
     tl = display.timeline(
