@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 
@@ -107,7 +108,10 @@ def centre_missing(actor: Actor, today: dt.date | None = None) -> list[Missing]:
         infusion_date=None
     )
     for pk, day in courses.order_by("infusion_date").values_list("patient_id", "infusion_date"):
-        infusion.setdefault(pk, day)
+        # A stored year outside 1900–2100 (9999-12-31 overflows the window arithmetic) is
+        # skipped here; the work list names it as a record to correct (services/alerts.py).
+        if plausible_date_problem(day, allow_future=True) is None:
+            infusion.setdefault(pk, day)
     current = [pk for pk, day in infusion.items() if today <= listed_until(day)]
     halves: dict[type[m.AuditedModel], dict[int, list[Observed]]] = {}
     for model in (m.CrsAssessment, m.IcansAssessment):
