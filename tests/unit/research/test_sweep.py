@@ -146,3 +146,16 @@ def test_cli_bad_grid_exits_2() -> None:
     )
     assert result.exit_code == 2 and result.stdout == ""
     assert "grid.nope: not a field of the simulate survival document" in result.stderr
+
+
+@pytest.mark.slow
+def test_an_existing_scheduler_by_address_gives_the_same_cells() -> None:
+    from dask.distributed import LocalCluster
+
+    serial = run_sweep(_sweep(), serial=True)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = run_sweep(_sweep(scheduler=cluster.scheduler_address))
+    assert remote["cells"] == serial["cells"]
+    assert remote["scheduler"] == cluster.scheduler_address and remote["workers"] is None
