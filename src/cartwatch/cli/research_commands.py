@@ -174,6 +174,11 @@ def fit_cure(
         title = f"{frame.source}: Kaplan–Meier and {latency} mixture cure fit"
         save_png(cure_figure(frame.groups, fits, title=title, unit=frame.unit), plot)
         result["plot"] = str(plot)
+    if fmt == OutputFormat.TEXT:
+        from cartwatch.research.cure_report import cure_text
+
+        typer.echo(cure_text(result))
+        return
     emit(result, fmt)
 
 

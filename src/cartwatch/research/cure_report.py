@@ -6,10 +6,10 @@ and draws the Kaplan–Meier curves with the fitted mixture cure survival over t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["SurvivalFrame", "adtte_frame", "csv_frame", "cure_figure"]
+__all__ = ["SurvivalFrame", "adtte_frame", "csv_frame", "cure_figure", "cure_text"]
 
 FloatArray = npt.NDArray[np.float64]
 Group = tuple[str, FloatArray, FloatArray]
@@ -93,3 +93,21 @@ def cure_figure(
         grid = np.linspace(0.0, float(t.max()) * 1.05, 200)
         curves.append((grid.tolist(), fit.survival(grid).tolist(), fit.cure_fraction, label))
     return cure_curve(steps, curves, title=title, xlabel=unit or "time")
+
+
+def cure_text(result: Mapping[str, Any]) -> str:
+    """A readable summary of a ``fit cure`` result: one paragraph per group."""
+    unit = f" {result['time_unit']}" if result.get("time_unit") else ""
+    lines = [f"{result['method']} ({result['source']})"]
+    for g in result["groups"]:
+        lo, hi = g["ci"]
+        ci = "CI not estimable" if lo is None else f"95% CI {lo:.3f}–{hi:.3f}, logit Wald"
+        plateau = g["km_plateau"]
+        lines.append(
+            f"{g['group']}: n {g['n']}, events {g['events']}; cure fraction "
+            f"{g['cure_fraction']:.3f} ({ci}); KM plateau {plateau:.3f} from "
+            f"{g['last_event_time']:g}{unit}; AIC {g['aic']:.1f} vs {g['aic_no_cure']:.1f} "
+            f"without cure ({g['aic_prefers']} preferred)"
+        )
+        lines += [f"  • {note}" for note in g["notes"]]
+    return "\n".join(lines)

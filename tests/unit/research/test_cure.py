@@ -181,6 +181,20 @@ def test_cli_csv(tmp_path: Path) -> None:
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_cli_text_format(tmp_path: Path) -> None:
+    time, event = _cured_sample(8, n=100)
+    path = tmp_path / "pfs.csv"
+    pd.DataFrame({"t": time, "e": event.astype(int)}).to_csv(path, index=False)
+    result = runner.invoke(
+        app, ["fit", "cure", str(path), "--time", "t", "--event", "e", "--format", "text"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "mixture cure model, weibull latency, maximum likelihood (pfs.csv)"
+    assert lines[1].startswith(f"all: n 100, events {int(event.sum())}; cure fraction ")
+    assert "logit Wald" in lines[1] and "without cure" in lines[1]
+
+
 def test_cli_adam_adtte(shared_data: Path) -> None:
     path = shared_data / "pharmaverseadam" / "adtte_onco.csv"
     result = runner.invoke(
