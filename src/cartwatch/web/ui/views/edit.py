@@ -203,7 +203,7 @@ def _edit(
     if request.method == "GET":
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            initial=initial_of(actor, instance, kind), extra={"save_label": "Save correction"},
+            initial=initial_of(actor, instance, kind), extra={"save_label": "Save correction", "live_kinds": [kind]},
         )  # fmt: skip
     payload: dict[str, Any] = {}
     try:
@@ -222,7 +222,7 @@ def _edit(
             request, actor, title=title, sections=sections, patient=patient, live=live,
             problems=[("", problem)], post=post,
             extra={"conflict": _conflict(actor, kind, sections, request.POST, current),
-                   "save_label": "Save my version"},
+                   "save_label": "Save my version", "live_kinds": [kind]},
         )  # fmt: skip
     except FORM_ERRORS as exc:
         model = _model(kind)[0]
@@ -234,7 +234,7 @@ def _edit(
         ]  # fmt: skip
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            problems=problems, extra={"save_label": "Save correction"},
+            problems=problems, extra={"save_label": "Save correction", "live_kinds": [kind]},
         )  # fmt: skip
     messages.success(request, _saved_message(saved) + f" Version {saved.version}.")
     return HttpResponseRedirect(reverse("ui:patient", args=[patient.patient_id]))
