@@ -118,6 +118,18 @@ def seed() -> None:
         infusion_date=(today - dt.timedelta(days=1)).isoformat(), lot="LC-24-0133",
         dose_10e6_car_t_cells=98.0)  # fmt: skip
 
+    # Corrected in the browser scenarios (test_correction_scenarios.py), on its own so the
+    # other scenarios' expectations about A-001 and A-002 hold whatever order tests run in.
+    p3 = records.create_patient(
+        doc,
+        {"patient_id": "A-003", "hospital_number": "MRN-0091", "age_years": 62, "sex": "F",
+         "diagnosis": "CLL", "consent_research": True},
+    )  # fmt: skip
+    add(doc, "cell-therapy", p3, product="liso-cel",
+        apheresis_date=(today - dt.timedelta(days=31)).isoformat(),
+        infusion_date=(today - dt.timedelta(days=2)).isoformat(), lot="LC-24-0150",
+        dose_10e6_car_t_cells=101.0)  # fmt: skip
+
     records.create_patient(
         users["physician_b"],
         {"patient_id": "B-001", "hospital_number": "B-MRN-9", "age_years": 58, "sex": "M",

@@ -44,20 +44,20 @@ def _local_now(hours: int = 0) -> str:
 
 def test_nurse_corrects_a_mistyped_temperature_with_a_reason(page: Page) -> None:
     login(page, "nurse_a")
-    page.goto("/patients/A-002/assessment/new/")
+    page.goto("/patients/A-003/assessment/new/")
     page.get_by_label("Observed at (local time)").fill(_local_now(-1))
     page.get_by_label("Highest temperature").fill("39.2")  # the chart says 37.2
     page.get_by_label("Hypotension", exact=True).check()
     page.get_by_label("ICE score (total)").fill("10")
     page.get_by_role("button", name="Save").click()
-    page.wait_for_url("**/patients/A-002/")
+    page.wait_for_url("**/patients/A-003/")
     expect(page.locator(".messages")).to_contain_text("grade 2")
 
     page.get_by_role("link", name="Work list").click()
-    alert = page.locator("tr[data-rule=crs_grade_ge2]", has_text="A-002")
+    alert = page.locator("tr[data-rule=crs_grade_ge2]", has_text="A-003")
     expect(alert).to_contain_text("CRS grade 2")
 
-    page.goto("/patients/A-002/")
+    page.goto("/patients/A-003/")
     page.locator("#sec-crs").get_by_role("link", name="open").last.click()
     expect(page.locator("[data-status]")).to_have_text("complete")
     page.get_by_role("link", name="Correct").click()
@@ -75,14 +75,14 @@ def test_nurse_corrects_a_mistyped_temperature_with_a_reason(page: Page) -> None
     expect(page.get_by_label("Reason for change")).to_be_in_viewport()
     page.get_by_label("Reason for change").fill("typo: the chart says 37.2 °C")
     page.get_by_role("button", name="Save correction").click()
-    page.wait_for_url("**/patients/A-002/")
+    page.wait_for_url("**/patients/A-003/")
     expect(page.locator(".messages")).to_contain_text("grade 0")
 
     page.get_by_role("link", name="Work list").click()
-    expect(page.locator("tr[data-rule=crs_grade_ge2]", has_text="A-002")).to_have_count(0)
+    expect(page.locator("tr[data-rule=crs_grade_ge2]", has_text="A-003")).to_have_count(0)
     shot(page, "worklist-after-correction")
 
-    page.goto("/patients/A-002/")
+    page.goto("/patients/A-003/")
     page.locator("#sec-crs").get_by_role("link", name="open").last.click()
     history = page.locator("#history")
     expect(history).to_contain_text("Highest temperature: 39.2 → 37.2")
@@ -96,7 +96,7 @@ def test_nurse_corrects_a_mistyped_temperature_with_a_reason(page: Page) -> None
 
 def test_a_future_date_is_refused_with_the_message_at_the_top(page: Page) -> None:
     login(page, "nurse_a")
-    page.goto("/patients/A-002/labs/new/")
+    page.goto("/patients/A-003/labs/new/")
     page.get_by_label("Drawn at (local time)").fill(_local_now(72))
     page.get_by_role("spinbutton", name="Neutrophils (× 10⁹/L)", exact=True).fill("0.8")
     page.get_by_role("button", name="Save").click()

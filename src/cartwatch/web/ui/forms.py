@@ -549,40 +549,6 @@ FOLLOWUP = (
 )  # fmt: skip
 
 
-#: Correcting a saved record: why, the form status, and the version that was read.
-CHANGE = Section(
-    "Change",
-    (
-        Field("reason", "Reason for change",
-              help="Required once the form is complete: what was wrong and where the right "
-              "value comes from (e.g. 'misread the chart: 38.2 not 39.2')."),
-        Field("form_status", "Form status", "choice",
-              (("incomplete", "incomplete (draft)"), ("complete", "complete")), required=True),
-        Field("version", "Version read", "hidden"),
-    ),
-    prefix="change.",
-)  # fmt: skip
-
-WHEN = ASSESSMENT[0]
-
-#: The forms to correct one saved record, by record kind (services.records.KINDS names).
-#: A daily assessment is stored as a CRS and an ICANS record; each is corrected on its own
-#: half of the daily form (the live grade still works: same field names and prefixes).
-EDIT_FORMS: dict[str, tuple[Section, ...]] = {
-    "prior-lines": PRIOR_LINE,
-    "cell-therapy": CELL_THERAPY,
-    "crs": (WHEN, ASSESSMENT[1]),
-    "icans": (WHEN, Section(ASSESSMENT[2].legend, ICANS_FIELDS, prefix="icans.")),
-    "treatments": TREATMENT,
-    "labs": LAB,
-    "responses": RESPONSE,
-    "mrd": MRD,
-    "followup": FOLLOWUP,
-    "eligibility": ELIGIBILITY,
-    "patient": PATIENT,
-}
-
-
 def default_datetime_fields(sections: Sequence[Section]) -> dict[str, Any]:
     """Initial values: now for date-times, today for required dates (a convenience only)."""
     out: dict[str, Any] = {}

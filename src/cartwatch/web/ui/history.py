@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from cartwatch.web.ui import forms as f
+from cartwatch.web.ui import edit_forms as ef
 from cartwatch.web.ui.display import fmt
 
 #: Flattened model columns of nested form paths (rows.NESTED_PREFIX, as the models name them).
@@ -50,7 +50,7 @@ HIDDEN = frozenset(
 
 def _form_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
-    for sections in f.EDIT_FORMS.values():
+    for sections in ef.EDIT_FORMS.values():
         for section in sections:
             for spec in section.fields:
                 name = spec.name
@@ -149,7 +149,7 @@ def event_subjects(events: Sequence[Any]) -> dict[int, str]:
             out[e.pk] = {"login": "sign-in", "logout": "sign-out"}.get(e.action, "sign-in attempt")
             continue
         if e.action == "export":
-            out[e.pk] = f"export ({e.object_id.replace('-', ' ')})"
+            out[e.pk] = f"export ({e.object_id})"
             continue
         try:
             model = apps.get_model(e.model) if e.model else None

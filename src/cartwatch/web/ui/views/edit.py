@@ -23,6 +23,7 @@ from cartwatch.web.patients import models as m
 from cartwatch.web.services import eligibility, quality, records
 from cartwatch.web.services.errors import Conflict, ReasonRequired
 from cartwatch.web.services.present import present
+from cartwatch.web.ui import edit_forms as ef
 from cartwatch.web.ui import forms as f
 from cartwatch.web.ui import history
 from cartwatch.web.ui.display import fmt, without_version
@@ -109,7 +110,7 @@ def initial_of(actor: Actor, instance: m.AuditedModel, kind: str) -> dict[str, A
             "yes" if answer is True else "no" if answer is False else ""
         )
     out: dict[str, Any] = {}
-    for section in f.EDIT_FORMS[kind]:
+    for section in ef.EDIT_FORMS[kind]:
         for spec in section.fields:
             out[section.prefix + spec.name] = _form_value(data.get(spec.name))
     status = instance.form_status
@@ -197,13 +198,14 @@ def _edit(
     patient = actor.patient(patient_id)
     actor.require(_model(kind)[1])
     instance = _instance(actor, patient, kind, pk)
-    sections = (*f.EDIT_FORMS[kind], f.CHANGE)
+    sections = (*ef.EDIT_FORMS[kind], ef.CHANGE)
     title = f"Correct: {describe(instance)} — {patient.patient_id}"
     live = "assessment" if kind in ("crs", "icans") else ""
+    editing = {"save_label": "Save correction", "live_kinds": [kind]}
     if request.method == "GET":
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            initial=initial_of(actor, instance, kind), extra={"save_label": "Save correction", "live_kinds": [kind]},
+            initial=initial_of(actor, instance, kind), extra=editing,
         )  # fmt: skip
     payload: dict[str, Any] = {}
     try:
@@ -234,7 +236,7 @@ def _edit(
         ]  # fmt: skip
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            problems=problems, extra={"save_label": "Save correction", "live_kinds": [kind]},
+            problems=problems, extra=editing,
         )  # fmt: skip
     messages.success(request, _saved_message(saved) + f" Version {saved.version}.")
     return HttpResponseRedirect(reverse("ui:patient", args=[patient.patient_id]))
