@@ -44,9 +44,10 @@ from cartwatch.schemas.cytopenia import (
     NonNegativeNumber,
 )
 from cartwatch.schemas.dates import RecordDateCheck
-from cartwatch.schemas.eligibility import IsoDate, parse_iso_date
+from cartwatch.schemas.eligibility import MAX_AGENTS_PER_LINE, IsoDate, parse_iso_date
 from cartwatch.schemas.icans import IcansObservationIn
 from cartwatch.schemas.response import MeasurementsIn, MrdIn
+from cartwatch.schemas.text import multi_line
 
 # A pseudonym, never a name: letters, digits and ``-_.``; no spaces, so a full name
 # ("Jane Doe") cannot be typed into the column by mistake.
@@ -64,18 +65,17 @@ CentreId = Annotated[
 ]
 
 
-def _printable(value: str) -> str:
-    # A NUL or another control character (tab and line breaks aside) in a name or note is
-    # a damaged file or a paste accident, never meant; PostgreSQL cannot store U+0000.
-    if any(c < " " and c not in "\t\n\r" for c in value):
-        raise ValueError("contains a control character (e.g. NUL); only printable text")
-    return value
-
+#: Limits from clinical sense (stated in the JSON Schema and the OpenAPI document).
+#: The largest single doses of the agents given for CRS/ICANS are around 1 g
+#: (methylprednisolone pulse: 1000 mg; tocilizumab: at most 800 mg); 5000 in any of the
+#: units (mg, g, mg/kg, mg/m2) is far above every real dose and catches a typo of 100×.
+MAX_DOSE = 5000
 
 ShortText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
-    AfterValidator(_printable),
+    # Names and notes; tab and line breaks kept as before (a note may have lines).
+    AfterValidator(multi_line),
 ]
 
 
@@ -202,7 +202,9 @@ class PatientRow(_Row):
 
     patient_id: PatientId
     centre_id: CentreId
-    age_years: int = Field(ge=0, le=120, description="age in whole years at apheresis")
+    age_years: int = Field(
+        ge=0, le=120, strict=True, description="age in whole years at apheresis"
+    )
     sex: Sex
     diagnosis: Diagnosis
     diagnosis_date: OptionalIsoDate = None
@@ -213,7 +215,9 @@ class PatientRow(_Row):
     bulky_disease: StrictBool | None = Field(
         default=None, description="bulky disease at baseline (any node ≥5 cm); empty = unknown"
     )
-    ecog: int | None = Field(default=None, ge=0, le=4, description="ECOG performance status")
+    ecog: int | None = Field(
+        default=None, ge=0, le=4, strict=True, description="ECOG performance status"
+    )
     consent_research: StrictBool = Field(
         description="patient consented to research use of pseudonymised data"
     )
@@ -223,9 +227,11 @@ class PriorLineRow(_Row):
     """``prior_lines.csv``: one row per prior line of therapy (a combination is one line)."""
 
     patient_id: PatientId
-    line_number: int = Field(ge=1, le=50, description="1 = first line")
+    line_number: int = Field(ge=1, le=50, strict=True, description="1 = first line")
     agents: list[ShortText] = Field(
-        min_length=1, description="agents of the line, ';'-separated (generic or brand names)"
+        min_length=1,
+        max_length=MAX_AGENTS_PER_LINE,
+        description="agents of the line, ';'-separated (generic or brand names)",
     )
     start_date: OptionalIsoDate = None
     end_date: OptionalIsoDate = None
@@ -257,6 +263,8 @@ class CellTherapyRow(_Row):
         default=None,
         gt=0,
         le=10_000,
+        strict=True,
+        allow_inf_nan=False,
         description="infused dose in 10^6 CAR-positive viable T cells (label: 90–110 [S21])",
     )
 
@@ -275,7 +283,15 @@ class TreatmentRow(_Row):
         default=None, description="name of the agent when agent is 'other'"
     )
     indication: Indication
-    dose: float | None = Field(default=None, ge=0)
+    dose: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DOSE,
+        strict=True,
+        allow_inf_nan=False,
+        description=f"dose in dose_unit (at most {MAX_DOSE}: no single dose of these agents "
+        "comes near it in any unit)",
+    )
     dose_unit: DoseUnit | None = None
 
     @model_validator(mode="after")

@@ -705,11 +705,15 @@ def _cut_off(adsl: pd.DataFrame) -> str:
 
 
 def _headline(data: tb.AdamData, efficacy: tb.Table, crs: tb.Table) -> dict[str, dict[str, object]]:
+    # An empty population (no patient infused yet) gives cells without a rate: the headline
+    # still has every key, with None for what cannot be computed.
+    empty: dict[str, object] = {"k": 0, "n": 0, "percent": None, "ci_percent": None}
+
     def first_pair(row: tb.Row) -> dict[str, object]:
-        return dict(row.cells[0].values)
+        return {**empty, **row.cells[0].values}
 
     def safety(row_key: str, col: int) -> dict[str, object]:
-        return dict(crs.row(row_key).cells[col].values)
+        return {**empty, **crs.row(row_key).cells[col].values}
 
     return {
         "cr_cri": {"population": efficacy.population, **first_pair(efficacy.row("CR_CRI"))},

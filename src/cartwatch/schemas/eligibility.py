@@ -11,6 +11,7 @@ import re
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
 from cartwatch.clinical.eligibility import EligibilityRequest
 from cartwatch.clinical.labels import PRODUCT_NAMES, Diagnosis, normalise_product
 from cartwatch.schemas.dates import PlannedDateCheck, RecordDateCheck
+from cartwatch.schemas.text import single_line
 
 __all__ = [
     "EligibilityIn",
@@ -75,7 +77,15 @@ def _product(value: object) -> object:
 #: A known product alias, normalised to its canonical code (``liso-cel``).
 ProductName = Annotated[str, BeforeValidator(_product)]
 
-AgentName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+#: An agent name is a drug name: 100 characters hold any generic or brand name.
+AgentName = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(single_line),
+]
+#: Limits from clinical sense: a line combines a few agents; nobody has 50 prior lines.
+MAX_AGENTS_PER_LINE = 10
+MAX_PRIOR_LINES = 50
 
 
 class PriorLineIn(BaseModel):
@@ -83,7 +93,7 @@ class PriorLineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agents: list[AgentName] = Field(min_length=1)
+    agents: list[AgentName] = Field(min_length=1, max_length=MAX_AGENTS_PER_LINE)
 
     def to_domain(self) -> tuple[str, ...]:
         return tuple(self.agents)
@@ -96,7 +106,7 @@ class EligibilityIn(BaseModel):
     diagnosis: Diagnosis
     age_years: Annotated[float, Field(ge=0, le=120, strict=True, allow_inf_nan=False)]
     relapsed_or_refractory: StrictBool
-    prior_lines: list[PriorLineIn]
+    prior_lines: list[PriorLineIn] = Field(max_length=MAX_PRIOR_LINES)
     # The decision date picks the label version in force; asking about a coming date is fine.
     as_of: PlannedDate = Field(default_factory=datetime.date.today)
 

@@ -3,8 +3,9 @@
 A clinical document must never contain what plain ``json.loads`` lets through or guesses
 at: ``NaN``/``Infinity`` (also numbers too large for a float) and duplicate keys — the
 standard library keeps the last of a repeated key, so ``{"temperature_c": 39.4,
-"temperature_c": 37.0}`` would silently become 37.0 (no fever). Each problem is reported
-as ``path: problem`` with the contract's field path.
+"temperature_c": 37.0}`` would silently become 37.0 (no fever) — nor a lone surrogate
+(``"\\ud800"``, not a character: no database can store it) nor nesting deeper than
+``MAX_DEPTH``. Each problem is reported as ``path: problem`` with the contract's field path.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return flagged
 
 
+#: The deepest nesting of objects and arrays a document may have. The deepest contract
+#: documents are 3 levels ({"data": {"ice_items": {...}}}, prior_lines[i].agents[j]); a
+#: deeper one is a mistake or an attack, and its depth would exhaust recursive validators.
+MAX_DEPTH = 16
+
+
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not allowed (not standard JSON)")
 
@@ -59,16 +66,41 @@ def _child(path: str, key: str) -> str:
     return f"{path}.{key_text(key)}" if path else key_text(key)
 
 
-def _duplicate_problems(value: object, path: str = "") -> Iterator[str]:
-    if isinstance(value, dict):
-        if isinstance(value, _DuplicateKeys):
-            for key in value.duplicates:
+def _is_lone_surrogate(text: str) -> bool:
+    # json.loads decodes a "\\ud800" escape without its pair to a lone surrogate, which is no
+    # character: UTF-8 cannot encode it, so no database, file or page can hold it.
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _structure_problems(value: object) -> Iterator[str]:
+    """Duplicate keys, lone surrogates and nesting deeper than MAX_DEPTH, with their paths.
+
+    Iterative (an explicit stack): a document nested hundreds deep must be a problem to
+    report, not a RecursionError in the checker.
+    """
+    stack: list[tuple[object, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if _is_lone_surrogate(item):
+                yield f"{path or ROOT_PATH}: contains a lone surrogate (\\ud800–\\udfff), not text"
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            yield f"{path or ROOT_PATH}: nested deeper than {MAX_DEPTH} levels"
+            continue
+        if isinstance(item, _DuplicateKeys):
+            for key in item.duplicates:
                 yield f"{_child(path, key)}: duplicate key (a repeated field is ambiguous)"
-        for key, item in value.items():
-            yield from _duplicate_problems(item, _child(path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _duplicate_problems(item, f"{path}[{i}]")
+        if isinstance(item, dict):
+            for key in item:
+                if _is_lone_surrogate(key):
+                    yield f"{path or ROOT_PATH}: a key contains a lone surrogate, not text"
+            children = [(v, _child(path, k), depth + 1) for k, v in item.items()]
+        else:
+            children = [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(item)]
+        stack.extend(reversed(children))
 
 
 def loads(text: str | bytes) -> Any:
@@ -88,7 +120,7 @@ def loads(text: str | bytes) -> Any:
         raise JsonProblems([f"{ROOT_PATH}: not valid JSON: {exc}"]) from None
     except RecursionError:
         raise JsonProblems([f"{ROOT_PATH}: not valid JSON: nested too deeply"]) from None
-    duplicates = list(_duplicate_problems(value))
-    if duplicates:
-        raise JsonProblems(duplicates)
+    problems = list(_structure_problems(value))
+    if problems:
+        raise JsonProblems(problems)
     return value

@@ -27,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from cartwatch.web.centres.models import ApiToken, Centre, Membership, Role
 from cartwatch.web.patients.models import AuditedModel, Patient, PatientRecord
+from cartwatch.web.research_view import research_view
 
 
 class Perm(StrEnum):
@@ -137,11 +138,14 @@ class Actor:
         return self.can(Perm.IDENTIFIABLE)
 
     def patients(self) -> QuerySet[Patient]:
-        """The patients this actor may see: its own centre's, nothing else."""
+        """The patients this actor may see: its own centre's, nothing else; for a role
+        without the 'identifiable' permission (research), only those who consented to
+        research (``research_view.py``)."""
         self.require(Perm.READ_PATIENTS)
         if self.centre is None:  # unreachable by the table; kept so a table edit cannot leak
             return Patient.objects.none()
-        return Patient.objects.filter(centre=self.centre).select_related("centre")
+        patients = Patient.objects.filter(centre=self.centre).select_related("centre")
+        return patients if self.identifiable else patients.filter(consent_research=True)
 
     def patient(self, patient_id: str) -> Patient:
         """One patient of the own centre by pseudonym; Http404 otherwise (also if foreign)."""
@@ -172,6 +176,8 @@ class Actor:
         self.require(Perm.READ_PATIENTS)
         if self.centre is None or patient.centre_id != self.centre.pk:
             raise Http404("no such patient")
+        if not self.identifiable and not patient.consent_research:
+            raise Http404("no such patient")
         if order_by is None:
             # Meta.ordering starts with "patient", which would join (and order by) the patient
             # and centre tables for a list that has one patient anyway.
@@ -201,6 +207,8 @@ class Actor:
         self.require(Perm.READ_PATIENTS)
         if self.centre is None or patient.centre_id != self.centre.pk:
             raise Http404("no such patient")
+        if not self.identifiable and not patient.consent_research:
+            raise Http404("no such patient")
         history = model.history.filter(id=pk, patient_id=patient.pk)
         rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
         if not rows:
@@ -211,6 +219,8 @@ class Actor:
         """The stored versions of the patient row itself (from :meth:`patient`)."""
         self.require(Perm.READ_PATIENTS)
         if self.centre is None or patient.centre_id != self.centre.pk:
+            raise Http404("no such patient")
+        if not self.identifiable and not patient.consent_research:
             raise Http404("no such patient")
         history = Patient.history.filter(id=patient.pk)
         return list(history.select_related("history_user").order_by("history_date", "history_id"))
@@ -252,10 +262,11 @@ class Actor:
             raise Http404("no such token") from None
 
     def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
-        """Blank the identifying fields of *data* (a row as a dict) unless the role may see them."""
+        """*data* (a row as a dict) as this role may see it: unchanged, or with free text
+        blanked and names coded (``research_view``) for a role without 'identifiable'."""
         if self.identifiable:
             return data
-        return {k: (None if k in instance.IDENTIFYING_FIELDS else v) for k, v in data.items()}
+        return research_view(type(instance), data)[0]
 
 
 def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | None = None) -> Actor:

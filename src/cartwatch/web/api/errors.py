@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pydantic
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -74,6 +75,13 @@ def _input_problems(
     return problems_response(api, request, problems_from(exc))
 
 
+def _too_large(api: NinjaAPI, request: HttpRequest, exc: RequestDataTooBig) -> Any:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    msg = f"the request body is larger than {limit} bytes"
+    detail = [{"loc": ["body"], "path": ROOT_PATH, "msg": msg}]
+    return api.create_response(request, {"detail": detail}, status=413)
+
+
 def _reason(api: NinjaAPI, request: HttpRequest, exc: ReasonRequired) -> Any:
     detail = [{"loc": ["body", "reason"], "path": "reason", "msg": str(exc)}]
     return api.create_response(request, {"detail": detail}, status=422)
@@ -100,6 +108,7 @@ HANDLERS: dict[type[Exception], Callable[[NinjaAPI, HttpRequest, Any], Any]] = {
     HttpError: _http_error,
     pydantic.ValidationError: _input_problems,
     ClinicalInputError: _input_problems,
+    RequestDataTooBig: _too_large,
     ReasonRequired: _reason,
     Conflict: _conflict,
     NothingToReport: _detail(409),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Body, Router, Status
+from ninja import Body, Query, Router, Status
 
 from cartwatch.web.access import Perm, scope
 from cartwatch.web.api.schemas import (
@@ -246,10 +246,15 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @centre_router.get("/audit", response={200: list[dict[str, Any]], **ERRORS})
-def audit_events(request: HttpRequest, limit: int = 100) -> list[dict[str, Any]]:
+def audit_events(
+    request: HttpRequest,
+    limit: Annotated[
+        int, Query(ge=1, le=1000, description="newest events to return (1–1000)")
+    ] = 100,
+) -> list[dict[str, Any]]:
     actor = scope(request, Perm.VIEW_AUDIT)
     assert actor.centre is not None
-    events = AuditEvent.objects.filter(centre=actor.centre.code).order_by("-id")[: min(limit, 1000)]
+    events = AuditEvent.objects.filter(centre=actor.centre.code).order_by("-id")[:limit]
     return [
         {
             "id": e.pk,

@@ -4,10 +4,16 @@ are the contract paths."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+
+from cartwatch.schemas.text import multi_line
+from cartwatch.web.services.records import MAX_REASON_LENGTH
+
+#: A reason for change: free text of a few sentences, on the audit trail for good.
+Reason = Annotated[str, Field(max_length=MAX_REASON_LENGTH), AfterValidator(multi_line)]
 
 
 class _Strict(Schema):
@@ -23,13 +29,13 @@ class RecordIn(_Strict):
 class RecordUpdateIn(_Strict):
     data: dict[str, Any]
     version: int = Field(description="the version you read; a different current version is 409")
-    reason: str = Field("", description="reason for change; required for complete records")
+    reason: Reason = Field("", description="reason for change; required for complete records")
     completed: bool | None = None
 
 
 class DeleteIn(_Strict):
     version: int
-    reason: str = Field(description="why the record is deleted (required)")
+    reason: Reason = Field(description="why the record is deleted (required)")
 
 
 class RecordOut(Schema):

@@ -18,7 +18,7 @@ append a hash-chained ``AuditEvent`` for each create/update/delete. ``QuerySet.u
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -88,10 +88,6 @@ class AuditedModel(models.Model):
     objects = AuditedQuerySet.as_manager()
     history = HistoricalRecords(inherit=True)
 
-    # Fields shown to roles without access to identifiable data (see access.py) are the
-    # model's fields minus these.
-    IDENTIFYING_FIELDS: ClassVar[tuple[str, ...]] = ()
-
     class Meta:
         abstract = True
 
@@ -136,8 +132,6 @@ class Patient(AuditedModel):
     bulky_disease = models.BooleanField(null=True, blank=True)
     ecog = models.PositiveSmallIntegerField(null=True, blank=True)
     consent_research = models.BooleanField(default=False)
-
-    IDENTIFYING_FIELDS = ("hospital_number",)
 
     class Meta:
         verbose_name = "patient"
@@ -397,9 +391,6 @@ class FollowUp(PatientRecord):
     event = models.CharField(max_length=16, choices=FollowUpEvent.choices)
     death_cause = models.CharField(max_length=32, blank=True, default="")
     detail = models.CharField(max_length=200, blank=True, default="")
-
-    # Free text may name people or places; researchers see the coded fields only.
-    IDENTIFYING_FIELDS = ("detail",)
 
     class Meta:
         verbose_name = "follow-up event"

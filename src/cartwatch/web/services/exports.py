@@ -1,8 +1,9 @@
 """Export of the centre's data (centre data format, ADaM, or the outcomes report as HTML),
 role-checked and audited.
 
-Researchers (no 'identifiable' permission) get the pseudonymised form: the web-only hospital
-number is never exported, and free-text fields are blanked for them.
+Researchers (no 'identifiable' permission) get the research view (``web/research_view.py``):
+only consenting patients (``Actor.patients``), free text blanked, agent and product names
+coded. The web-only hospital number is never exported.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import record_event
 from cartwatch.web.audit.models import Action
 from cartwatch.web.patients import models as m
+from cartwatch.web.research_view import research_view
 from cartwatch.web.services.errors import NothingToReport, Unavailable
+from cartwatch.web.services.rows import ROW_MODELS
 from cartwatch.web.services.stored_checks import CheckedCentre, checked_centre
 
 FORMATS = ("centre-csv", "adam-csv", "adam-xpt")
@@ -45,20 +48,22 @@ def centre_data(actor: Actor) -> CentreData:
 
 
 def checked_rows_of(patients: QuerySet[m.Patient], *, identifiable: bool) -> CheckedCentre:
-    """These patients' rows in the centre format, free text blanked unless *identifiable*,
-    without the patients whose stored records fail the checks (named in ``problems``).
+    """These patients' rows in the centre format, as the research view shows them (free text
+    blanked, names coded: ``web/research_view.py``) unless *identifiable*, without the
+    patients whose stored records fail the checks (named in ``problems``).
 
     Callers scope *patients* (``Actor.patients()``, or one centre for the network's counts,
     which never leave the server as rows)."""
     checked = checked_centre(patients)
     if identifiable:
         return checked
+    model_of = {stem: model for model, (stem, _) in ROW_MODELS.items()}
     blanked: dict[str, tuple[Any, ...]] = {}
     for spec in FILE_SPECS:
-        rows = checked.data.rows(spec.stem)
-        if "detail" in spec.model.model_fields:
-            rows = tuple(row.model_copy(update={"detail": None}) for row in rows)
-        blanked[spec.stem] = rows
+        blanked[spec.stem] = tuple(
+            row.model_copy(update=research_view(model_of[spec.stem], dict(row))[0])
+            for row in checked.data.rows(spec.stem)
+        )
     return replace(checked, data=CentreData(**blanked))
 
 

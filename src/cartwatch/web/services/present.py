@@ -6,6 +6,7 @@ from typing import Any
 
 from cartwatch.web.access import Actor
 from cartwatch.web.patients import models as m
+from cartwatch.web.research_view import research_view
 from cartwatch.web.services.rows import ROW_MODELS, stored_row_json
 
 #: Stored results per model (computed by the engines at save time).
@@ -38,14 +39,16 @@ def present(actor: Actor, instance: m.AuditedModel) -> dict[str, Any]:
         patient_id = instance.patient_id
     else:
         patient_id = instance.patient.patient_id  # type: ignore[attr-defined]
-    data = actor.present(instance, data)
+    result = {f: getattr(instance, f) for f in RESULT_FIELDS.get(type(instance), ())}
+    if not actor.identifiable:
+        data, result = research_view(type(instance), data, result)
     out: dict[str, Any] = {
         "id": instance.pk,
         "patient_id": patient_id,
         "version": instance.version,
         "updated_at": instance.updated_at.isoformat(),
         "data": data,
-        "result": {f: getattr(instance, f) for f in RESULT_FIELDS.get(type(instance), ())},
+        "result": result,
     }
     out["form_status"] = instance.form_status
     if isinstance(instance, m.AssessmentRecord):

@@ -17,6 +17,7 @@ here once:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,6 +28,7 @@ from pydantic import BaseModel
 
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.errors import ROOT_PATH, join_path, key_text
+from cartwatch.schemas.text import text_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import audit_context
 from cartwatch.web.patients import models as m
@@ -153,32 +155,45 @@ KINDS: dict[str, Kind] = {
 
 
 NUL_PROBLEM = "contains a NUL character (U+0000), which stored text cannot hold"
+NOT_FINITE_PROBLEM = "must be a finite number"
+#: A reason for change is a few sentences (it stays on the audit trail for good).
+MAX_REASON_LENGTH = 2000
 
 
-def _nul_paths(value: Any, path: str = "") -> list[str]:
+def _unstorable(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(path, problem) of every value no column can hold: a NUL or a lone surrogate in text
+    (PostgreSQL refuses NUL; no encoding holds a surrogate), an infinite or NaN number (a
+    form's ``1e309``; JSON cannot carry it onto the audit trail)."""
     if isinstance(value, str):
-        return [path or ROOT_PATH] if "\x00" in value else []
+        if "\x00" in value:
+            return [(path or ROOT_PATH, NUL_PROBLEM)]
+        problem = text_problem(value, multiline=True)
+        if problem is not None and "surrogate" in problem:
+            return [(path or ROOT_PATH, problem)]
+        return []
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path or ROOT_PATH, NOT_FINITE_PROBLEM)]
     if isinstance(value, dict):
         return [
             p
             for key, item in value.items()
-            for p in _nul_paths(key, path) + _nul_paths(item, join_path(path, key_text(key)))
+            for p in _unstorable(key, path) + _unstorable(item, join_path(path, key_text(key)))
         ]
     if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in _nul_paths(item, f"{path}[{i}]")]
+        return [p for i, item in enumerate(value) for p in _unstorable(item, f"{path}[{i}]")]
     return []
 
 
-def refuse_nul(document: Any) -> None:
-    """U+0000 is never meant in clinical text, and PostgreSQL's text and jsonb refuse it
-    (a database error, i.e. a 500, instead of the field's problem): refuse it up front."""
-    paths = list(dict.fromkeys(_nul_paths(document)))
-    if paths:
-        raise ClinicalInputError([(p, NUL_PROBLEM) for p in paths])
+def refuse_unstorable(document: Any) -> None:
+    """Refuse what no column can store up front, as the field's problem (not a database
+    error, i.e. a 500)."""
+    problems = list(dict.fromkeys(_unstorable(document)))
+    if problems:
+        raise ClinicalInputError(problems)
 
 
 def _validate(row_model: type[BaseModel], payload: dict[str, Any], **injected: str) -> BaseModel:
-    refuse_nul(payload)
+    refuse_unstorable(payload)
     for key in injected:
         if key in payload:
             raise ClinicalInputError.single(
@@ -201,6 +216,11 @@ def _values(
 def _check_reason(reason: str) -> None:
     if "\x00" in reason:
         raise ReasonRequired(f"the reason {NUL_PROBLEM}")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ReasonRequired(f"the reason is longer than {MAX_REASON_LENGTH} characters")
+    problem = text_problem(reason, multiline=True)
+    if problem is not None:
+        raise ReasonRequired(f"the reason {problem}")
 
 
 def _save(actor: Actor, instance: m.AuditedModel, reason: str = "") -> None:
@@ -418,13 +438,16 @@ def verify_record(actor: Actor, instance: m.AuditedModel, *, version: int | None
 
 
 def _patient_values(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
-    refuse_nul(payload)  # hospital_number is taken out before the row model sees the rest
+    refuse_unstorable(payload)  # hospital_number is taken out before the row model sees the rest
     payload = dict(payload)
     # The hospital number is the web app's only identifying field; it is not part of the
     # centre data format, so it is taken out before the row model sees the payload.
     hospital_number = payload.pop("hospital_number", "")
     if not isinstance(hospital_number, str) or len(hospital_number) > 64:
         raise ClinicalInputError.single("hospital_number", "must be text of at most 64 characters")
+    problem = text_problem(hospital_number)  # one line: no control, bidi or invisible chars
+    if problem is not None:
+        raise ClinicalInputError.single("hospital_number", problem)
     assert actor.centre is not None
     row = _validate(m_row("patients"), payload, centre_id=actor.centre.code)
     values = row_to_fields(row)
@@ -475,7 +498,7 @@ def create_eligibility(
 ) -> m.EligibilityCheck:
     """Check the label in force and store the decision with the input and the label version."""
     actor.require(Perm.EDIT_ELIGIBILITY)
-    refuse_nul(document)
+    refuse_unstorable(document)
     request, result = grading.check_eligibility(document)
     check = m.EligibilityCheck(
         patient=patient,

@@ -43,7 +43,9 @@ class Outcomes:
     _derived: Any = None  # (AdamDatasets, efficacy flag) for the KM images
 
 
-_cache: dict[str, tuple[int, Outcomes]] = {}
+#: (centre code, research view?) → (stamp, outcomes): a researcher's numbers leave out the
+#: patients without research consent, so they never share an entry with a clinician's.
+_cache: dict[tuple[str, bool], tuple[int, Outcomes]] = {}
 _lock = threading.Lock()
 
 
@@ -94,7 +96,7 @@ def centre_outcomes(actor: Actor) -> Outcomes:
     actor.require(Perm.CENTRE_ANALYTICS)
     assert actor.centre is not None
     stamp = _stamp(actor)
-    key = actor.centre.code
+    key = (actor.centre.code, actor.identifiable)
     with _lock:
         hit = _cache.get(key)
     if hit is not None and hit[0] == stamp:

@@ -13,6 +13,7 @@ and the row model's default applies (never a silently invented clinical value).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -107,6 +108,16 @@ class ParseError(Exception):
 # --------------------------------------------------------------------------- conversion
 
 
+def _finite_number(raw: str) -> float:
+    try:
+        number = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValueError(f"not a number: {raw!r}") from None
+    if not math.isfinite(number):  # "1e309", "inf", "nan": float() reads them all
+        raise ValueError(f"not a finite number: {raw!r}")
+    return number
+
+
 def _as_sent(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any] | None:
     """(present, value) of the inputs read as sent, or None for the others: checkboxes, and
     passwords (never trimmed: a space is part of a password)."""
@@ -132,10 +143,7 @@ def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
     if raw == "":
         return False, None
     if spec.kind == "number":
-        try:
-            return True, float(raw.replace(",", "."))
-        except ValueError:
-            raise ValueError(f"not a number: {raw!r}") from None
+        return True, _finite_number(raw)
     if spec.kind == "integer":
         try:
             return True, int(raw)
