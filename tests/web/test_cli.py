@@ -86,7 +86,8 @@ def test_createtoken_prints_a_token_that_authenticates() -> None:
 
 def test_audit_verify_reports_intact_then_names_the_broken_link(tmp_path: Path) -> None:
     intact = cartwatch(tmp_path, "audit", "verify")  # also creates the database
-    assert intact.returncode == 0 and intact.stdout.strip() == "chain intact: 0 events"
+    assert intact.returncode == 0
+    assert intact.stdout.strip() == "chain intact: 0 events; every row equals its last audit event"
     with sqlite3.connect(tmp_path / "cartwatch.sqlite3") as db:
         for i in range(3):  # rows written behind the app's back: not chained
             db.execute(
@@ -115,10 +116,13 @@ def test_audit_anchor_then_verify_detects_a_truncated_log(tmp_path: Path) -> Non
     event_id = int(anchor.stdout.split()[1])
 
     ok = cartwatch(tmp_path, "audit", "verify", "--anchors", str(anchors))
-    assert ok.returncode == 0 and ok.stdout.strip().endswith("; 1 anchor(s) match")
+    assert ok.returncode == 0 and "; 1 anchor(s) match" in ok.stdout
     with sqlite3.connect(tmp_path / "cartwatch.sqlite3") as db:
         db.execute("DELETE FROM audit_auditevent WHERE id >= ?", (event_id,))
-    assert cartwatch(tmp_path, "audit", "verify").returncode == 0  # the chain alone: intact
+    # The chain alone is intact, but the rows those events recorded now have none.
+    alone = cartwatch(tmp_path, "audit", "verify")
+    assert alone.returncode == 1 and "chain intact" in alone.stderr
+    assert "no audit event records this row" in alone.stderr
     cut = cartwatch(tmp_path, "audit", "verify", "--anchors", str(anchors))
     assert cut.returncode == 1 and f"chain broken at event #{event_id}" in cut.stderr
 

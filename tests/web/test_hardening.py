@@ -406,3 +406,58 @@ def test_the_limits_are_in_the_openapi_document(cast: Any) -> None:
     document = json.dumps(client_for(None).get("/api/openapi.json").json())
     for limit in ('"maximum": 5000', '"maxLength": 200', '"maxItems": 10', '"maxLength": 2000'):
         assert limit in document.replace(".0", ""), limit
+
+
+# --- finding 11: audit verify compares the data with the log -------------------------------
+
+
+def test_audit_verify_reports_a_row_changed_behind_the_apps_back(patient_a: Any) -> None:
+    from django.db import connection
+
+    from cartwatch.web.commands import verify_audit
+    from cartwatch.web.patients.models import CrsAssessment
+
+    intact, message = verify_audit()
+    assert intact, message
+    assert message.endswith("every row equals its last audit event")
+    crs = CrsAssessment.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {CrsAssessment._meta.db_table} SET grade = 0")
+    intact, message = verify_audit()
+    assert not intact
+    assert "chain intact" in message  # the log itself is untouched ...
+    assert f"patients.CrsAssessment #{crs.pk}: grade is 0 but the audit log recorded 2" in message
+
+
+def test_audit_verify_reports_rows_deleted_or_inserted_behind_the_apps_back(
+    patient_a: Any,
+) -> None:
+    from django.db import connection
+
+    from cartwatch.web.commands import verify_audit
+    from cartwatch.web.patients.models import CellTherapy, CrsAssessment
+
+    crs = CrsAssessment.objects.get()
+    course = CellTherapy.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CrsAssessment._meta.db_table}")
+        cursor.execute(
+            f"UPDATE {CellTherapy._meta.db_table} SET lot = 'X' WHERE id = %s", [course.pk]
+        )
+    intact, message = verify_audit()
+    assert not intact
+    assert (
+        f"patients.CrsAssessment #{crs.pk}: the audit log records it, but the row is gone"
+        in message
+    )
+    assert f"patients.CellTherapy #{course.pk}: lot is 'X'" in message
+
+
+def test_routine_writes_are_not_drift(patient_a: Any, api: Any) -> None:
+    """Logins (last_login) and token use (last_used_at) are not events by design."""
+    from cartwatch.web.commands import verify_audit
+
+    assert api("physician_a", "GET", "/api/me").status_code == 200  # stamps last_used_at
+    client_for("physician_a")  # force_login stamps last_login
+    intact, message = verify_audit()
+    assert intact, message

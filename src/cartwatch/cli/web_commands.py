@@ -7,6 +7,7 @@ command runs, so the clinical commands never load Django).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,16 +24,37 @@ def _web() -> Any:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    threads: Annotated[int, typer.Option(help="Worker threads.")] = 8,
+    threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes (each with --threads threads). More than 1 needs PostgreSQL in "
+            "practice: SQLite takes one writer at a time.",
+        ),
+    ] = 1,
+    trusted_proxy: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CARTWATCH_TRUSTED_PROXY",
+            help="Address of the TLS-terminating reverse proxy (e.g. 127.0.0.1): its "
+            "X-Forwarded-Proto and X-Forwarded-For are believed, nobody else's.",
+        ),
+    ] = None,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Skip migrations.")] = False,
 ) -> None:
     """Run the centre web app (applies database migrations first)."""
+    if trusted_proxy:
+        # Read by the settings (SECURE_PROXY_SSL_HEADER), which load in _web() below.
+        os.environ["CARTWATCH_TRUSTED_PROXY"] = trusted_proxy
     web = _web()
     if not no_migrate:
         _report_demoted(web.migrate())
     typer.echo(f"database: {web.database_description()}")
     typer.echo(f"cartwatch at http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    web.serve(host, port, threads)
+    from cartwatch.web.serving import ServeOptions
+
+    web.serve(ServeOptions(host, port, threads, workers, trusted_proxy))
 
 
 ROLES_HELP = "centre_admin, physician, nurse, data_manager, researcher, network_reviewer"

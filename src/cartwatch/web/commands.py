@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from cartwatch.web.serving import ServeOptions
+
 
 def setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cartwatch.web.settings")
@@ -40,18 +42,10 @@ def migrate() -> list[str]:
     return demote_privileged_members()
 
 
-def wsgi_app() -> Any:
-    """The app with static files served (the Swagger UI's assets) for the built-in server."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.core.wsgi import get_wsgi_application
+def serve(options: ServeOptions) -> None:
+    from cartwatch.web.serving import serve as run
 
-    return StaticFilesHandler(get_wsgi_application())
-
-
-def serve(host: str, port: int, threads: int) -> None:
-    import waitress
-
-    waitress.serve(wsgi_app(), host=host, port=port, threads=threads, ident="cartwatch")
+    run(options)
 
 
 class CommandError(Exception):
@@ -242,11 +236,22 @@ def _command_line_actor(command: str) -> Any:
 
 
 def verify_audit(anchors_text: str | None = None) -> tuple[bool, str]:
-    """(intact, message); a malformed *anchors_text* raises ``AnchorFileError``."""
+    """(intact, message): the hash chain (and *anchors_text*), then every audited row
+    against its last audit event (``audit/drift.py``). A malformed *anchors_text* raises
+    ``AnchorFileError``."""
     from cartwatch.web.audit.chain import parse_anchors, verify_chain
+    from cartwatch.web.audit.drift import find_drift
 
     report = verify_chain(parse_anchors(anchors_text) if anchors_text is not None else ())
-    return report.intact, report.describe()
+    if not report.intact:
+        return False, report.describe()
+    drift = [d.describe() for d in find_drift()]
+    if drift:
+        lines = [
+            f"{report.describe()}, but {len(drift)} difference(s) between the data and the log:"
+        ]
+        return False, "\n".join(lines + [f"  {line}" for line in drift])
+    return True, f"{report.describe()}; every row equals its last audit event"
 
 
 def audit_anchor() -> str | None:

@@ -11,7 +11,12 @@ Environment variables (documented in DEVELOPERS.md / README):
 * ``CARTWATCH_DEBUG=1`` — debug pages (never in production).
 * ``CARTWATCH_PRODUCTION=1`` — HTTPS redirect, HSTS, secure cookies: the settings under
   which ``manage.py check --deploy`` is clean. Put the app behind a TLS-terminating proxy
-  that sets ``X-Forwarded-Proto``.
+  that sets ``X-Forwarded-Proto`` and name it in ``CARTWATCH_TRUSTED_PROXY``.
+* ``CARTWATCH_TRUSTED_PROXY`` — the reverse proxy's address (``cartwatch serve
+  --trusted-proxy``); its ``X-Forwarded-Proto``/``-For`` are believed (README, Deployment).
+* ``CARTWATCH_CACHE_URL`` — ``redis://127.0.0.1:6379/0``: the cache shared by the server
+  processes (``serve --workers N``). Unset: each process keeps its own (correct, since every
+  cached page is keyed by the database state, only less shared).
 * ``CARTWATCH_ALLOWED_HOSTS`` — comma-separated; default ``127.0.0.1,localhost``.
 * ``CARTWATCH_SESSION_IDLE_MINUTES`` (default 30), ``CARTWATCH_LOGIN_FAILURE_LIMIT``
   (default 5), ``CARTWATCH_LOCKOUT_MINUTES`` (default 30).
@@ -240,9 +245,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# The reverse proxy whose X-Forwarded-Proto/-For waitress believes (cartwatch serve
+# --trusted-proxy; web/serving.py). Waitress drops those headers from anyone else, so Django
+# may read the scheme from X-Forwarded-Proto only when a proxy is trusted.
+TRUSTED_PROXY = os.environ.get("CARTWATCH_TRUSTED_PROXY") or None
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 if PRODUCTION:
     SECURE_SSL_REDIRECT = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("CARTWATCH_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -268,6 +279,23 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- cache -------------------------------------------------------------------------------
+
+# CARTWATCH_CACHE_URL=redis://127.0.0.1:6379/0: one cache for every server process (serve
+# --workers N): the patient page's rendered part is computed once, whichever process serves
+# it. Unset: each process keeps its own LRU (views/patients.py); both are keyed by the state
+# of the database, so neither can show a page that another process's write made stale.
+CACHE_URL = os.environ.get("CARTWATCH_CACHE_URL") or None
+CARTWATCH_SHARED_CACHE = CACHE_URL is not None
+if CACHE_URL is not None:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CARTWATCH_CACHE_PREFIX", "cartwatch"),
+        }
+    }
 
 # --- the rest ----------------------------------------------------------------------------
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -203,6 +206,8 @@ _PRESENTATIONS: OrderedDict[tuple[Any, ...], _Presentation] = OrderedDict()
 _PRESENTATIONS_MAX = 512
 _PRESENTATIONS_LOCK = threading.Lock()
 _FINGERPRINT_SQL: str | None = None
+#: A shared-cache entry expires after this; a stale key is never read again anyway.
+SHARED_CACHE_SECONDS = 3600
 
 
 def _journey_model(kind: str) -> type[m.AuditedModel]:
@@ -294,6 +299,18 @@ def _missing(
     return [gap.text for gap in gaps]
 
 
+def _shared_presentation(key: tuple[Any, ...], actor: Actor, patient: m.Patient) -> _Presentation:
+    """The presentation through the cache every server process shares (Redis, settings
+    ``CARTWATCH_CACHE_URL``); the key holds the database state, as in the per-process LRU."""
+    digest = "cartwatch:patient-page:" + hashlib.sha256(repr(key).encode()).hexdigest()
+    hit = cache.get(digest)
+    if isinstance(hit, _Presentation):
+        return hit
+    computed = _presentation(actor, patient)
+    cache.set(digest, computed, timeout=SHARED_CACHE_SECONDS)
+    return computed
+
+
 def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
     if connection.in_atomic_block:  # uncommitted writes of this request: never cache them
         return _presentation(actor, patient)
@@ -308,6 +325,8 @@ def _cached_presentation(actor: Actor, patient: m.Patient) -> _Presentation:
         timezone.localdate(),  # what is "missing" depends on the day
         _records_fingerprint(patient),
     )
+    if settings.CARTWATCH_SHARED_CACHE:
+        return _shared_presentation(key, actor, patient)
     with _PRESENTATIONS_LOCK:
         hit = _PRESENTATIONS.get(key)
         if hit is not None:
