@@ -16,16 +16,14 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from tests.web.processes import PASSWORD, cartwatch, cartwatch_argv, install_env, scratch_database
 
-PASSWORD = "correct-horse-battery-42"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
@@ -33,37 +31,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _scratch_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database on DATABASE_URL's server (dropped after), or None."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        yield None
-        return
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"cartwatch_serve_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _cartwatch(*args: str, env: dict[str, str], stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", "from cartwatch.cli.app import main; main()", *args],
-        env=env, input=stdin, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class Proxy:
@@ -122,28 +89,20 @@ def server(
         pytest.skip(f"no Redis at {REDIS[0]}:{REDIS[1]} (the machine starts it)")
     folder: Path = tmp_path_factory.mktemp("serve")
     port = _free_port()
-    with _scratch_database() as database:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CARTWATCH_"))
-        }
-        env.update(
-            CARTWATCH_DATA_DIR=str(folder), CARTWATCH_PRODUCTION="1",
-            CARTWATCH_ALLOWED_HOSTS="127.0.0.1", SECRET_KEY="x" * 60,
-            DJANGO_SETTINGS_MODULE="cartwatch.web.settings",
-        )  # fmt: skip
-        if database:
-            env["DATABASE_URL"] = database
+    with scratch_database("serve") as database:
+        env = install_env(
+            folder, database, CARTWATCH_PRODUCTION="1", CARTWATCH_ALLOWED_HOSTS="127.0.0.1"
+        )
         if shared:
             env["CARTWATCH_CACHE_URL"] = f"redis://{REDIS[0]}:{REDIS[1]}/0"
             env["CARTWATCH_CACHE_PREFIX"] = f"cartwatch-test-{os.getpid()}-{port}"
         user = ["doc", "--role", "physician", "--centre", "A", "--create-centre", "Centre A"]
-        _cartwatch("createuser", *user, "--password-stdin", env=env, stdin=PASSWORD)
-        token = _cartwatch("createtoken", "doc", env=env).strip()
+        cartwatch("createuser", *user, "--password-stdin", env=env, stdin=PASSWORD)
+        token = cartwatch("createtoken", "doc", env=env).strip()
         log = (folder / "serve.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-c", "from cartwatch.cli.app import main; main()", "serve",
-             "--port", str(port), "--workers", "2", "--threads", "4",
-             "--trusted-proxy", "127.0.0.1", "--no-migrate"],
+            cartwatch_argv("serve", "--port", str(port), "--workers", "2", "--threads", "4",
+                           "--trusted-proxy", "127.0.0.1", "--no-migrate"),
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

@@ -244,11 +244,54 @@ def manage(args: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     web.manage(["cartwatch manage", *(args or [])])
 
 
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+) -> None:
+    """Back up the whole database (SQLite online backup; pg_dump for PostgreSQL): audit
+    chain and timestamps exact, so 'audit verify' holds after a restore."""
+    _web()  # Django set up on the configured database
+    from cartwatch.web.backup import BackupError
+    from cartwatch.web.backup import backup as run
+
+    try:
+        typer.echo(run(file))
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by 'cartwatch backup'.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every table of the database is replaced.")
+    ] = False,
+) -> None:
+    """Replace the database with a backup (stop 'cartwatch serve' first), then run 'audit
+    verify'; exit 1 if the restored data does not verify."""
+    if not yes:
+        typer.echo("restore replaces every table of the database: add --yes to confirm", err=True)
+        raise typer.Exit(2)
+    web = _web()
+    from cartwatch.web.backup import BackupError
+    from cartwatch.web.backup import restore as run
+
+    try:
+        typer.echo(run(file))
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    intact, message = web.verify_audit()
+    typer.echo(f"audit verify: {message}", err=not intact)
+    raise typer.Exit(0 if intact else 1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the web commands to *app*."""
     app.command("serve")(serve)
     app.command("createuser")(createuser)
     app.command("createtoken")(createtoken)
+    app.command("backup")(backup)
+    app.command("restore")(restore)
     tokens = typer.Typer(name="tokens", help="API tokens: list, revoke.", no_args_is_help=True)
     tokens.command("list")(tokens_list)
     tokens.command("revoke")(tokens_revoke)

@@ -85,7 +85,7 @@ def update_eligibility(
 ) -> m.EligibilityCheck:
     """Correct a stored decision: checked again, stored with the reason (history kept)."""
     actor.require(Perm.EDIT_ELIGIBILITY)
-    records.refuse_nul(doc)
+    records.refuse_unstorable(doc)
     grading.check_eligibility(doc)  # refused input never takes a lock
     return cast(
         m.EligibilityCheck,
