@@ -131,7 +131,11 @@ def _research_fixture(cast: Any) -> dict[str, Any]:
     return ids
 
 
-def _all_get_urls(ids: dict[str, dict[str, list[int]]]) -> list[str]:
+#: URL parameters that name one record (filled with the fixture's ids of the URL's kind).
+RECORD_ID = ("record_id", "pk")
+
+
+def _all_get_urls(ids: dict[str, dict[str, list[int]]], **more: list[Any]) -> list[str]:
     """Every URL pattern of the site with its parameters filled from the fixture: a new page
     or endpoint is covered as soon as it exists; a new kind of parameter fails here."""
     import itertools
@@ -157,13 +161,14 @@ def _all_get_urls(ids: dict[str, dict[str, list[int]]]) -> list[str]:
         "kind": [*records.KINDS, "eligibility"],
         "fmt": list(exports.FORMATS),
         "endpoint": ["PFS", "OS"],
+        **more,
     }
     urls: set[str] = set()
     for route in walk(get_resolver().url_patterns):
         params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-        unknown = set(params) - {*values, "record_id"}
+        unknown = set(params) - {*values, *RECORD_ID}
         assert not unknown, f"{route}: teach this test to fill {sorted(unknown)}"
-        names = [p for p in params if p != "record_id"]
+        names = [p for p in params if p not in RECORD_ID]
         for combo in itertools.product(*(values[n] for n in names)):
             filled = dict(zip(names, combo, strict=True))
             record_ids: list[Any] = [None]
@@ -192,7 +197,13 @@ def _response_text(response: Any) -> str:
 
 def test_researcher_sees_no_free_text_and_no_non_consenting_patient_anywhere(cast: Any) -> None:
     ids = _research_fixture(cast)
-    urls = _all_get_urls(ids)
+    from cartwatch.web.centres.models import ApiToken
+
+    urls = _all_get_urls(
+        ids,
+        user_id=[u.pk for u in cast.users.values()],
+        token_id=list(ApiToken.objects.values_list("pk", flat=True)),
+    )
     assert any("/exports/adam-xpt" in u for u in urls) and any("/api/patients/" in u for u in urls)
     researcher, clinician = client_for("researcher_a"), client_for("data_manager_a")
     token = {"Authorization": f"Bearer {cast.tokens['researcher_a']}"}
