@@ -73,9 +73,22 @@ def lung_shares(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     ):
         out = path.with_suffix(".json")
         res = run(
-            "federated", "share", path, "--time", "time", "--event", "status",
-            "--event-value", "2", "--group", "sex", "--centre", path.stem, "--out", out,
-        )  # fmt: skip
+            "federated",
+            "share",
+            path,
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--event-value",
+            "2",
+            "--group",
+            "sex",
+            "--centre",
+            path.stem,
+            "--out",
+            out,
+        )
         assert res.returncode == 0, res.stderr
         assert res.stdout == ""
         shares.append(out)
@@ -89,9 +102,19 @@ def test_pool_of_lung_institutions_equals_km_on_lung(
     pooled = run("federated", "pool", *lung_shares, "--conf-type", conf_type)
     assert pooled.returncode == 0, pooled.stderr
     whole = run(
-        "km", shared_data / "survival" / "lung.csv", "--time", "time", "--event", "status",
-        "--event-value", "2", "--group", "sex", "--conf-type", conf_type,
-    )  # fmt: skip
+        "km",
+        shared_data / "survival" / "lung.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+        "--group",
+        "sex",
+        "--conf-type",
+        conf_type,
+    )
     result = json.loads(pooled.stdout)
     _assert_same(result, json.loads(whole.stdout))
     assert len(result["centres"]) == len(lung_shares) == 19  # 18 institutions and missing inst
@@ -125,9 +148,22 @@ def test_min_cell_refuses_and_writes_nothing(shared_data: Path, tmp_path: Path) 
     path = next(p for p in small if p.stem == "centre_33")  # 2 patients
     out = tmp_path / "share.json"
     res = run(
-        "federated", "share", path, "--time", "time", "--event", "status", "--event-value", "2",
-        "--centre", "33", "--min-cell", "5", "--out", out,
-    )  # fmt: skip
+        "federated",
+        "share",
+        path,
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+        "--centre",
+        "33",
+        "--min-cell",
+        "5",
+        "--out",
+        out,
+    )
     assert res.returncode == 2
     assert res.stdout == ""
     assert "groups['all']: 2 subject(s), fewer than --min-cell 5; nothing written" in res.stderr
@@ -190,9 +226,19 @@ def test_pool_of_adam_sites_equals_km_on_the_adtte(shared_data: Path, tmp_path: 
         path.rename(folder / "adtte.csv")
         out = tmp_path / f"{path.stem}.json"
         res = run(
-            "federated", "share", "--adam", folder, "--param", "PFS", "--group", "ARM",
-            "--centre", path.stem, "--out", out,
-        )  # fmt: skip
+            "federated",
+            "share",
+            "--adam",
+            folder,
+            "--param",
+            "PFS",
+            "--group",
+            "ARM",
+            "--centre",
+            path.stem,
+            "--out",
+            out,
+        )
         assert res.returncode == 0, res.stderr
         shares.append(out)
     pfs = tmp_path / "pfs.csv"
@@ -209,6 +255,10 @@ def test_pool_of_adam_sites_equals_km_on_the_adtte(shared_data: Path, tmp_path: 
     result = json.loads(pooled.stdout)
     _assert_same(result, json.loads(whole.stdout))
     assert result["analysis"] == {
-        "source": "adam", "time": "AVAL", "event": "CNSR == 0", "event_value": None,
-        "param": "PFS", "group": "ARM",
-    }  # fmt: skip
+        "source": "adam",
+        "time": "AVAL",
+        "event": "CNSR == 0",
+        "event_value": None,
+        "param": "PFS",
+        "group": "ARM",
+    }

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tests.unit.interop.fhir_samples import ehr_bundle
 from tests.web.conftest import CAST_ROLES, CRS_ROW, PATIENT_ROW
 
 P = "/api/patients/A-001"
 FOLLOWUP = {"event_date": "2025-08-01", "event": "last_contact"}
+FHIR_BUNDLE = ehr_bundle("A-001", centre=None)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/report", "export", 200, patient_scoped=False),
     Endpoint("GET", "/api/audit", "view_audit", 200, patient_scoped=False),
     Endpoint("GET", "/api/network", "network_aggregates", 200, patient_scoped=False),
+    # A centre-B user importing A-001's bundle gets 200 with nothing written (A-001 is not
+    # registered at B); tests/web/test_fhir_import.py checks that nothing is written.
+    Endpoint("POST", "/api/fhir/Bundle", "write_assessments", 200, FHIR_BUNDLE, False),
 ]
 
 

@@ -266,3 +266,26 @@ def manage(argv: list[str]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)
+
+
+def fhir_import(path: str, centre_code: str, username: str) -> dict[str, Any]:
+    """Import the FHIR Bundle at *path* into *centre_code* as *username* (who must enter
+    records there: the same scoping and permission as the pages and the API)."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+
+    from cartwatch.web.access import Perm, resolve_actor
+    from cartwatch.web.services.fhir_import import import_bundle
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"user: no user {username!r}")
+    try:
+        actor = resolve_actor(user, Perm.WRITE_ASSESSMENTS)
+    except PermissionDenied as exc:
+        raise CommandError(f"user: {username} may not enter records ({exc})") from None
+    if actor.centre is None or actor.centre.code != centre_code:
+        where = actor.centre.code if actor.centre else "no centre"
+        raise CommandError(f"centre: {username} enters records at {where}, not {centre_code}")
+    with open(path, "rb") as stream:
+        return import_bundle(actor, stream)

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "cartwatch.web.centres",
     "cartwatch.web.patients",
     "cartwatch.web.audit",
+    "cartwatch.web.imports",
     "cartwatch.web.ui",
 ]
 

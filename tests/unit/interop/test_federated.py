@@ -133,9 +133,17 @@ def test_a_share_holds_counts_only() -> None:
         time, event, list(group), centre="A", source_sha256=SHA, analysis=ANALYSIS
     )
     assert set(payload) == {
-        "format", "format_version", "centre", "source_sha256", "cartwatch_version",
-        "analysis", "min_cell", "excluded_missing_group", "groups", "checksum_sha256",
-    }  # fmt: skip
+        "format",
+        "format_version",
+        "centre",
+        "source_sha256",
+        "cartwatch_version",
+        "analysis",
+        "min_cell",
+        "excluded_missing_group",
+        "groups",
+        "checksum_sha256",
+    }
     for g in payload["groups"]:
         assert set(g) == {"group", "times", "events", "censored"}
         assert g["times"] == sorted(set(g["times"]))  # distinct, increasing: no row order
@@ -228,8 +236,12 @@ def test_shares_of_different_analyses_do_not_pool() -> None:
     other = ANALYSIS.model_copy(update={"group": "ph.ecog"})
     b = fed.make_share(time, event, list(group), centre="B", source_sha256="1" * 64, analysis=other)
     with pytest.raises(fed.ShareProblems) as err:
-        fed.pool([("a.json", fed.parse_share(json.dumps(a), "a.json")),
-                  ("b.json", fed.parse_share(json.dumps(b), "b.json"))])  # fmt: skip
+        fed.pool(
+            [
+                ("a.json", fed.parse_share(json.dumps(a), "a.json")),
+                ("b.json", fed.parse_share(json.dumps(b), "b.json")),
+            ]
+        )
     assert err.value.problems == [
         "b.json: analysis.group: 'ph.ecog' differs from a.json ('g'); "
         "shares of one pool must count the same thing"

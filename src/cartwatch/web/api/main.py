@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cartwatch.web.api import errors, routers
+from cartwatch.web.api import errors, fhir, routers
 from cartwatch.web.api.auth import API_AUTH
 from cartwatch.web.api.openapi import DocumentedBodiesAPI
 from cartwatch.web.api.parser import StrictJsonParser
@@ -26,5 +26,6 @@ for router in (
     routers.grade_router,
     routers.centre_router,
     routers.network_router,
+    fhir.fhir_router,
 ):
     api.add_router("", router)

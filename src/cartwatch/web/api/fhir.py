@@ -1,0 +1,39 @@
+"""``POST /api/fhir/Bundle``: a FHIR R4 Bundle from the EHR into the caller's centre.
+
+Parse, scope, call ``services.fhir_import``, return: the body is streamed from the request
+(never held whole) under ``FHIR_MAX_BYTES``; a larger body is 413 before anything is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.errors import HttpError
+
+from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.web.access import Perm, scope
+from cartwatch.web.api.schemas import Message
+from cartwatch.web.services import fhir_import
+
+#: Bundles posted to the API: 20 MB (larger exports go through ``cartwatch fhir import``).
+FHIR_MAX_BYTES = 20 * 1024 * 1024
+ERRORS: dict[int, Any] = {401: Message, 403: Message, 413: Message, 422: Message}
+
+fhir_router = Router(tags=["FHIR"])
+
+
+@fhir_router.post("/fhir/Bundle", response={200: dict[str, Any], **ERRORS})
+def import_bundle(request: HttpRequest) -> dict[str, Any]:
+    actor = scope(request, Perm.WRITE_ASSESSMENTS)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > FHIR_MAX_BYTES:
+        raise HttpError(413, f"the bundle is larger than the limit of {FHIR_MAX_BYTES:,} bytes")
+    try:
+        return fhir_import.import_bundle(actor, request, max_bytes=FHIR_MAX_BYTES)  # type: ignore[arg-type]
+    except fhir_import.BundleTooLarge as exc:
+        raise HttpError(413, exc.problems[0].split(": ", 1)[-1]) from None
+    except fhir_import.BundleRefused as exc:
+        pairs = [tuple(p.split(": ", 1)) if ": " in p else ("input", p) for p in exc.problems]
+        raise ClinicalInputError([(a, b) for a, b in pairs]) from None

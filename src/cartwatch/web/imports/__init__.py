@@ -1,0 +1,1 @@
+"""What was imported from outside (FHIR): one row per resource, so a re-import is a no-op."""
