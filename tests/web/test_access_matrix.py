@@ -97,7 +97,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/audit", "view_audit", 200, patient_scoped=False),
     Endpoint("GET", "/api/network", "network_aggregates", 200, patient_scoped=False),
     # A centre-B user importing A-001's bundle gets 200 with nothing written (A-001 is not
-    # registered at B); tests/web/test_fhir_import.py checks that nothing is written.
+    # registered at B); tests/web/test_fhir_import_api.py checks that nothing is written.
     Endpoint("POST", "/api/fhir/Bundle", "write_assessments", 200, FHIR_BUNDLE, False),
 ]
 
