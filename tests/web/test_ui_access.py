@@ -175,3 +175,23 @@ def test_a_user_without_a_centre_is_told_whom_to_ask(cast: Any) -> None:
     response = client.get("/worklist/")
     assert response.status_code == 403
     assert "not a member of any centre" in response.content.decode()
+
+
+# --- record pages: verify (POST) and delete (POST) by every role --------------------------------
+
+VERIFY = {"physician_a", "data_manager_a"}
+
+
+@pytest.mark.parametrize("user", list(CAST_ROLES))
+def test_verify_and_delete_posts_follow_the_role_table(patient_a: Any, user: str) -> None:
+    crs = patient_a.crsassessments.get()
+    base = f"/patients/{PID}/records/crs/{crs.pk}/"
+    client = client_for(user)
+    verify = client.post(base + "verify/", {"version": str(crs.version)}).status_code
+    # physician_b may verify, but not centre A's records: A's patient is not found (404).
+    assert verify == (302 if user in VERIFY else 404 if user == "physician_b" else 403)
+    crs.refresh_from_db()
+    assert (crs.form_status == "verified") == (user in VERIFY)
+    delete = client.post(base + "delete/", {"version": str(crs.version), "reason": "duplicate"})
+    assert delete.status_code == (302 if user == "data_manager_a" else 403)
+    assert patient_a.crsassessments.exists() == (user != "data_manager_a")

@@ -139,3 +139,12 @@ def centre_missing(actor: Actor, today: dt.date | None = None) -> list[Missing]:
         what = f"{draft_model._meta.verbose_name} incomplete (draft)"
         out += [Missing(patients[pk], None, what) for pk in drafts]
     return out
+
+
+def by_patient(actor: Actor) -> list[tuple[str, list[str]]]:
+    """:func:`centre_missing` grouped per patient, in pseudonym order (work list, data
+    quality page)."""
+    grouped: dict[str, list[str]] = {}
+    for gap in centre_missing(actor):
+        grouped.setdefault(gap.patient_id, []).append(gap.text)
+    return sorted(grouped.items())

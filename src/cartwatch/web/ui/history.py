@@ -64,6 +64,13 @@ LABELS: dict[str, str] = {**_form_labels(), **RESULT_LABELS}
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
+def sentence_case(name: str) -> str:
+    """ "CRS assessment", "Blood count", "iwCLL response assessment": the first letter up
+    unless the first word is a name spelt with capitals inside (iwCLL)."""
+    first = name.split(" ", 1)[0]
+    return name if any(c.isupper() for c in first) else name[:1].upper() + name[1:]
+
+
 def label(field: str) -> str:
     return LABELS.get(field, field.replace("_", " ").capitalize())
 
@@ -165,7 +172,7 @@ def event_subjects(events: Sequence[Any]) -> dict[int, str]:
         if model is m.Patient:
             out[e.pk] = f"patient {pseudonym or '(deleted)'}"
             continue
-        parts = [name[:1].upper() + name[1:]]
+        parts = [sentence_case(name)]
         day = _day_after_infusion(row, DATE_FIELDS.get(model, ()), infusions.get(patient_pk))
         # "day N" counts from the infusion: the course itself and earlier records have none.
         if day is not None and day >= 0 and model is not m.CellTherapy:

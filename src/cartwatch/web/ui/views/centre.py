@@ -154,12 +154,9 @@ def data_quality(request: HttpRequest, actor: Actor) -> HttpResponse:
                 "url": record_url(patient_id, kind_of(record), record.pk, "edit"),
             }
         )
-    forms: dict[str, list[str]] = {}
-    for gap in completeness.centre_missing(actor):
-        forms.setdefault(gap.patient_id, []).append(gap.text)
     return page(
         request,
         actor,
         "data_quality.html",
-        {"title": "Data quality", "flags": flags, "forms": sorted(forms.items())},
+        {"title": "Data quality", "flags": flags, "forms": completeness.by_patient(actor)},
     )

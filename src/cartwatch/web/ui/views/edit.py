@@ -73,12 +73,12 @@ def record_url(patient_id: str, kind: str, pk: int, action: str = "") -> str:
 
 def describe(instance: m.AuditedModel) -> str:
     """ "CRS assessment of 2025-07-02 08:00" — the record in words for titles."""
-    name = str(instance._meta.verbose_name)
+    name = history.sentence_case(str(instance._meta.verbose_name))
     for field in quality.DATE_FIELDS.get(type(instance), ()):
         value = getattr(instance, field, None)
         if value is not None:
-            return f"{name[:1].upper()}{name[1:]} of {history.shown(value)}"
-    return name[:1].upper() + name[1:]
+            return f"{name} of {history.shown(value)}"
+    return name
 
 
 # --------------------------------------------------------------------------- initial values
@@ -298,6 +298,12 @@ def record_page(
 # --------------------------------------------------------------------------- verify, delete
 
 
+def _in_words(exc: Exception) -> str:
+    if isinstance(exc, ClinicalInputError):
+        return "; ".join(problem for _, problem in exc.problems)
+    return str(exc)
+
+
 def _version(request: HttpRequest) -> int | None:
     try:
         return int(request.POST.get("version", ""))
@@ -315,8 +321,7 @@ def record_verify(
     try:
         records.verify_record(actor, instance, version=_version(request))
     except (Conflict, ClinicalInputError) as exc:
-        text = str(exc) if isinstance(exc, Conflict) else "; ".join(m for _, m in exc.problems)
-        messages.error(request, f"Not verified: {text}")
+        messages.error(request, f"Not verified: {_in_words(exc)}")
     else:
         messages.success(request, f"Verified: {describe(instance)}.")
     return HttpResponseRedirect(record_url(patient_id, kind, pk))
@@ -369,8 +374,7 @@ def eligibility_rerun(request: HttpRequest, actor: Actor, patient_id: str, pk: i
             actor, check, version=_version(request), reason=request.POST.get("reason", "")
         )
     except (ReasonRequired, Conflict, ClinicalInputError) as exc:
-        text = "; ".join(p for _, p in exc.problems) if isinstance(exc, ClinicalInputError) else exc
-        messages.error(request, f"Not re-run: {text}")
+        messages.error(request, f"Not re-run: {_in_words(exc)}")
     else:
         verdict = "eligible" if check.eligible else "not eligible"
         was = "eligible" if before else "not eligible"

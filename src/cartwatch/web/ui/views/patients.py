@@ -70,14 +70,11 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
         }
         for a in items
     ]
-    forms: dict[str, list[str]] = {}
-    for gap in completeness.centre_missing(actor):
-        forms.setdefault(gap.patient_id, []).append(gap.text)
     return page(
         request,
         actor,
         "worklist.html",
-        {"rows": rows, "title": "Work list", "forms": sorted(forms.items())},
+        {"rows": rows, "title": "Work list", "forms": completeness.by_patient(actor)},
     )
 
 
