@@ -9,10 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.unit.interop import fhir_samples as fs
 
 from cartwatch.interop.fhir_bundle import BundleRefused, iter_entries
 from cartwatch.interop.fhir_import import crs_payload, lab_payload, plan_import
+from cartwatch.interop.fhir_units import convert
 
 BERLIN = ZoneInfo("Europe/Berlin")  # the bundles' times are +02:00 (summer time there)
 
@@ -154,3 +157,17 @@ def test_times_become_the_centres_wall_clock_and_days_its_calendar_days() -> Non
     plan = _plan(doc)
     assert list(plan.days) == [(s, dt.date(2025, 7, 3))]
     assert crs_payload(plan.days[(s, dt.date(2025, 7, 3))])["observed_at"] == "2025-07-03T01:30:00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(temps=st.lists(st.floats(95.0, 106.0).map(lambda t: round(t, 1)), min_size=1, max_size=8))
+def test_the_days_draft_keeps_its_hottest_reading(temps: list[float]) -> None:
+    """A worse finding never lowers the draft: the day's temperature is its maximum."""
+    s = "Patient/pt-A-001"
+    readings = [
+        fs.temperature(f"t{i}", s, f"2025-07-02T{i + 8:02d}:00:00+02:00", t)
+        for i, t in enumerate(temps)
+    ]
+    plan = _plan(fs.bundle(fs.patient("A-001"), *readings))
+    day = plan.days[(s, dt.date(2025, 7, 2))]
+    assert day.values["temperature_c"] == max(convert(t, "[degF]", "Cel") for t in temps)
