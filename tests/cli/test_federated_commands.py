@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 TOL = 1e-12
+#: lung's time and status columns (status 2 = death), as every command here reads them.
+LUNG_EVENT = ("--time", "time", "--event", "status", "--event-value", "2")
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -76,12 +78,7 @@ def lung_shares(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             "federated",
             "share",
             path,
-            "--time",
-            "time",
-            "--event",
-            "status",
-            "--event-value",
-            "2",
+            *LUNG_EVENT,
             "--group",
             "sex",
             "--centre",
@@ -104,12 +101,7 @@ def test_pool_of_lung_institutions_equals_km_on_lung(
     whole = run(
         "km",
         shared_data / "survival" / "lung.csv",
-        "--time",
-        "time",
-        "--event",
-        "status",
-        "--event-value",
-        "2",
+        *LUNG_EVENT,
         "--group",
         "sex",
         "--conf-type",
@@ -151,12 +143,7 @@ def test_min_cell_refuses_and_writes_nothing(shared_data: Path, tmp_path: Path) 
         "federated",
         "share",
         path,
-        "--time",
-        "time",
-        "--event",
-        "status",
-        "--event-value",
-        "2",
+        *LUNG_EVENT,
         "--centre",
         "33",
         "--min-cell",
@@ -192,19 +179,9 @@ def test_bad_share_files_exit_2_with_their_paths(lung_shares: list[Path], tmp_pa
 def test_shares_grouped_differently_do_not_pool(shared_data: Path, tmp_path: Path) -> None:
     lung = shared_data / "survival" / "lung.csv"
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    common = ("--time", "time", "--event", "status", "--event-value", "2")
-    assert (
-        run(
-            "federated", "share", lung, *common, "--group", "sex", "--centre", "A", "--out", a
-        ).returncode
-        == 0
-    )
-    assert (
-        run(
-            "federated", "share", lung, *common, "--group", "ph.ecog", "--centre", "B", "--out", b
-        ).returncode
-        == 0
-    )
+    for group, centre, out in (("sex", "A", a), ("ph.ecog", "B", b)):
+        share = ("federated", "share", lung, *LUNG_EVENT, "--group", group, "--centre", centre)
+        assert run(*share, "--out", out).returncode == 0
     res = run("federated", "pool", a, b)
     assert res.returncode == 2
     assert f"{b}: analysis.group: 'ph.ecog' differs from {a} ('sex')" in res.stderr
