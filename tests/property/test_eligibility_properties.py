@@ -7,10 +7,10 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartwatch.clinical.eligibility import EligibilityRequest, check_eligibility
-from cartwatch.clinical.labels import AGENTS, Diagnosis
+from cartwatch.clinical.eligibility import DeclaredAgent, EligibilityRequest, check_eligibility
+from cartwatch.clinical.labels import AGENTS, Diagnosis, DrugClass
 
-KNOWN = [name for a in AGENTS for name in (a.generic, *a.brands)]
+KNOWN = [name for a in AGENTS for name in a.names]
 OTHER = ["rituximab", "obinutuzumab", "bendamustine", "chlorambucil", "idelalisib", "FCR"]
 
 agent = st.sampled_from(KNOWN + OTHER)
@@ -33,7 +33,7 @@ def _request(
 
 def _canonical(name: str) -> str:
     for a in AGENTS:
-        if name in (a.generic, *a.brands):
+        if name in a.names:
             return a.generic
     return name
 
@@ -64,9 +64,7 @@ def test_brand_generic_and_case_never_change_the_decision(
 ) -> None:
     def respell(name: str) -> str:
         generic = _canonical(name)
-        spellings = [n for a in AGENTS if a.generic == generic for n in (a.generic, *a.brands)] or [
-            name
-        ]
+        spellings = [n for a in AGENTS if a.generic == generic for n in a.names] or [name]
         chosen = data.draw(st.sampled_from(spellings))
         return data.draw(st.sampled_from([chosen, chosen.upper(), chosen.lower()]))
 
@@ -86,9 +84,10 @@ def test_cll_decision_matches_the_label_rule(
     age: float, rr: bool, prior: tuple[tuple[str, ...], ...], as_of: dt.date
 ) -> None:
     result = check_eligibility(_request(Diagnosis.CLL, age, rr, prior, as_of))
+    # Contract v2 item 5: the label's classes, from the agent table (with its sources).
     names = {_canonical(n) for ln in prior for n in ln}
-    btki = bool(names & {"ibrutinib", "acalabrutinib", "zanubrutinib", "pirtobrutinib"})
-    bcl2i = "venetoclax" in names
+    btki = bool(names & {a.generic for a in AGENTS if a.drug_class is DrugClass.BTK_INHIBITOR})
+    bcl2i = bool(names & {a.generic for a in AGENTS if a.drug_class is DrugClass.BCL2_INHIBITOR})
     expected = (
         as_of >= dt.date(2024, 3, 14) and age >= 18 and rr and len(prior) >= 2 and btki and bcl2i
     )
@@ -104,3 +103,34 @@ def test_only_cll_and_sll_can_be_eligible(
     if diagnosis not in (Diagnosis.CLL, Diagnosis.SLL):
         assert result.eligible is False
     assert result.reasons
+
+
+def _same_class_names(drug_class: DrugClass) -> list[str]:
+    return [n for a in AGENTS if a.drug_class is drug_class for n in a.names]
+
+
+@given(ages, st.booleans(), lines, dates, st.data())
+def test_any_agent_of_a_class_counts_as_any_other(
+    age: float, rr: bool, prior: tuple[tuple[str, ...], ...], as_of: dt.date, data: st.DataObject
+) -> None:
+    """Contract v2 item 5: eligibility counts classes. Swapping each classed agent for another
+    agent of its class (orelabrutinib for ibrutinib, lisaftoclax for venetoclax…), or for an
+    unknown name with that class declared, never changes the decision or the classes."""
+
+    def swap(name: str) -> str | DeclaredAgent:
+        known = next((a for a in AGENTS if name in a.names), None)
+        if known is None:
+            return name
+        if data.draw(st.booleans()):
+            return DeclaredAgent(f"investigational-{known.generic}", known.drug_class)
+        return data.draw(st.sampled_from(_same_class_names(known.drug_class)))
+
+    swapped = tuple(tuple(swap(n) for n in ln) for ln in prior)
+    a = check_eligibility(_request(Diagnosis.CLL, age, rr, prior, as_of))
+    b = check_eligibility(_request(Diagnosis.CLL, age, rr, swapped, as_of))  # type: ignore[arg-type]
+    assert (a.eligible, a.prior_btki, a.prior_bcl2i, a.classes) == (
+        b.eligible,
+        b.prior_btki,
+        b.prior_bcl2i,
+        b.classes,
+    )

@@ -39,6 +39,19 @@ from cartwatch.clinical.labels import (
 
 
 @dataclass(frozen=True)
+class DeclaredAgent:
+    """An agent given with its class (contract v2 item 5): the class is used as declared
+    (and the reasons say so) when the agent table does not know the name."""
+
+    name: str
+    drug_class: DrugClass
+
+
+#: One agent of a prior line: a name looked up in the agent table, or a declared class.
+PriorAgent = str | DeclaredAgent
+
+
+@dataclass(frozen=True)
 class EligibilityRequest:
     """One patient's label-relevant facts on ``as_of``.
 
@@ -50,7 +63,7 @@ class EligibilityRequest:
     diagnosis: Diagnosis
     age_years: float
     relapsed_or_refractory: bool
-    prior_lines: tuple[tuple[str, ...], ...]
+    prior_lines: tuple[tuple[PriorAgent, ...], ...]
     as_of: datetime.date
 
 
@@ -66,6 +79,8 @@ class EligibilityResult:
     prior_bcl2i: bool
     unknown_agents: tuple[str, ...]
     standard: str
+    #: Per prior line, the classes it counted (sorted): contract v2 item 5.
+    classes: tuple[tuple[str, ...], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -79,6 +94,7 @@ class EligibilityResult:
             "prior_bcl2i": self.prior_bcl2i,
             "unknown_agents": list(self.unknown_agents),
             "standard": self.standard,
+            "classes": [list(line) for line in self.classes],
         }
 
 
@@ -87,10 +103,13 @@ class _PriorTherapy:
     lines: int
     classes: frozenset[DrugClass]
     unknown_agents: tuple[str, ...]
+    per_line: tuple[tuple[str, ...], ...] = ()
+    declared: tuple[str, ...] = ()  # one reason per agent whose class was declared
 
 
 def _class_label(drug_class: DrugClass) -> str:
-    """``BTK inhibitor (ibrutinib, acalabrutinib, …)`` from the agent table in labels.py."""
+    """``BTK inhibitor (ibrutinib, acalabrutinib, …)`` from the agent table
+    (clinical/drug_classes.py)."""
     names = ", ".join(a.generic for a in AGENTS if a.drug_class is drug_class)
     return f"{drug_class.value} ({names})"
 
@@ -104,26 +123,63 @@ def _validate(req: EligibilityRequest) -> None:
     for i, line in enumerate(req.prior_lines):
         if not line:
             problems.append((f"prior_lines[{i}].agents", "a line of therapy needs an agent"))
-        problems += [
-            (f"prior_lines[{i}].agents[{j}]", "agent name is empty")
-            for j, agent in enumerate(line)
-            if not agent.strip()
-        ]
+        for j, entry in enumerate(line):
+            path = f"prior_lines[{i}].agents[{j}]"
+            name = _name(entry)
+            if not name.strip():
+                problems.append((path if isinstance(entry, str) else f"{path}.name",
+                                 "agent name is empty"))  # fmt: skip
+                continue
+            known = classify_agent(name)
+            if isinstance(entry, DeclaredAgent) and known and known.drug_class != entry.drug_class:
+                # A contradiction is refused, not resolved by guessing which side is wrong.
+                problems.append(
+                    (f"{path}.class", f"{known.generic} is a {known.drug_class.value} "
+                     f"({known.source}), not {entry.drug_class.value!r}")
+                )  # fmt: skip
     if problems:
         raise ClinicalInputError(problems)
 
 
-def _summarise_prior(lines: Sequence[Sequence[str]]) -> _PriorTherapy:
+def _name(entry: PriorAgent) -> str:
+    return entry if isinstance(entry, str) else entry.name
+
+
+def _agent_class(entry: PriorAgent) -> tuple[DrugClass | None, bool]:
+    """The agent's class and whether it was declared (None: unknown, not counted)."""
+    known = classify_agent(_name(entry))
+    if known is not None:
+        return known.drug_class, False
+    if isinstance(entry, DeclaredAgent):
+        return entry.drug_class, True
+    return None, False
+
+
+def _summarise_prior(lines: Sequence[Sequence[PriorAgent]]) -> _PriorTherapy:
     classes: set[DrugClass] = set()
     unknown: list[str] = []
-    for line in lines:
-        for name in line:
-            agent = classify_agent(name)
-            if agent is not None:
-                classes.add(agent.drug_class)
-            elif name.strip() not in unknown:
-                unknown.append(name.strip())
-    return _PriorTherapy(len(lines), frozenset(classes), tuple(unknown))
+    per_line: list[tuple[str, ...]] = []
+    declared: list[str] = []
+    for i, line in enumerate(lines):
+        in_line: set[DrugClass] = set()
+        for entry in line:
+            name = _name(entry).strip()
+            drug_class, was_declared = _agent_class(entry)
+            if drug_class is None:
+                if name not in unknown:
+                    unknown.append(name)
+                continue
+            in_line.add(drug_class)
+            if was_declared:
+                declared.append(
+                    f"prior line {i + 1}: {name} counted as {drug_class.value}, as declared in "
+                    "the input (not in cartwatch's agent table)"
+                )
+        classes |= in_line
+        per_line.append(tuple(sorted(c.value for c in in_line)))
+    return _PriorTherapy(
+        len(lines), frozenset(classes), tuple(unknown), tuple(per_line), tuple(declared)
+    )
 
 
 def _rule_reasons(
@@ -177,10 +233,12 @@ def _result(
     prior: _PriorTherapy,
     indication_code: str | None,
 ) -> EligibilityResult:
+    reasons.extend(prior.declared)
     if prior.unknown_agents:
         reasons.append(
-            "agents not classed as BTK or BCL-2 inhibitors (counted in their lines only): "
-            + ", ".join(prior.unknown_agents)
+            "agents not in cartwatch's agent table and given without a class, so not counted "
+            "as BTK or BCL-2 inhibitors (their lines still count; declare a class to count "
+            "them): " + ", ".join(prior.unknown_agents)
         )
     return EligibilityResult(
         eligible=eligible,
@@ -193,6 +251,7 @@ def _result(
         prior_bcl2i=DrugClass.BCL2_INHIBITOR in prior.classes,
         unknown_agents=prior.unknown_agents,
         standard=version,
+        classes=prior.per_line,
     )
 
 

@@ -27,6 +27,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
+from cartwatch.clinical.drug_classes import (  # re-exported: the label's rules name classes
+    AGENT_ALIASES as AGENT_ALIASES,
+)
+from cartwatch.clinical.drug_classes import AGENTS as AGENTS
+from cartwatch.clinical.drug_classes import Agent as Agent
+from cartwatch.clinical.drug_classes import DrugClass as DrugClass
+from cartwatch.clinical.drug_classes import classify_agent as classify_agent
 from cartwatch.clinical.errors import ClinicalInputError
 
 T = TypeVar("T")
@@ -71,40 +78,6 @@ class Diagnosis(StrEnum):
     FL = "FL"
     MCL = "MCL"
     MZL = "MZL"
-
-
-class DrugClass(StrEnum):
-    BTK_INHIBITOR = "BTK inhibitor"
-    BCL2_INHIBITOR = "BCL-2 inhibitor"
-
-
-@dataclass(frozen=True)
-class Agent:
-    """A prior-therapy agent the label's CLL/SLL rule names by class."""
-
-    generic: str
-    brands: tuple[str, ...]
-    drug_class: DrugClass
-
-
-# The CLL/SLL indication requires "a BTK inhibitor and a BCL-2 inhibitor" [S21][S20]; the
-# agents and brand names that count are listed in cli-contract.md `cartwatch eligibility`.
-AGENTS: tuple[Agent, ...] = (
-    Agent("ibrutinib", ("Imbruvica",), DrugClass.BTK_INHIBITOR),
-    Agent("acalabrutinib", ("Calquence",), DrugClass.BTK_INHIBITOR),
-    Agent("zanubrutinib", ("Brukinsa",), DrugClass.BTK_INHIBITOR),
-    Agent("pirtobrutinib", ("Jaypirca",), DrugClass.BTK_INHIBITOR),
-    Agent("venetoclax", ("Venclexta",), DrugClass.BCL2_INHIBITOR),
-)
-
-AGENT_ALIASES: Mapping[str, Agent] = MappingProxyType(
-    {name.casefold(): agent for agent in AGENTS for name in (agent.generic, *agent.brands)}
-)
-
-
-def classify_agent(name: str) -> Agent | None:
-    """The known agent for a generic or brand name (case-insensitive), or None."""
-    return AGENT_ALIASES.get(name.strip().casefold())
 
 
 @dataclass(frozen=True)

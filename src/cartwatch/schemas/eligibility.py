@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StringConstraints,
+    Tag,
     field_validator,
 )
 
-from cartwatch.clinical.eligibility import EligibilityRequest
+from cartwatch.clinical.drug_classes import DrugClass
+from cartwatch.clinical.eligibility import DeclaredAgent, EligibilityRequest, PriorAgent
 from cartwatch.clinical.labels import PRODUCT_NAMES, Diagnosis, normalise_product
 from cartwatch.schemas.dates import PlannedDateCheck, RecordDateCheck
 from cartwatch.schemas.text import single_line
 
 __all__ = [
+    "DeclaredAgentIn",
     "EligibilityIn",
     "IsoDate",
     "PlannedDate",
@@ -88,15 +92,42 @@ MAX_AGENTS_PER_LINE = 10
 MAX_PRIOR_LINES = 50
 
 
+class DeclaredAgentIn(BaseModel):
+    """``{"name": "...", "class": "BTK inhibitor"|"BCL-2 inhibitor"|"other"}`` (contract v2
+    item 5): an agent with its class, used as declared when the agent table lacks the name."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    name: AgentName
+    drug_class: DrugClass = Field(alias="class")
+
+    def to_domain(self) -> DeclaredAgent:
+        return DeclaredAgent(self.name, self.drug_class)
+
+
+def _agent_form(value: Any) -> str:
+    # Tags are capitalised so the error paths leave them out (schemas/errors.py): a bad
+    # declared class reads ``prior_lines[0].agents[0].class``, with no second error about
+    # the agent not being a string.
+    return "Declared" if isinstance(value, dict | DeclaredAgentIn) else "Name"
+
+
+#: An agent of a prior line: its name, or the name with a declared class.
+PriorAgentIn = Annotated[
+    Annotated[AgentName, Tag("Name")] | Annotated[DeclaredAgentIn, Tag("Declared")],
+    Discriminator(_agent_form),
+]
+
+
 class PriorLineIn(BaseModel):
     """One prior line of therapy: the agents given together (a combination is one line)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    agents: list[AgentName] = Field(min_length=1, max_length=MAX_AGENTS_PER_LINE)
+    agents: list[PriorAgentIn] = Field(min_length=1, max_length=MAX_AGENTS_PER_LINE)
 
-    def to_domain(self) -> tuple[str, ...]:
-        return tuple(self.agents)
+    def to_domain(self) -> tuple[PriorAgent, ...]:
+        return tuple(a if isinstance(a, str) else a.to_domain() for a in self.agents)
 
 
 class EligibilityIn(BaseModel):

@@ -94,14 +94,16 @@ def test_missing_btki_and_bcl2i_each_get_a_reason() -> None:
 
 def test_every_failing_criterion_gets_its_own_reason() -> None:
     result = check_eligibility(req(age=16, rr=False, lines=(("chlorambucil",),)))
-    failing = [r for r in result.reasons if not r.startswith("agents not classed")]
+    failing = [r for r in result.reasons if not r.startswith("agents not in cartwatch's")]
     assert len(failing) == 5  # age, R/R, lines, BTKi, BCL-2i
 
 
 def test_missing_bcl2i_only() -> None:
     result = check_eligibility(req(lines=(("ibrutinib",), ("acalabrutinib",))))
     assert result.eligible is False
-    assert result.reasons == ("no prior BCL-2 inhibitor (venetoclax) [S20][S21]",)
+    assert result.reasons == (
+        "no prior BCL-2 inhibitor (venetoclax, sonrotoclax, lisaftoclax) [S20][S21]",
+    )
 
 
 def test_unknown_agents_are_allowed_and_named_once() -> None:

@@ -89,9 +89,11 @@ def test_relapsed_or_refractory_is_strict_bool(bad: object) -> None:
     ("lines", "loc"),
     [
         ([{"agents": []}], ("prior_lines", 0, "agents")),
-        ([{"agents": ["ibrutinib", ""]}], ("prior_lines", 0, "agents", 1)),
-        ([{"agents": ["ibrutinib", "  "]}], ("prior_lines", 0, "agents", 1)),
-        ([{"agents": [5]}], ("prior_lines", 0, "agents", 0)),
+        # "Name": the tag of the agent's form (a name, or a name with a declared class),
+        # left out of the printed path (test_declared_agent_errors_name_the_class below).
+        ([{"agents": ["ibrutinib", ""]}], ("prior_lines", 0, "agents", 1, "Name")),
+        ([{"agents": ["ibrutinib", "  "]}], ("prior_lines", 0, "agents", 1, "Name")),
+        ([{"agents": [5]}], ("prior_lines", 0, "agents", 0, "Name")),
         ([{"agents": ["x"], "line": 1}], ("prior_lines", 0, "line")),
         ([{}], ("prior_lines", 0, "agents")),
         ("ibrutinib", ("prior_lines",)),

@@ -98,7 +98,7 @@ def _form_value(value: Any) -> Any:
     if isinstance(value, str) and len(value) == 19 and value[10] == "T" and value.endswith(":00"):
         return value[:16]  # "2025-07-02T08:00:00" → the datetime-local input's minutes
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        return "\n".join("; ".join(line.get("agents", [])) for line in value)  # prior lines
+        return "\n".join("; ".join(map(_agent_name, line.get("agents", []))) for line in value)
     return value
 
 
@@ -384,3 +384,9 @@ def eligibility_rerun(request: HttpRequest, actor: Actor, patient_id: str, pk: i
             f"(was {was}): " + "; ".join(without_version(check.label_version, check.reasons)),
         )
     return HttpResponseRedirect(record_url(patient_id, ELIGIBILITY, pk))
+
+
+def _agent_name(agent: Any) -> str:
+    """An agent of a stored eligibility input: a name, or ``{"name", "class"}`` when the API
+    declared its class (contract v2 item 5; the form edits names only)."""
+    return agent if isinstance(agent, str) else str(agent.get("name", ""))
