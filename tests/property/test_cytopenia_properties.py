@@ -12,6 +12,7 @@ from cartwatch.clinical.cytopenia import (
     LowerLimits,
     TermRule,
     grade_cytopenia,
+    grade_cytopenia_series,
 )
 
 counts = st.floats(min_value=0, max_value=500, allow_nan=False, allow_infinity=False)
@@ -65,3 +66,33 @@ def test_transfusion_never_lowers_anemia(hb: float | None, transfused: bool) -> 
     after = grade_cytopenia(with_tx).grades["anemia"]
     assert after == 3 or (before is not None and after >= before)
     assert after is not None and after <= 3
+
+
+# A series of 1-4 neutrophil counts, each with or without the lab's LLN, so some
+# observations are not gradable (None: grade 0 or 1) and others are.
+series_counts = st.lists(st.tuples(counts, st.one_of(st.none(), counts)), min_size=1, max_size=4)
+
+
+@given(series_counts)
+def test_series_peak_is_an_observation_with_the_worst_grade(
+    items: list[tuple[float, float | None]],
+) -> None:
+    """The series' peak names an observation graded as the series' worst, and there is no
+    peak when the worst is not gradable: a grade-0 count is never the peak of a series
+    whose worst could still be grade 1 (the JSON said "worst: not graded" beside a
+    peak_index/peak_at pointing at a grade-0 count)."""
+    observations = [
+        CytopeniaObservation(
+            neutrophils_10e9_l=value,
+            lln=None if lln is None else LowerLimits(neutrophils_10e9_l=lln),
+        )
+        for value, lln in items
+    ]
+    series = grade_cytopenia_series(observations)
+    worst = series.worst["neutrophil_count_decreased"]
+    peak = series.to_dict()["peak_index"]
+    if worst is None:
+        assert peak is None
+    else:
+        assert isinstance(peak, int)
+        assert series.observations[peak].grades["neutrophil_count_decreased"] == worst

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cartwatch.clinical.episodes import EpisodeSummary, Timestamp, summarise_episode
 from cartwatch.clinical.errors import ClinicalInputError
@@ -323,7 +323,8 @@ def grade_cytopenia_series(observations: Sequence[CytopeniaObservation]) -> Cyto
     an LLN above the grade-2 cut-off stays None). The episode timing (``onset``, ``peak_at``,
     ``resolved_at``, ``duration_days``) comes from ``episodes.summarise_episode`` over the
     worst graded term of each observation, and is present only when every item has
-    ``observed_at``.
+    ``observed_at``. When the series' worst is not gradable there is no peak
+    (``peak_index``/``peak_at`` null), as there is no worst grade.
     """
     if not observations:
         raise ClinicalInputError.single(
@@ -341,9 +342,12 @@ def grade_cytopenia_series(observations: Sequence[CytopeniaObservation]) -> Cyto
 
     terms = [rule.term for rule in RULES if any(rule.term in g.grades for g in graded)]
     worst = {term: _worst(g.grades[term] for g in graded if term in g.grades) for term in terms}
-    episode = summarise_episode(
-        [g.worst_grade() for g in graded], [o.observed_at for o in observations]
-    )
+    per_observation = [g.worst_grade() for g in graded]
+    episode = summarise_episode(per_observation, [o.observed_at for o in observations])
+    if _worst(per_observation) is None:
+        # The series' worst may still be grade 1 (a count above the grade-2 cut-off without
+        # its LLN): no observation is its peak, least of all a grade-0 count beside it.
+        episode = replace(episode, max_grade=None, peak_index=None, peak_at=None)
     reasons = tuple(
         f"worst {term}: grade {grade}" if grade is not None else f"worst {term}: not graded"
         for term, grade in worst.items()
