@@ -114,6 +114,32 @@ def test_invalid_rows_are_listed_and_left_out_while_valid_rows_are_graded(tmp_pa
     assert [(r["id"], r["grade"]) for r in rows] == [("ok1", "1"), ("ok2", "2"), ("ok3", "5")]
 
 
+# Python's float() also reads "3_9" (digit grouping) and "٣٩" (Arabic-Indic digits): a junk
+# temperature cell must not become a 39 °C fever, nor "1_0" a 10 L/min flow.
+NOT_PLAIN_NUMBERS_CSV = """id,temperature_c,oxygen_device,oxygen_flow_l_min
+junk1,3_9,,
+junk2,٣٩,,
+junk3,39,nasal_cannula,1_0
+ok1,+38.5,,
+ok2,3.85e1,,
+ok3, 38.0 ,,
+"""
+
+
+def test_a_number_cell_is_a_plain_decimal_number(tmp_path: Path) -> None:
+    for kind, text, expected in (
+        ("crs", NOT_PLAIN_NUMBERS_CSV, "row 1: temperature_c: must be a number between 25 and 45"),
+        ("icans", "id,age_years,ice_score\nj,40,1_0\n", "row 1: ice_score: must be an integer"),
+        ("cytopenia", "id,platelets_10e9_l\nj,2_0\n", "row 1: platelets_10e9_l: must be a number"),
+    ):
+        out = tmp_path / f"{kind}.out.csv"
+        done = invoke("grade", kind, "--csv", write(tmp_path / f"{kind}.csv", text), "-o", str(out))
+        assert done.exit_code == 2
+        assert done.stderr.startswith(expected), done.stderr
+    rows = read_rows(tmp_path / "crs.out.csv")
+    assert [(r["id"], r["grade"]) for r in rows] == [("ok1", "1"), ("ok2", "1"), ("ok3", "1")]
+
+
 def test_file_level_problems_write_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     source = write(tmp_path / "in.csv", "id,temperature,hypotension,hypotension\n1,39,true,true\n")
