@@ -27,7 +27,8 @@ FORMS: dict[str, tuple[tuple[f.Section, ...], dict[str, str]]] = {
         "as_of": "2025-06-01"}),
     "/patients/A-001/prior-lines/new/": (tuple(f.PRIOR_LINE), {"line_number": "1",
                                                                "agents": "ibrutinib"}),
-    "/patients/A-001/cell-therapy/new/": (tuple(f.CELL_THERAPY), {
+    # A-003 has no course yet: A-001 has one, and a second is refused (ONE_COURSE_PROBLEM).
+    "/patients/A-003/cell-therapy/new/": (tuple(f.CELL_THERAPY), {
         "product": "liso-cel", "apheresis_date": "2025-06-01"}),
     "/patients/A-001/assessment/new/": (tuple(f.ASSESSMENT), {
         "observed_at": "2025-07-03T08:00", "crs.temperature_c": "38.9",
@@ -73,7 +74,12 @@ def posts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
 
 
 @pytest.fixture
-def doctor(patient_a: Any) -> Client:
+def doctor(cast: Any, patient_a: Any) -> Client:
+    from tests.web.conftest import PATIENT_ROW, actor_of
+
+    from cartwatch.web.services import records
+
+    records.create_patient(actor_of(cast, "physician_a"), {**PATIENT_ROW, "patient_id": "A-003"})
     return client_for("physician_a")
 
 

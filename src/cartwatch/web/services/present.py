@@ -40,6 +40,10 @@ def present(actor: Actor, instance: m.AuditedModel) -> dict[str, Any]:
     else:
         patient_id = instance.patient.patient_id  # type: ignore[attr-defined]
     result = {f: getattr(instance, f) for f in RESULT_FIELDS.get(type(instance), ())}
+    if isinstance(instance, m.EligibilityCheck):
+        # Contract v2 item 5: the classes counted per prior line, from the stored decision
+        # (absent from decisions stored before v2).
+        result["classes"] = (instance.result or {}).get("classes")
     if not actor.identifiable:
         data, result = research_view(type(instance), data, result)
     out: dict[str, Any] = {
