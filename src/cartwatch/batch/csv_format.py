@@ -21,20 +21,17 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from cartwatch.schemas.csv_numbers import PLAIN_NUMBER
 from cartwatch.schemas.errors import number_requirement
 
 ID_COLUMN = "id"
 LIST_SEPARATOR = ";"
-#: A number cell: an optional sign, ASCII digits with an optional decimal point, an optional
-#: exponent (``38.5``, ``+38.5``, ``3.85e1``, ``.5``); surrounding spaces are ignored.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 ColumnKind = Literal["number", "integer", "boolean", "array", "string"]
 
 
@@ -187,8 +184,7 @@ def cell_value(column: Column, text: str, model: type[BaseModel]) -> tuple[objec
             return lowered == "true", None
         return None, "must be true or false"
     if column.kind in ("number", "integer"):
-        # float() alone would also read "3_9" as 39 and non-ASCII digits: only a plain
-        # decimal number is a number here, so a junk cell never becomes a finding.
+        # float() alone would also read "3_9" as 39 (schemas/csv_numbers.py).
         number = float(text) if PLAIN_NUMBER.fullmatch(text.strip()) else math.nan
         if not math.isfinite(number):
             return None, number_requirement(model, column.name.split("."))

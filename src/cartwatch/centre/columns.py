@@ -14,7 +14,6 @@ pydantic's (and names the field) rather than a second, differently worded one.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import types
 import typing
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-Kind = Literal["str", "bool", "int", "float", "date", "datetime", "timestamp", "list"]
+from cartwatch.schemas.csv_numbers import PLAIN_INTEGER, PLAIN_NUMBER
 
-_INT_RE = re.compile(r"^[+-]?\d+$")
+Kind = Literal["str", "bool", "int", "float", "date", "datetime", "timestamp", "list"]
 
 
 @dataclass(frozen=True)
@@ -117,9 +116,13 @@ def _parse_scalar(raw: str, kind: Kind) -> Any:
             return lowered == "true"
         return raw
     if kind == "int":
-        return int(raw) if _INT_RE.match(raw) else raw
+        return int(raw) if PLAIN_INTEGER.fullmatch(raw) else raw
     if kind == "float":
-        return int(raw) if _INT_RE.match(raw) else float(raw)
+        # Not float() alone: it reads "3_9" as 39 (schemas/csv_numbers.py); a cell that is
+        # no plain number stays text and the row model reports it on its field.
+        if PLAIN_INTEGER.fullmatch(raw):
+            return int(raw)
+        return float(raw) if PLAIN_NUMBER.fullmatch(raw) else raw
     if kind == "datetime":
         return dt.datetime.fromisoformat(raw)
     if kind == "date":

@@ -287,3 +287,21 @@ def test_a_cell_too_large_for_the_csv_reader_is_a_problem(folder: Path) -> None:
         load_centre_dir(folder, today=TODAY)
     [problem] = raised.value.problems
     assert problem.file == "followup.csv" and "not readable as CSV" in problem.message
+
+
+def test_a_number_cell_is_a_plain_decimal_number(folder: Path) -> None:
+    """float() would read "3_9" as 39 (a fever) and "1_0" as 10 L/min; a centre file's
+    number cells are plain decimal numbers, anything else is a problem on its field."""
+    _write(
+        folder,
+        "crs_observations.csv",
+        "patient_id,observed_at,temperature_c,vasopressors,oxygen_device,oxygen_flow_l_min\n"
+        "P1,2024-04-27T08:00,3_9,,,\n"
+        "P1,2024-04-28T08:00,38.5,,nasal_cannula,1_0\n"
+        "P1,2024-04-29T08:00,٣٨,,,\n",
+    )
+    assert {
+        ("crs_observations.csv", 1, "temperature_c"),
+        ("crs_observations.csv", 2, "oxygen_flow_l_min"),
+        ("crs_observations.csv", 3, "temperature_c"),
+    } <= _keys(_problems(folder))
