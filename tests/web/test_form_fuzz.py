@@ -130,3 +130,25 @@ def test_a_nul_in_any_text_input_is_the_inputs_problem(doctor: Client, url: str,
     response = doctor.post(url, {**FORMS[url][1], name: "x\x00y"})
     assert response.status_code == 422
     assert "NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["3_9", "٣٩", "39..5", "0x27"])
+def test_a_number_input_is_a_plain_decimal_number(typed: str) -> None:
+    """float() reads "3_9" and "٣٩" as 39: a slip in the temperature box must be the
+    input's problem, never a 39 °C fever on the daily assessment."""
+    from django.http import QueryDict
+
+    post = QueryDict(mutable=True)
+    post.update({"observed_at": "2025-07-03T08:00", "crs.temperature_c": typed})
+    with pytest.raises(f.ParseError) as info:
+        f.parse(f.ASSESSMENT, post)
+    assert [name for name, _ in info.value.problems] == ["crs.temperature_c"]
+
+
+@pytest.mark.parametrize(("typed", "value"), [("38.5", 38.5), ("38,5", 38.5), ("+39", 39.0)])
+def test_a_decimal_comma_or_sign_is_still_a_number(typed: str, value: float) -> None:
+    from django.http import QueryDict
+
+    post = QueryDict(mutable=True)
+    post.update({"observed_at": "2025-07-03T08:00", "crs.temperature_c": typed})
+    assert f.parse(f.ASSESSMENT, post)["crs."]["temperature_c"] == value

@@ -1,10 +1,11 @@
-"""Number cells of CSV files: plain decimal numbers only.
+"""Number cells of CSV files and number inputs of the web forms: plain decimal numbers only.
 
 Python's ``float()`` and ``int()`` read more than a CSV number: ``float("3_9")`` is 39.0
 (digit grouping) and ``float("٣٩")`` is 39.0 (Arabic-Indic digits), so a junk temperature
 cell would become a 39 °C fever and ``1_0`` a 10 L/min flow. Both CSV readers (the centre
-data format and the batch grader) use these patterns first; a cell that does not match is
-not a number and is reported on its field.
+data format and the batch grader) and the web forms (``web/ui/forms.py``, after reading a
+decimal comma as a point) use these patterns first; a cell that does not match is not a
+number and is reported on its field.
 """
 
 from __future__ import annotations

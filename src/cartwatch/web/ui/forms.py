@@ -28,6 +28,7 @@ from cartwatch.clinical.icans import (
     MotorWeakness,
     Seizure,
 )
+from cartwatch.schemas.csv_numbers import PLAIN_INTEGER, PLAIN_NUMBER
 
 Kind = Literal[
     "text", "number", "integer", "date", "datetime", "bool", "tristate", "choice", "multi",
@@ -109,10 +110,11 @@ class ParseError(Exception):
 
 
 def _finite_number(raw: str) -> float:
-    try:
-        number = float(raw.replace(",", "."))
-    except ValueError:
-        raise ValueError(f"not a number: {raw!r}") from None
+    text = raw.replace(",", ".")
+    # Not float() alone: it reads "3_9" and "٣٩" as 39 (schemas/csv_numbers.py).
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"not a number: {raw!r}")
+    number = float(text)
     if not math.isfinite(number):  # "1e309", "inf", "nan": float() reads them all
         raise ValueError(f"not a finite number: {raw!r}")
     return number
@@ -145,10 +147,9 @@ def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
     if spec.kind == "number":
         return True, _finite_number(raw)
     if spec.kind == "integer":
-        try:
-            return True, int(raw)
-        except ValueError:
-            raise ValueError(f"not a whole number: {raw!r}") from None
+        if not PLAIN_INTEGER.fullmatch(raw):  # int() too reads "1_0" and "١٠" as 10
+            raise ValueError(f"not a whole number: {raw!r}")
+        return True, int(raw)
     if spec.kind == "tristate":
         return True, {"yes": True, "no": False}.get(raw)
     if spec.kind == "agents":
