@@ -1,4 +1,8 @@
-"""Load benchmark of the web app: 50 concurrent clients on loopback against SQLite.
+"""Load benchmark of the web app: 50 concurrent clients on loopback.
+
+``--workers 1,2`` runs everything once per server process count (``cartwatch serve
+--workers N``) and prints them side by side with the ratio; ``--database-url`` serves from
+an empty PostgreSQL database instead of SQLite.
 
 Starts ``cartwatch serve`` on a free port with a temporary data dir (SQLite, the default),
 seeds one centre with patients in their first post-infusion week and logs every client in
@@ -34,7 +38,7 @@ Usage::
 
     .venv/bin/python benchmarks/web_load.py [--clients 50] [--seconds 30] [--think-mean 1]
         [--think-dist exp|uniform] [--saturation-seconds 15] [--baseline-seconds 10]
-        [--save-share 0.2]
+        [--save-share 0.2] [--workers 1,2] [--database-url postgresql://…/empty_db]
 """
 
 from __future__ import annotations
@@ -244,35 +248,77 @@ def main() -> int:
     )
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--save-share", type=float, default=0.2)
-    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    parser.add_argument("--threads", type=int, default=8, help="server threads per process")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="server process counts to run one after the other and compare side by side "
+        "(cartwatch serve --workers), e.g. 1,2",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an EMPTY PostgreSQL database to seed and serve from (default: SQLite in a "
+        "temporary folder)",
+    )
     args = parser.parse_args()
+    counts = [int(n) for n in str(args.workers).split(",")]
 
     with tempfile.TemporaryDirectory(prefix="cartwatch-load-") as tmp:
         env = {**os.environ, "CARTWATCH_DATA_DIR": tmp, "CARTWATCH_TIME_ZONE": "UTC"}
         env.pop("DATABASE_URL", None)
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        print(f"seeding {args.patients} patients (SQLite in {tmp}) …", flush=True)
+        args.database = "SQLite"
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+            args.database = "PostgreSQL"
+        print(f"seeding {args.patients} patients ({args.database}) …", flush=True)
         seed = f"PASSWORD = {PASSWORD!r}\nN = {args.patients}\n" + SEED
         subprocess.run([sys.executable, "-c", seed], env=env, check=True)
-        port = free_port()
-        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115 - closed below
-        server = subprocess.Popen(
-            [cartwatch_exe(), "serve", "--port", str(port), "--threads", str(args.threads),
-             "--no-migrate"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            return run(args, port)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-            log.close()
-            errors = Path(tmp, "server.log").read_text(encoding="utf-8")
-            if "Traceback" in errors:
-                print("server log has tracebacks:\n" + errors[-3000:])
+        outcomes = {n: serve_and_run(args, env, Path(tmp), n) for n in counts}
+    if len(counts) > 1:
+        side_by_side(outcomes)
+    return max(code for code, _ in outcomes.values())
 
 
-def run(args: argparse.Namespace, port: int) -> int:
+def serve_and_run(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path, workers: int
+) -> tuple[int, dict[str, tuple[float, float, float]]]:
+    """All phases against ``cartwatch serve --workers <workers>``; (exit code, figures)."""
+    args.processes = workers
+    port = free_port()
+    log = open(tmp / f"server-{workers}.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [cartwatch_exe(), "serve", "--port", str(port), "--threads", str(args.threads),
+         "--workers", str(workers), "--no-migrate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        return run(args, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        errors = (tmp / f"server-{workers}.log").read_text(encoding="utf-8")
+        if "Traceback" in errors:
+            print("server log has tracebacks:\n" + errors[-3000:])
+
+
+def side_by_side(outcomes: dict[int, tuple[int, dict[str, tuple[float, float, float]]]]) -> None:
+    """Requests/s and p95 of every phase per process count, and the ratio to the first."""
+    counts = list(outcomes)
+    first = outcomes[counts[0]][1]
+    print(f"\n=== server processes side by side ({', '.join(map(str, counts))}) ===")
+    header = "".join(f"{f'{n} proc req/s':>15}{'p95 ms':>9}" for n in counts)
+    print(f"{'':26}{header}{'ratio req/s':>13}")
+    for name in first:
+        cells = "".join(f"{outcomes[n][1][name][0]:15.1f}{outcomes[n][1][name][2]:9.1f}"
+                        for n in counts)  # fmt: skip
+        ratio = outcomes[counts[-1]][1][name][0] / first[name][0]
+        print(f"{name:26}{cells}{ratio:12.2f}×")
+
+
+def run(args: argparse.Namespace, port: int) -> tuple[int, dict[str, tuple[float, float, float]]]:
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -317,20 +363,23 @@ def run(args: argparse.Namespace, port: int) -> int:
             ("baseline, saturation", phase(f"PHASE 4 — {closed}, {floor}", clients, patients,
                                            args, args.baseline_seconds, 0.0, floor=True)),
         ]  # fmt: skip
-    summary(runs)
+    figures = summary(runs, args)
     errors = sum(len(r.errors) for _, r in runs)
     print(f"\nerrors over all phases: {errors} (hard check: must be 0)")
     if errors:
-        return 1
-    return 0 if met else 2
+        return 1, figures
+    return (0 if met else 2), figures
 
 
 def every(result: Results) -> list[float]:
     return [ms for values in result.latencies_ms.values() for ms in values]
 
 
-def summary(runs: list[tuple[str, Results]]) -> None:
-    print("\n=== summary (SQLite, one server process) ===")
+def summary(
+    runs: list[tuple[str, Results]], args: argparse.Namespace
+) -> dict[str, tuple[float, float, float]]:
+    """Prints the phases' figures; returns name → (requests/s, p50 ms, p95 ms)."""
+    print(f"\n=== summary ({args.database}, {args.processes} server process(es)) ===")
     print(f"{'':26}{'requests/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
     figures = {}
     for name, result in runs:
@@ -345,6 +394,7 @@ def summary(runs: list[tuple[str, Results]]) -> None:
               f"p95 {journey[2] / floor[2]:.2f}×")  # fmt: skip
         capacity = figures["journey, saturation"][0] / figures["baseline, saturation"][0]
         print(f"ratio journey/baseline, capacity (requests/s at saturation): {capacity:.2f}×")
+    return figures
 
 
 def phase(
@@ -376,7 +426,8 @@ def phase(
 
     n = len(every(out))
     lat = out.latencies_ms
-    print(f"{out.elapsed:.1f} s, server threads {args.threads}, SQLite")
+    print(f"{out.elapsed:.1f} s, {args.processes} server process(es) × {args.threads} threads, "
+          f"{args.database}")  # fmt: skip
     print(f"requests: {n}  ({len(lat['view'])} page views, {len(lat['save'])} assessment "
           f"saves, {len(lat['floor'])} baseline requests)")  # fmt: skip
     print(f"throughput: {n / out.elapsed:.1f} requests/s")

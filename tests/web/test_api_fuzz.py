@@ -10,6 +10,7 @@ JSON keys accepted, a number stored as a 1970 date.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,16 +41,17 @@ def test_transaction_kept_open() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
-@schema.parametrize()
-@settings(
-    max_examples=12,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_no_generated_request_fails_the_api(
-    case: Any, cast: Any, patient_a: Any, test_transaction_kept_open: None
-) -> None:
+#: The long run (README, "Tests"): CARTWATCH_SLOW_FUZZ=1 pytest -m slow tests/web/test_*_fuzz.py
+SLOW_FUZZ = os.environ.get("CARTWATCH_SLOW_FUZZ") == "1"
+SLOW_REASON = "the long fuzz run: set CARTWATCH_SLOW_FUZZ=1 (README, Tests)"
+FUZZ_SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "derandomize": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+
+
+def _send(case: Any, cast: Any) -> None:
     token = cast.tokens["physician_a"]
     if case.path_parameters and "patient_id" in case.path_parameters:
         # A generated pseudonym is almost always unknown (404): reach the handlers' logic.
@@ -58,3 +60,21 @@ def test_no_generated_request_fails_the_api(
         headers={"Authorization": f"Bearer {token}"},
         checks=[not_a_server_error, status_code_conformance],
     )
+
+
+@schema.parametrize()
+@settings(max_examples=12, **FUZZ_SETTINGS)
+def test_no_generated_request_fails_the_api(
+    case: Any, cast: Any, patient_a: Any, test_transaction_kept_open: None
+) -> None:
+    _send(case, cast)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW_FUZZ, reason=SLOW_REASON)
+@schema.parametrize()
+@settings(max_examples=150, **FUZZ_SETTINGS)
+def test_no_generated_request_fails_the_api_long_run(
+    case: Any, cast: Any, patient_a: Any, test_transaction_kept_open: None
+) -> None:
+    _send(case, cast)

@@ -4,6 +4,7 @@ nothing is stored when the answer is 422."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -83,14 +84,14 @@ def doctor(cast: Any, patient_a: Any) -> Client:
     return client_for("physician_a")
 
 
-@given(post=posts())
-@settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_no_form_post_is_a_server_error(doctor: Client, post: tuple[str, list]) -> None:
+FUZZ_SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "derandomize": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+
+
+def _post(doctor: Client, post: tuple[str, list]) -> None:
     from urllib.parse import urlencode
 
     from cartwatch.web.audit.models import AuditEvent
@@ -105,6 +106,23 @@ def test_no_form_post_is_a_server_error(doctor: Client, post: tuple[str, list]) 
     assert response.status_code in (302, 422), (url, fields, response.status_code)
     if response.status_code == 422:
         assert AuditEvent.objects.count() == before  # nothing stored, nothing audited
+
+
+@given(post=posts())
+@settings(max_examples=200, **FUZZ_SETTINGS)
+def test_no_form_post_is_a_server_error(doctor: Client, post: tuple[str, list]) -> None:
+    _post(doctor, post)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("CARTWATCH_SLOW_FUZZ") != "1",
+    reason="the long fuzz run: set CARTWATCH_SLOW_FUZZ=1 (README, Tests)",
+)
+@given(post=posts())
+@settings(max_examples=2000, **FUZZ_SETTINGS)
+def test_no_form_post_is_a_server_error_long_run(doctor: Client, post: tuple[str, list]) -> None:
+    _post(doctor, post)
 
 
 @pytest.mark.parametrize("url", sorted(FORMS))

@@ -2,7 +2,10 @@
 
 One test (or one parametrised family) per finding, each failing without its fix. The module
 runs on SQLite and, under ``scripts/test``'s second pass (``DATABASE_URL``), on PostgreSQL.
-Findings 1–3 and 9 are pinned by the modules of the engineers who fixed them.
+Findings 6 (TLS proxy) and 10 (backup/restore) need real processes: ``test_serving.py`` and
+``test_backup.py``, on both databases too. Findings 1–3 and 9 are pinned by the modules of
+the engineers who fixed them (test_admin_separation, test_date_plausibility, test_quality,
+test_token_auth_gaps).
 """
 
 from __future__ import annotations

@@ -202,9 +202,7 @@ class PatientRow(_Row):
 
     patient_id: PatientId
     centre_id: CentreId
-    age_years: int = Field(
-        ge=0, le=120, strict=True, description="age in whole years at apheresis"
-    )
+    age_years: int = Field(ge=0, le=120, strict=True, description="age in whole years at apheresis")
     sex: Sex
     diagnosis: Diagnosis
     diagnosis_date: OptionalIsoDate = None
