@@ -16,11 +16,9 @@ from cartwatch.cli.io import OUT_FLAGS, emit, fail, to_json
 from cartwatch.cli.stats_commands import (
     CONF_TYPES,
     conf_level_option,
-    event_column,
     format_option,
     km_text,
-    read_csv,
-    time_column,
+    survival_columns,
 )
 
 if TYPE_CHECKING:
@@ -65,26 +63,14 @@ def _from_csv(
 ) -> _Input | None:
     from cartwatch.interop.federated import Analysis
 
-    if time is None:
-        problems.append("time: required (--time COLUMN)")
-    if event is None:
-        problems.append("event: required (--event COLUMN)")
-    df = read_csv(file, problems)
-    if df is None or time is None or event is None:
+    columns = survival_columns(file, time, event, event_value, group, problems)
+    if columns is None or time is None or event is None:
         return None
-    missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
-    problems.extend(f"{c}: no such column in {file.name}" for c in missing)
-    if missing:
-        return None
-    t = time_column(df, time, problems)
-    e = event_column(df, event, event_value, problems)
-    if df.empty:
-        problems.append(f"{file.name}: no data rows")
-    if t is None or e is None or df.empty:
-        return None
-    labels = list(df[group].str.strip()) if group else None
+    labels = None if columns.labels is None else list(columns.labels)
     analysis = Analysis(source="csv", time=time, event=event, event_value=event_value, group=group)
-    return _Input(t.to_numpy(), e.to_numpy(), labels, analysis, file.read_bytes())
+    return _Input(
+        columns.time.to_numpy(), columns.event.to_numpy(), labels, analysis, file.read_bytes()
+    )
 
 
 def _from_adam(

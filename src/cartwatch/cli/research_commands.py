@@ -191,29 +191,26 @@ def _survival_frame(
     param: str | None,
     problems: list[str],
 ) -> Any:
-    from cartwatch.cli.stats_commands import event_column, read_csv, time_column
+    from cartwatch.cli.stats_commands import survival_columns
     from cartwatch.research.cure_report import SurvivalFrame, adtte_frame, csv_frame
 
     if param is not None:
         with input_errors():
             return adtte_frame(file, param, group)
-    if time is None:
-        problems.append("time: required (--time COLUMN), or --param for an ADaM ADTTE")
-    if event is None:
-        problems.append("event: required (--event COLUMN), or --param for an ADaM ADTTE")
-    df = read_csv(file, problems)
-    if df is None or time is None or event is None:
+    columns = survival_columns(
+        file,
+        time,
+        event,
+        event_value,
+        group,
+        problems,
+        alternative=", or --param for an ADaM ADTTE",
+    )
+    if columns is None:
         return None
-    missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
-    problems.extend(f"{c}: no such column in {file.name}" for c in missing)
-    if missing:
-        return None
-    t = time_column(df, time, problems)
-    e = event_column(df, event, event_value, problems)
-    if t is None or e is None:
-        return None
-    labels = df[group].str.strip() if group else None
-    frame: SurvivalFrame = csv_frame(t.to_numpy(), e.to_numpy(), labels, file.name)
+    frame: SurvivalFrame = csv_frame(
+        columns.time.to_numpy(), columns.event.to_numpy(), columns.labels, file.name
+    )
     return frame
 
 

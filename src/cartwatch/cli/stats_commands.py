@@ -8,6 +8,7 @@ statistics live in :mod:`cartwatch.outcomes`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -131,6 +132,49 @@ def event_column(
     return lowered.isin(_TRUE)
 
 
+@dataclass(frozen=True)
+class SurvivalColumns:
+    """A one-row-per-subject CSV's time, event and (optional) group columns, checked."""
+
+    frame: pd.DataFrame
+    time: pd.Series
+    event: pd.Series
+    labels: pd.Series | None  # stripped group labels, "" where missing
+
+
+def survival_columns(
+    file: Path,
+    time: str | None,
+    event: str | None,
+    event_value: str | None,
+    group: str | None,
+    problems: list[str],
+    *,
+    alternative: str = "",
+) -> SurvivalColumns | None:
+    """Read *file* and check its survival columns; each problem becomes a ``field: problem``
+    line in *problems* (``km``, ``fit cure`` and ``federated share`` read CSVs alike).
+    *alternative* is appended to the "required" problems, e.g. ", or --param for ADaM"."""
+    if time is None:
+        problems.append(f"time: required (--time COLUMN){alternative}")
+    if event is None:
+        problems.append(f"event: required (--event COLUMN){alternative}")
+    df = read_csv(file, problems)
+    if df is None or time is None or event is None:
+        return None
+    missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
+    problems.extend(f"{c}: no such column in {file.name}" for c in missing)
+    if missing:
+        return None
+    t = time_column(df, time, problems)
+    e = event_column(df, event, event_value, problems)
+    if df.empty:
+        problems.append(f"{file.name}: no data rows")
+    if t is None or e is None or df.empty:
+        return None
+    return SurvivalColumns(df, t, e, df[group].str.strip() if group else None)
+
+
 def km(
     file: Annotated[Path, typer.Argument(help="CSV file with one row per subject")],
     time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
@@ -154,28 +198,14 @@ def km(
     """Kaplan–Meier medians with CIs as R print(survfit) shows them, per group, plus log-rank."""
     problems: list[str] = []
     probs = _probabilities(quantiles, problems)
-    if time is None:
-        problems.append("time: required (--time COLUMN)")
-    if event is None:
-        problems.append("event: required (--event COLUMN)")
     if conf_type not in CONF_TYPES:
         problems.append(f"conf_type: must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
     level = conf_level_option(conf_level, problems)
     out_fmt = format_option(fmt, problems)
-    df = read_csv(file, problems)
-    t: pd.Series | None = None
-    e: pd.Series | None = None
-    if df is not None:
-        missing = [c for c in (time, event, group) if c is not None and c not in df.columns]
-        problems.extend(f"{c}: no such column in {file.name}" for c in missing)
-        if not missing and time is not None and event is not None:
-            t = time_column(df, time, problems)
-            e = event_column(df, event, event_value, problems)
-            if df.empty:
-                problems.append(f"{file.name}: no data rows")
-    if problems or df is None or t is None or e is None:
+    columns = survival_columns(file, time, event, event_value, group, problems)
+    if problems or columns is None:
         fail(problems)
-    result = _km_result(df, t, e, group, conf_type, level, probs)
+    result = _km_result(columns, conf_type, level, probs)
     if out_fmt == "text":
         typer.echo(km_text(result))
     else:
@@ -201,27 +231,22 @@ def _probabilities(text: str | None, problems: list[str]) -> list[float]:
 
 
 def _km_result(
-    df: pd.DataFrame,
-    t: pd.Series,
-    e: pd.Series,
-    group: str | None,
-    conf_type: str,
-    level: float,
-    probs: list[float],
+    columns: SurvivalColumns, conf_type: str, level: float, probs: list[float]
 ) -> dict[str, object]:
     import pandas as pd
 
     from cartwatch.outcomes.km_summary import group_order, km_summary, logrank_summary
     from cartwatch.outcomes.survival import kaplan_meier, logrank_test
 
-    labels = df[group].str.strip() if group else pd.Series("all", index=df.index)
+    t, e, grouped = columns.time, columns.event, columns.labels is not None
+    labels = columns.labels if columns.labels is not None else pd.Series("all", index=t.index)
     present = labels != ""
     fits = {}
     for label in group_order(sorted(set(labels[present]))):
         m = (labels == label).to_numpy()
         fits[label] = kaplan_meier(t[m].to_numpy(), e[m].to_numpy(), conf_type, level)
     result = km_summary(fits, conf_type, level, probs)
-    if group:
+    if grouped:
         result["excluded_missing_group"] = int((~present).sum())
         if len(fits) >= 2:
             keep = present.to_numpy()
