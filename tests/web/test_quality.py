@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from tests.web.conftest import CRS_ROW, PATIENT_ROW, actor_of
+from tests.web.conftest import CRS_ROW, PATIENT_ROW, actor_of, client_for
 
 from cartwatch.clinical.errors import ClinicalInputError
 
@@ -86,6 +86,53 @@ def test_record_before_diagnosis_is_refused(cast: Any) -> None:
     )
     records.create_record(physician, _kind("cell-therapy"), patient, {**course,
                           "apheresis_date": "2024-01-10"})  # fmt: skip
+
+
+def _diagnosed_on_2024_01_10(cast: Any) -> Any:
+    from cartwatch.web.services import records
+
+    return records.create_patient(
+        actor_of(cast, "physician_a"),
+        {**PATIENT_ROW, "patient_id": "A-010", "diagnosis_date": "2024-01-10"},
+    )
+
+
+def test_prior_line_before_the_diagnosis_is_refused_in_the_form(cast: Any) -> None:
+    patient = _diagnosed_on_2024_01_10(cast)
+    client = client_for("physician_a")
+    url = "/patients/A-010/prior-lines/new/"
+    line = {"line_number": "1", "agents": "ibrutinib", "outcome": "refractory"}
+    refused = client.post(url, {**line, "start_date": "2024-01-09"})
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    summary = body[body.index('id="error-summary"') :]
+    assert (
+        '<a href="#f-start-date">Start</a>: 2024-01-09 is before the diagnosis on 2024-01-10'
+        in summary
+    )
+    assert not patient.priorlines.exists()
+    assert client.post(url, {**line, "start_date": "2024-01-10"}).status_code == 302
+    assert patient.priorlines.get().start_date.isoformat() == "2024-01-10"
+
+
+def test_prior_line_before_the_diagnosis_is_refused_by_the_api(cast: Any, api: Any) -> None:
+    patient = _diagnosed_on_2024_01_10(cast)
+    url = "/api/patients/A-010/prior-lines"
+    line = {"line_number": 1, "agents": ["ibrutinib"], "end_date": "2024-06-01"}
+    refused = api("physician_a", "POST", url, {"data": {**line, "start_date": "2024-01-09"}})
+    assert refused.status_code == 422
+    assert [(p["path"], p["msg"]) for p in refused.json()["detail"]] == [
+        ("start_date", "2024-01-09 is before the diagnosis on 2024-01-10")
+    ]
+    assert not patient.priorlines.exists()
+    stored = api("physician_a", "POST", url, {"data": {**line, "start_date": "2024-01-10"}})
+    assert stored.status_code == 201
+    # Correcting it to a day before the diagnosis is refused the same way.
+    moved = {"data": {**line, "start_date": "2024-01-09"}, "version": stored.json()["version"],
+             "reason": "date from the referral letter"}  # fmt: skip
+    again = api("physician_a", "PUT", f"{url}/{stored.json()['id']}", moved)
+    assert again.status_code == 422
+    assert [p["path"] for p in again.json()["detail"]] == ["start_date"]
 
 
 def test_post_infusion_response_on_the_infusion_day_is_refused(cast: Any, patient_a: Any) -> None:

@@ -236,3 +236,10 @@ P_BTKI_REFRACTORY = Cited(0.88, "[S18b]", True)
 P_PRIOR_VENETOCLAX = Cited(0.80, "[S18b][S57]", False, "modelling assumption (≥76% refractory)")
 P_MALE = Cited(0.65, "-", False, "modelling assumption (sex split not in stored sources)")
 P_SLL = Cited(0.10, "-", False, "modelling assumption")
+#: Days from the diagnosis to the start of the first prior line ("watch and wait" before the
+#: first treatment), uniform on [low, high): median 4.5 years. The stored sources give no
+#: time from diagnosis; the range keeps the median lead of the earlier generator (which drew
+#: the diagnosis 6–15 years before the data cut and so sometimes after the first line).
+DIAGNOSIS_TO_FIRST_LINE_DAYS = Cited(
+    (0, 9 * 365), "-", False, "modelling assumption: every prior line starts on or after it"
+)

@@ -48,7 +48,8 @@ assessment (left the study before day 30). ``patients``/``cell_therapy`` carry n
 the analysis must derive it from the raw data, as for a real centre.
 
 Every generated date lies on or before :data:`DATA_CUT`, so an analysis's default cut-off
-(the latest date in the data) is the documented one.
+(the latest date in the data) is the documented one. Every prior line starts on or after the
+patient's diagnosis date (the centre pages refuse a record dated before the diagnosis).
 
 Assessments are on days 30, 60, 90, 180, 270, 365 and then every 180 days until progression,
 death or the data cut; a progression is a PD assessment (new lesion, node SPD +60 %) plus a
@@ -539,22 +540,41 @@ class _Timeline:
         return self._midnight + _clock(day, hour, minute)
 
 
-def _patient(plan: _Plan, d: _Draws, rows: _Rows) -> r.PatientRow:
+@dataclass(frozen=True)
+class _PatientDraws:
+    """A patient's own draws, taken before the course; the row waits for the first prior
+    line's date, which the diagnosis precedes by ``lead_days``."""
+
+    fields: dict[str, Any]
+    lead_days: int
+
+    @property
+    def male(self) -> bool:
+        return bool(self.fields["sex"] is r.Sex.M)
+
+    def row(self, first_line: dt.date) -> r.PatientRow:
+        return _PATIENT(**self.fields, diagnosis_date=first_line - self.lead_days * _DAY)
+
+
+def _patient(plan: _Plan, d: _Draws) -> _PatientDraws:
     markers = _markers(d)
-    patient = _PATIENT(
-        patient_id=plan.pid,
-        centre_id=CENTRES[d.integers(0, len(CENTRES))],
-        age_years=plan.age,
-        sex=r.Sex.M if d.random() < cal.P_MALE.value else r.Sex.F,
-        diagnosis=r.Diagnosis.SLL if d.random() < cal.P_SLL.value else r.Diagnosis.CLL,
-        diagnosis_date=DATA_CUT - d.integers(6 * 365, 15 * 365) * _DAY,
-        bulky_disease=d.random() < cal.P_BULKY.value,
-        ecog=d.integers(0, 2),
-        consent_research=True,
+    # Keyword order is draw order: the random stream, hence every other value, is unchanged.
+    centre_id = CENTRES[d.integers(0, len(CENTRES))]
+    sex = r.Sex.M if d.random() < cal.P_MALE.value else r.Sex.F
+    diagnosis = r.Diagnosis.SLL if d.random() < cal.P_SLL.value else r.Diagnosis.CLL
+    lead_days = d.integers(*cal.DIAGNOSIS_TO_FIRST_LINE_DAYS.value)
+    fields = {
+        "patient_id": plan.pid,
+        "centre_id": centre_id,
+        "age_years": plan.age,
+        "sex": sex,
+        "diagnosis": diagnosis,
+        "bulky_disease": d.random() < cal.P_BULKY.value,
+        "ecog": d.integers(0, 2),
+        "consent_research": True,
         **markers,
-    )
-    rows.patients.append(patient)
-    return patient
+    }
+    return _PatientDraws(fields, lead_days)
 
 
 def _markers(d: _Draws) -> dict[str, bool | None]:
@@ -570,8 +590,9 @@ def _markers(d: _Draws) -> dict[str, bool | None]:
     return dict(zip(names, present, strict=True))
 
 
-def _prior_lines(plan: _Plan, d: _Draws, rows: _Rows, apheresis: dt.date) -> None:
-    """Median 5 prior lines (range 2–12), all with a BTKi [S18b][S17]; venetoclax per plan."""
+def _prior_lines(plan: _Plan, d: _Draws, rows: _Rows, apheresis: dt.date) -> dt.date:
+    """Median 5 prior lines (range 2–12), all with a BTKi [S18b][S17]; venetoclax per plan.
+    Returns the first line's start date."""
     n = plan.n_lines
     lines: list[tuple[tuple[str, ...], r.LineOutcome]] = []
     n_other = n - 1 - int(plan.venetoclax)
@@ -586,7 +607,7 @@ def _prior_lines(plan: _Plan, d: _Draws, rows: _Rows, apheresis: dt.date) -> Non
     if plan.venetoclax:
         partner = "rituximab" if d.random() < 0.6 else "obinutuzumab"
         lines.append((("venetoclax", partner), r.LineOutcome.REFRACTORY))
-    start = apheresis - (len(lines) * 300 + 60) * _DAY
+    first = start = apheresis - (len(lines) * 300 + 60) * _DAY
     for number, (agents, outcome) in enumerate(lines, start=1):
         end = start + d.integers(120, 280) * _DAY
         rows.prior_lines.append(
@@ -600,6 +621,7 @@ def _prior_lines(plan: _Plan, d: _Draws, rows: _Rows, apheresis: dt.date) -> Non
             )
         )
         start = end + d.integers(10, 20) * _DAY
+    return first
 
 
 def _cell_therapy(plan: _Plan, d: _Draws, rows: _Rows, tl: _Timeline) -> dt.date:
@@ -1254,13 +1276,14 @@ _SECOND_DOSES = "crs_tocilizumab_doses"
 
 
 def _patient_rows(plan: _Plan, d: _Draws, rows: _Rows, queues: dict[str, list[str]]) -> None:
-    patient = _patient(plan, d, rows)
-    male = patient.sex is r.Sex.M
+    drawn = _patient(plan, d)
+    male = drawn.male
     response_day = _response_day(plan, d)
     pfs_day = _pfs_day(plan, d, response_day)
     tl = _timeline(plan, d, response_day, pfs_day)
     apheresis = _cell_therapy(plan, d, rows, tl)
-    _prior_lines(plan, d, rows, apheresis)
+    patient = drawn.row(first_line=_prior_lines(plan, d, rows, apheresis))
+    rows.patients.append(patient)
     if not plan.infused:
         _lab_rows(plan, d, rows, tl, None, {}, male)
         _followup(plan, d, rows, tl, None)

@@ -202,6 +202,31 @@ def test_marginals_n2000_patients_and_response(large: CentreData) -> None:
         assert _close(bor[group] / m, p, m), (group, bor[group] / m)
 
 
+def _diagnosis_to_first_line_days(data: CentreData) -> list[int]:
+    """Days from each patient's diagnosis to the start of their first prior line, after
+    checking that no prior line starts before the diagnosis: the centre pages refuse a record
+    dated before the diagnosis, so the generator never makes one."""
+    diagnosed = {p.patient_id: p.diagnosis_date for p in data.patients}
+    assert [x for x in data.prior_lines if x.start_date < diagnosed[x.patient_id]] == []
+    first = {pid: min(x.start_date for x in lines)
+             for pid, lines in _by_patient(data.prior_lines, "start_date").items()}  # fmt: skip
+    leads = [(first[pid] - day).days for pid, day in diagnosed.items() if day is not None]
+    assert len(leads) == len(data.patients)
+    low, high = cal.DIAGNOSIS_TO_FIRST_LINE_DAYS.value
+    assert low <= min(leads) and max(leads) < high
+    return leads
+
+
+def test_published_prior_lines_start_on_or_after_the_diagnosis(published: CentreData) -> None:
+    _diagnosis_to_first_line_days(published)
+
+
+def test_marginals_n2000_diagnosis_before_every_prior_line(large: CentreData) -> None:
+    low, high = cal.DIAGNOSIS_TO_FIRST_LINE_DAYS.value
+    leads = _diagnosis_to_first_line_days(large)
+    assert np.median(leads) == pytest.approx((low + high) / 2, rel=0.05)
+
+
 @pytest.mark.parametrize("published", [False, True])
 def test_synthesized_cohort_validates_through_the_full_loader(
     tmp_path: Path, published: bool

@@ -4,7 +4,9 @@ A row model (``centre/records.py`` with the CLI's schemas) already refuses what 
 cannot be on its own: out-of-range numbers, unknown values and implausible dates (the shared
 date plausibility in ``schemas/``). The rules here need the patient's other records:
 
-* **hard** (``DATE_ORDER``): a date before the diagnosis, a course whose infusion precedes
+* **hard** (``DATE_ORDER``): a date before the diagnosis (a prior line too: it cannot
+  treat a disease not yet diagnosed; a referral letter that dates the diagnosis later than
+  the first treatment means the diagnosis date needs correcting), a course whose infusion precedes
   its apheresis or lymphodepletion, a daily assessment (or a CRS/ICANS dose) before the
   infusion, a post-infusion response on or before it, a baseline response after it,
   anything dated after the death. The same order as the centre-format loader's cross-file
@@ -95,11 +97,6 @@ DATE_ORDER: tuple[Order, ...] = (
           why="the baseline is assessed before the infusion"),
 )  # fmt: skip
 
-#: Kinds whose dates before the diagnosis are flagged (soft), not refused: a prior line is
-#: sometimes recorded from a referral letter that dates the diagnosis later than the first
-#: treatment (and the synthetic cohort has such lines), so the data manager reconciles it.
-DIAGNOSIS_SOFT: frozenset[type[m.AuditedModel]] = frozenset({m.PriorLine})
-
 ANCHOR_WORDS = {
     "diagnosis": "the diagnosis",
     "apheresis": "the apheresis",
@@ -186,7 +183,7 @@ def date_problems(
         if day is None:
             continue
         diagnosis, death = known.dates["diagnosis"], known.dates["death"]
-        if diagnosis is not None and day < diagnosis and model not in DIAGNOSIS_SOFT:
+        if diagnosis is not None and day < diagnosis:
             problems.append(
                 (name, f"{day.isoformat()} is before the diagnosis on {diagnosis.isoformat()}")
             )
@@ -281,17 +278,8 @@ class Flag:
 
 
 def soft_flags(record: m.AuditedModel) -> list[Flag]:
-    """The per-value soft rules for one stored record (its ``patient`` loaded)."""
+    """The per-value soft rules for one stored record."""
     out = []
-    if type(record) in DIAGNOSIS_SOFT:
-        diagnosis = record.patient.diagnosis_date  # type: ignore[attr-defined]
-        for name in DATE_FIELDS[type(record)]:
-            day = _day(getattr(record, name))
-            if diagnosis is not None and day is not None and day < diagnosis:
-                out.append(
-                    Flag(record, name, f"{day.isoformat()} is before the diagnosis on "
-                                       f"{diagnosis.isoformat()}: check both dates")
-                )  # fmt: skip
     for rule in SOFT_RULES:
         if type(record) is not rule.model:
             continue
@@ -362,7 +350,7 @@ def centre_flags(actor: Actor) -> list[Flag]:
     """Every soft finding on the centre's records not yet verified (a verified record was
     checked against the source: its unusual value is real)."""
     actor.require(Perm.VERIFY_RECORDS)
-    models = {rule.model for rule in SOFT_RULES} | set(DIAGNOSIS_SOFT)
+    models = {rule.model for rule in SOFT_RULES}
     out: list[Flag] = []
     for model in sorted(models, key=lambda mdl: mdl.__name__):
         rows = actor.records(model).exclude(form_status=m.FormStatus.VERIFIED)
