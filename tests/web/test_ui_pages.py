@@ -187,7 +187,7 @@ def test_eligibility_is_stored_with_the_label_version_and_reasons(patient_a: Any
 def test_live_grading_page_loads_its_script_from_static_files(patient_a: Any) -> None:
     body = client_for("nurse_a").get("/patients/A-001/assessment/new/").content.decode()
     assert 'src="/static/ui/live-grade.js"' in body
-    assert 'data-crs-url="/api/grade/crs"' in body
+    assert 'data-crs-url="/api/grade/crs?patient_id=A-001"' in body  # graded in the course
     assert "<script>" not in body  # no inline script: the CSP forbids it
     assert "style=" not in body  # no inline styles either
 

@@ -204,12 +204,20 @@ def grade_live(
     request: HttpRequest,
     kind: str,
     payload: Body[dict[str, Any]],
+    patient_id: str | None = None,
+    record_id: int | None = None,
 ) -> dict[str, Any]:
-    """Grade one observation as the form is filled (crs, icans, cytopenia). Nothing is stored."""
-    scope(request)
+    """Grade one observation as the form is filled (crs, icans, cytopenia). Nothing is stored.
+
+    CRS with ``patient_id`` (and ``record_id`` when correcting a stored assessment): the grade
+    the save will store, graded with the patient's earlier CRS assessments (contract v2
+    item 2), with ``earlier_assessments`` and ``note`` ("premedication: fever still
+    required" when that applies)."""
+    actor = scope(request)
     if kind not in grading.LIVE_KINDS:
         raise Http404("unknown grading")
-    return grading.grade_live(kind, payload)
+    patient = actor.patient(patient_id) if patient_id is not None else None
+    return grading.grade_live(kind, payload, patient, record_id)
 
 
 # --- centre --------------------------------------------------------------------------------

@@ -8,11 +8,14 @@ web app starts (and the other endpoints work) even in a build where one engine i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from cartwatch.clinical.errors import ClinicalInputError
+
+if TYPE_CHECKING:
+    from cartwatch.web.patients.models import Patient
 
 LIVE_KINDS = ("crs", "icans", "cytopenia")
 
@@ -83,9 +86,50 @@ def check_eligibility(document: dict[str, Any]) -> tuple[BaseModel, dict[str, An
     return request, _contract_dict(engine(request.to_domain()))
 
 
-def grade_live(kind: str, clinical: dict[str, Any]) -> dict[str, Any]:
-    """Live grading for the assessment form: nothing is stored."""
+def grade_crs_in_course(
+    patient: Patient, clinical: dict[str, Any], record_id: int | None = None
+) -> dict[str, Any]:
+    """The grade the save of *clinical* (correcting the stored assessment *record_id*, if
+    given) would store: graded with *patient*'s earlier CRS assessments (``crs_course``)."""
+    from cartwatch.schemas.crs import CrsObservationIn
+    from cartwatch.web.patients.models import CrsAssessment
+    from cartwatch.web.services import crs_course
+    from cartwatch.web.services.rows import stored_datetime
+
+    if (
+        record_id is not None
+        and not CrsAssessment.objects.filter(patient=patient, pk=record_id).exists()
+    ):
+        raise ClinicalInputError.single(
+            "record_id", f"{record_id} is not a CRS assessment of {patient.patient_id}"
+        )
+    observed_at = CrsObservationIn.model_validate(clinical).observed_at
+    return crs_course.grade_in_course(
+        patient,
+        clinical,
+        None if observed_at is None else stored_datetime(observed_at),
+        record_id,
+    )
+
+
+def grade_live(
+    kind: str,
+    clinical: dict[str, Any],
+    patient: Patient | None = None,
+    record_id: int | None = None,
+) -> dict[str, Any]:
+    """Live grading for the assessment form: nothing is stored. With *patient* (CRS only),
+    the grade the save will store, in the patient's course (*record_id*: the assessment
+    being corrected)."""
     graders = {"crs": grade_crs, "icans": grade_icans, "cytopenia": grade_cytopenia}
     if kind not in graders:
         raise ClinicalInputError.single("kind", f"unknown grading {kind!r}")
+    if patient is not None or record_id is not None:
+        if kind != "crs":
+            raise ClinicalInputError.single(
+                "patient_id", f"only crs is graded in the patient's course, not {kind}"
+            )
+        if patient is None:
+            raise ClinicalInputError.single("patient_id", "required with record_id")
+        return grade_crs_in_course(patient, clinical, record_id)
     return graders[kind](clinical)

@@ -32,25 +32,37 @@ from cartwatch.schemas.text import text_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import audit_context
 from cartwatch.web.patients import models as m
-from cartwatch.web.services import grading, quality
+from cartwatch.web.services import crs_course, grading, quality
 from cartwatch.web.services.errors import Conflict, ReasonRequired
-from cartwatch.web.services.rows import ROW_MODELS, apply_fields, row_to_fields, to_row
+from cartwatch.web.services.rows import (
+    ROW_MODELS,
+    apply_fields,
+    row_to_fields,
+    stored_datetime,
+    to_row,
+)
 
 Computed = dict[str, Any]
 
 
-def _crs(row: BaseModel, patient: m.Patient) -> Computed:
-    result = grading.grade_crs(row.model_dump(mode="json", exclude={"patient_id", "observed_at"}))
+def _crs(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
+    # In the patient's course (contract v2 item 2): premedication is not CRS therapy.
+    result = crs_course.grade_in_course(
+        patient,
+        row.model_dump(mode="json", exclude={"patient_id", "observed_at"}),
+        stored_datetime(cast(Any, row).observed_at),
+        pk,
+    )
     return {k: result[k] for k in ("grade", "standard", "reasons")}
 
 
-def _icans(row: BaseModel, patient: m.Patient) -> Computed:
+def _icans(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
     clinical = row.model_dump(mode="json", exclude={"patient_id", "observed_at"})
     result = grading.grade_icans(clinical)
     return {k: result[k] for k in ("grade", "standard", "instrument", "reasons")}
 
 
-def _labs(row: BaseModel, patient: m.Patient) -> Computed:
+def _labs(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
     clinical = row.model_dump(
         mode="json", exclude={"patient_id", "observed_at", "lymphocytes_10e9_l"}
     )
@@ -78,7 +90,7 @@ def _measurements(row: BaseModel) -> dict[str, Any]:
     return row.model_dump(mode="json", exclude=_NOT_MEASUREMENTS, exclude_none=True)
 
 
-def _response(row: BaseModel, patient: m.Patient) -> Computed:
+def _response(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
     fields: Any = row  # a ResponseAssessmentRow
     if fields.timepoint == m.Timepoint.BASELINE:
         return {"response": "", "standard": "", "reasons": [], "mrd_status": ""}
@@ -108,7 +120,7 @@ def _response(row: BaseModel, patient: m.Patient) -> Computed:
     }
 
 
-def _mrd(row: BaseModel, patient: m.Patient) -> Computed:
+def _mrd(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
     sample = row.model_dump(mode="json", exclude={"patient_id", "sampled_at"}, exclude_none=True)
     if "sensitivity" not in sample or "method" not in sample:
         return {
@@ -122,12 +134,13 @@ def _mrd(row: BaseModel, patient: m.Patient) -> Computed:
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of per-patient row: its model, who may write it, what is computed on save."""
+    """One kind of per-patient row: its model, who may write it, what is computed on save
+    (from the validated row, its patient and the primary key of the row it replaces)."""
 
     name: str
     model: type[m.PatientRecord]
     write_perm: Perm
-    compute: Callable[[BaseModel, m.Patient], Computed] | None = None
+    compute: Callable[[BaseModel, m.Patient, int | None], Computed] | None = None
 
     @property
     def row_model(self) -> type[BaseModel]:
@@ -209,7 +222,7 @@ def _values(
     values = row_to_fields(row)
     quality.refuse_bad_dates(patient, kind.model, values, pk)
     if kind.compute is not None:
-        values.update(kind.compute(row, patient))
+        values.update(kind.compute(row, patient, pk))
     return values
 
 
@@ -348,7 +361,13 @@ def save_new(actor: Actor, *instances: m.PatientRecord) -> None:
     """Store rows made by :func:`new_record`: all of them, audited, or none."""
     with transaction.atomic():
         for instance in instances:
+            if isinstance(instance, m.CrsAssessment):
+                # Graded again in the course as stored now: the rows saved just before in
+                # this call (a FHIR bundle's earlier days) or meanwhile are part of it.
+                apply_fields(instance, crs_course.regraded(instance))
             _save_unique(actor, instance)
+            if isinstance(instance, m.CrsAssessment):
+                _regrade_later_crs(actor, instance, _course_key(instance), "added")
 
 
 def create_record(
@@ -374,9 +393,18 @@ def update_record(
     values = _values(kind, instance.patient, payload, instance.pk)
     if completed is not None and form_status is None:
         form_status = m.FormStatus.COMPLETE if completed else m.FormStatus.INCOMPLETE
-    current = locked_update(
-        actor, instance, version, reason, form_status, lambda row: apply_fields(row, values)
-    )
+    before: list[crs_course.CourseKey] = []
+
+    def change(row: m.AuditedModel) -> None:
+        if isinstance(row, m.CrsAssessment):
+            before.append(_course_key(row))  # where it stood, read under the lock
+        apply_fields(row, values)
+
+    with transaction.atomic():
+        current = locked_update(actor, instance, version, reason, form_status, change)
+        if isinstance(current, m.CrsAssessment):
+            # Moved in time: every assessment after the earlier of its two places may change.
+            _regrade_later_crs(actor, current, min(*before, _course_key(current)), "changed")
     assert isinstance(current, m.PatientRecord)
     return current
 
@@ -392,8 +420,33 @@ def delete_record(
         current = _locked(instance, version)
         current._history_user = actor.user  # type: ignore[attr-defined]
         current._change_reason = reason  # type: ignore[attr-defined]
+        crs = current if isinstance(current, m.CrsAssessment) else None
+        key = _course_key(crs) if crs is not None else None
         with audit_context(actor.username, reason):
             current.delete()
+        if crs is not None and key is not None:
+            _regrade_later_crs(actor, crs, key, "deleted")
+
+
+def _course_key(row: m.AuditedModel) -> crs_course.CourseKey:
+    assert isinstance(row, m.CrsAssessment)
+    return crs_course.course_key(row.observed_at, row.pk)
+
+
+def _regrade_later_crs(
+    actor: Actor, changed: m.CrsAssessment, after: crs_course.CourseKey, happened: str
+) -> None:
+    """Store the new grade of each later CRS assessment of the patient whose grade (or its
+    reasons) the change of *changed* alters: the course grades each assessment with the
+    earlier ones (contract v2 item 2). Audited like any save, with the reason; the
+    version moves on (the stored row changed), the form status stays (the values the
+    status is about did not change)."""
+    day = timezone.localdate(after[0]).isoformat()
+    reason = f"re-graded: earlier assessment of {day} {happened}"
+    for row, computed in crs_course.later_regrades(changed.patient, after):
+        apply_fields(row, computed)
+        row.version += 1
+        _save(actor, row, reason)
 
 
 def locked_update(

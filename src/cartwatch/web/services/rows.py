@@ -55,6 +55,14 @@ def to_local_naive(value: dt.datetime) -> dt.datetime:
     return timezone.make_naive(value) if timezone.is_aware(value) else value
 
 
+def stored_datetime(value: dt.date) -> dt.datetime:
+    """A format date or date-time as the database stores it: aware; a date (the format
+    allows one for an observation) is local midnight."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return to_aware(value)
+
+
 def row_to_fields(row: BaseModel) -> dict[str, Any]:
     """Model field values from a validated row (patient_id and centre_id left out)."""
     out: dict[str, Any] = {}
@@ -122,13 +130,8 @@ def apply_fields(instance: Model, values: dict[str, Any]) -> None:
     for name, value in values.items():
         field = instance._meta.get_field(name)
         kind = field.get_internal_type()
-        if (
-            kind == "DateTimeField"
-            and isinstance(value, dt.date)
-            and not isinstance(value, dt.datetime)
-        ):
-            # The format allows a date for an observation; it is stored as local midnight.
-            value = to_aware(dt.datetime.combine(value, dt.time()))
+        if kind == "DateTimeField" and isinstance(value, dt.date):
+            value = stored_datetime(value)
         if value is None and kind in ("CharField", "TextField"):
             value = ""
         setattr(instance, name, value)

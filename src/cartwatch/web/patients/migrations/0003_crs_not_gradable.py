@@ -8,7 +8,6 @@ stored before.
 """
 
 from django.db import migrations, models
-from django.utils import timezone
 
 REGRADE_REASON = "contract v2: no temperature is not gradable (was grade 0)"
 
@@ -16,6 +15,7 @@ REGRADE_REASON = "contract v2: no temperature is not gradable (was grade 0)"
 def regrade_missing_temperatures(apps, schema_editor):  # type: ignore[no-untyped-def]
     from cartwatch.clinical.crs import grade_crs
     from cartwatch.schemas.crs import CrsObservationIn
+    from cartwatch.web.patients.migrations._history import record_regrade
 
     model = apps.get_model("patients", "CrsAssessment")
     history = apps.get_model("patients", "HistoricalCrsAssessment")
@@ -27,14 +27,7 @@ def regrade_missing_temperatures(apps, schema_editor):  # type: ignore[no-untype
         clinical = {name: getattr(row, name) for name in fields}
         result = grade_crs(CrsObservationIn.model_validate(clinical).to_domain())
         row.grade, row.reasons = result.grade, list(result.reasons)
-        row.save(update_fields=["grade", "reasons"])
-        history._default_manager.create(
-            **{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields},
-            history_date=timezone.now(),
-            history_type="~",
-            history_change_reason=REGRADE_REASON,
-            history_user=None,
-        )
+        record_regrade(model, history, row, REGRADE_REASON)
 
 
 class Migration(migrations.Migration):

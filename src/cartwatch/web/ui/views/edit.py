@@ -202,10 +202,11 @@ def _edit(
     title = f"Correct: {describe(instance)} — {patient.patient_id}"
     live = "assessment" if kind in ("crs", "icans") else ""
     editing = {"save_label": "Save correction", "live_kinds": [kind]}
+    crs_pk = pk if kind == "crs" else None  # the live CRS grade leaves its stored version out
     if request.method == "GET":
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            initial=initial_of(actor, instance, kind), extra=editing,
+            live_crs_record=crs_pk, initial=initial_of(actor, instance, kind), extra=editing,
         )  # fmt: skip
     payload: dict[str, Any] = {}
     try:
@@ -222,7 +223,7 @@ def _edit(
         )
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            problems=[("", problem)], post=post,
+            live_crs_record=crs_pk, problems=[("", problem)], post=post,
             extra={"conflict": _conflict(actor, kind, sections, request.POST, current),
                    "save_label": "Save my version", "live_kinds": [kind]},
         )  # fmt: skip
@@ -236,7 +237,7 @@ def _edit(
         ]  # fmt: skip
         return _form_page(
             request, actor, title=title, sections=sections, patient=patient, live=live,
-            problems=problems, extra=editing,
+            live_crs_record=crs_pk, problems=problems, extra=editing,
         )  # fmt: skip
     messages.success(request, _saved_message(saved) + f" Version {saved.version}.")
     return HttpResponseRedirect(reverse("ui:patient", args=[patient.patient_id]))

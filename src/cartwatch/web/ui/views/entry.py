@@ -10,6 +10,7 @@ import pydantic
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from cartwatch.clinical.errors import ClinicalInputError
@@ -66,11 +67,17 @@ def _form_page(
     initial: dict[str, Any] | None = None,
     problems: Sequence[tuple[str, str]] = (),
     live: str = "",
+    live_crs_record: int | None = None,
     post: Any = None,
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """*live*: the live grading of the daily assessment; its CRS grade is the one the save
+    will store, in the patient's course (*live_crs_record*: the CRS assessment corrected)."""
     if post is None and request.method == "POST":
         post = request.POST
+    course = {"patient_id": patient.patient_id} if live and patient else {}
+    if course and live_crs_record is not None:
+        course["record_id"] = str(live_crs_record)
     bound, top = f.bind(sections, post, initial, problems)
     status = 409 if extra and extra.get("conflict") else 422 if problems else 200
     return page(
@@ -83,6 +90,7 @@ def _form_page(
             "errors": top,
             "patient_id": patient.patient_id if patient else None,
             "live": live,
+            "live_crs_query": urlencode(course),
             **(extra or {}),
         },
         status=status,

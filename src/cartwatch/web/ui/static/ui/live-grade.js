@@ -3,6 +3,9 @@
 // This script never grades: it serialises the inputs into the same JSON the CLI takes and
 // asks the server's engine (POST /api/grade/crs and /api/grade/icans) for the grade and its
 // reasons, then shows them. Saving recomputes the grade on the server and stores it.
+// The CRS URL names the patient (and the assessment being corrected): the server grades the
+// observation with the patient's earlier assessments, as the save will (contract v2 item 2:
+// premedication is not CRS therapy), so the time of the observation is sent with it.
 // Loaded as a static file because the Content-Security-Policy forbids inline scripts.
 (function () {
   "use strict";
@@ -57,10 +60,30 @@
     return payload;
   }
 
+  // The shared "When" time (outside the CRS fieldset) places the observation in the course.
+  function crsPayload() {
+    var payload = collect("crs.");
+    var when = form.querySelector('input[data-path="observed_at"]');
+    var value = when ? valueOf(when) : undefined;
+    if (value !== undefined) { payload.observed_at = value; }
+    return payload;
+  }
+
+  function courseText(body) {
+    if (body.earlier_assessments === undefined) { return ""; }
+    var n = body.earlier_assessments;
+    return n === 0 ? "first CRS assessment of this patient"
+      : "graded with " + n + " earlier CRS assessment" + (n === 1 ? "" : "s") + " of this patient";
+  }
+
   function show(block, state) {
     var grade = block.querySelector("[data-role=grade]");
     var standard = block.querySelector("[data-role=standard]");
     var reasons = block.querySelector("[data-role=reasons]");
+    var note = block.querySelector("[data-role=note]");
+    if (note) { note.textContent = state.note || ""; }
+    var course = block.querySelector("[data-role=course]");
+    if (course) { course.textContent = state.course || ""; }
     grade.className = "live-grade" + (state.grade !== undefined ? " grade g" + state.grade : " pending");
     grade.textContent = state.grade !== undefined ? "Grade " + state.grade : state.headline;
     standard.textContent = state.standard || "";
@@ -89,16 +112,22 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify(collect(kind + "."))
+      body: JSON.stringify(kind === "crs" ? crsPayload() : collect(kind + "."))
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (mine !== seq[kind]) { return; } // a newer request is on its way
         if (response.ok && body.grade === null) {
           // Not gradable yet (e.g. CRS without a temperature): never a grade, least of all
           // a green 0 on a blank form; the reasons say what is missing.
-          show(block, { headline: "not graded yet", standard: body.standard, lines: body.reasons || [] });
+          show(block, {
+            headline: "not graded yet", standard: body.standard, course: courseText(body),
+            note: body.note, lines: body.reasons || []
+          });
         } else if (response.ok) {
-          show(block, { grade: body.grade, standard: body.standard, lines: body.reasons || [] });
+          show(block, {
+            grade: body.grade, standard: body.standard, course: courseText(body),
+            note: body.note, lines: body.reasons || []
+          });
         } else if (response.status === 422) {
           show(block, {
             headline: "incomplete",
