@@ -170,3 +170,50 @@ def test_a_decimal_comma_or_sign_is_still_a_number(typed: str, value: float) -> 
     post = QueryDict(mutable=True)
     post.update({"observed_at": "2025-07-03T08:00", "crs.temperature_c": typed})
     assert f.parse(f.ASSESSMENT, post)["crs."]["temperature_c"] == value
+
+
+CHOICE_FIELDS = [
+    (url, s.prefix + field.name, field)
+    for url, (sections, _) in sorted(FORMS.items())
+    for s in sections
+    for field in s.fields
+    if field.kind in ("choice", "multi")
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "spec"), CHOICE_FIELDS, ids=[f"{u}:{n}" for u, n, _ in CHOICE_FIELDS]
+)
+def test_a_value_the_form_does_not_offer_is_refused_in_words(
+    doctor: Client, url: str, name: str, spec: f.Field
+) -> None:
+    """Only a tampered page sends it; the message names the labels the form shows (e.g.
+    "high flow nasal cannula"), never the stored codes ("high_flow_nasal_cannula")."""
+    from html import unescape
+
+    response = doctor.post(url, {**FORMS[url][1], name: "tampered_code"})
+    assert response.status_code == 422
+    body = unescape(response.content.decode())
+    start = body.index('id="error-summary"')
+    summary = body[start : body.index("</div>", start)]
+    assert f"{spec.label}</a>: {f.unoffered_problem(spec)}" in summary
+    assert all(label in summary for _, label in spec.choices)
+    for code, label in spec.choices:
+        if code != label:
+            assert f"'{code}'" not in summary and f" {code}," not in summary
+    assert "tampered_code" not in summary
+
+
+def test_an_unoffered_oxygen_device_lists_the_devices_by_name(doctor: Client) -> None:
+    url = "/patients/A-001/assessment/new/"
+    body = doctor.post(url, {**FORMS[url][1], "crs.oxygen_device": "helmet"}).content.decode()
+    assert (
+        '<a href="#f-crs-oxygen-device">Oxygen device</a>: not one of the choices offered; '
+        "choose one of: none, nasal cannula, blow by, high flow nasal cannula, face mask, "
+        "nonrebreather mask, venturi mask, cpap, bipap or mechanical ventilation"
+    ) in body
+    assert "high_flow_nasal_cannula&#x27;" not in body
+    vasopressors = doctor.post(url, {**FORMS[url][1], "crs.vasopressors": ["dopamine", "x"]})
+    assert (
+        "Vasopressors running</a>: not one of the choices offered; tick any of: norepinephrine,"
+    ) in vasopressors.content.decode()

@@ -120,6 +120,22 @@ def _finite_number(raw: str) -> float:
     return number
 
 
+def unoffered_problem(spec: Field) -> str:
+    """What is allowed, by the labels the nurse sees (never by the stored codes)."""
+    labels = [label for _, label in spec.choices]
+    if spec.kind == "multi":
+        return "not one of the choices offered; tick any of: " + ", ".join(labels)
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return "not one of the choices offered; choose one of: " + listed
+
+
+def _refuse_unoffered(spec: Field, sent: Iterable[str]) -> None:
+    """Only a tampered or stale page sends a value the form does not offer."""
+    offered = {value for value, _ in spec.choices}
+    if any(value not in offered for value in sent):
+        raise ValueError(unoffered_problem(spec))
+
+
 def _as_sent(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any] | None:
     """(present, value) of the inputs read as sent, or None for the others: checkboxes, and
     passwords (never trimmed: a space is part of a password)."""
@@ -127,6 +143,7 @@ def _as_sent(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any] | None
         return True, name in post
     if spec.kind == "multi":
         values = post.getlist(name)
+        _refuse_unoffered(spec, values)
         return bool(values), values
     if spec.kind == "password":
         return name in post, post.get(name, "")
@@ -152,6 +169,8 @@ def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
         return True, int(raw)
     if spec.kind == "tristate":
         return True, {"yes": True, "no": False}.get(raw)
+    if spec.kind == "choice":
+        _refuse_unoffered(spec, [raw])
     if spec.kind == "agents":
         return True, [a.strip() for a in raw.replace(",", ";").split(";") if a.strip()]
     if spec.kind == "lines":
@@ -160,7 +179,7 @@ def _convert(spec: Field, post: QueryDict, name: str) -> tuple[bool, Any]:
             {"agents": [a.strip() for a in ln.replace(",", ";").split(";") if a.strip()]}
             for ln in lines
         ]
-    return True, raw  # text, date, datetime (ISO from the browser), choice
+    return True, raw  # text, date, datetime (ISO from the browser), an offered choice
 
 
 def _put(payload: dict[str, Any], path: str, value: Any) -> None:
