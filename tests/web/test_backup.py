@@ -25,7 +25,7 @@ from django.contrib.auth.models import User
 from cartwatch.synth.cohort import synthesize
 from cartwatch.web.access import resolve_actor
 from cartwatch.web.audit.chain import audit_context
-from tests.web.conftest import load_centre_data
+from cartwatch.web.services.imports import load_centre_data
 actor = resolve_actor(User.objects.get(username="dm"))
 with audit_context("dm"):
     print(load_centre_data(actor, synthesize(12, seed=7)))
