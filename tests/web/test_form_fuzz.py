@@ -5,6 +5,7 @@ nothing is stored when the answer is 422."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -210,10 +211,47 @@ def test_an_unoffered_oxygen_device_lists_the_devices_by_name(doctor: Client) ->
     assert (
         '<a href="#f-crs-oxygen-device">Oxygen device</a>: not one of the choices offered; '
         "choose one of: none, nasal cannula, blow by, high flow nasal cannula, face mask, "
-        "nonrebreather mask, venturi mask, cpap, bipap or mechanical ventilation"
+        "nonrebreather mask, venturi mask, CPAP, BiPAP or mechanical ventilation"
     ) in body
     assert "high_flow_nasal_cannula&#x27;" not in body
     vasopressors = doctor.post(url, {**FORMS[url][1], "crs.vasopressors": ["dopamine", "x"]})
     assert (
         "Vasopressors running</a>: not one of the choices offered; tick any of: norepinephrine,"
     ) in vasopressors.content.decode()
+
+
+#: The other spelling (clinical-standards.md writes oedema, haemoglobin, haemorrhage,
+#: anaemia) and abbreviations written in lower case.
+OTHER_SPELLING = re.compile(r"(?<![oa])(edema|hemoglobin|hemorrhage|anemia)", re.IGNORECASE)
+#: Sentence case: after the first word only names keep a capital ("Cushing's triad").
+TITLE_WORD = re.compile(r"[A-Z][a-z]+")
+PROPER_NOUNS = frozenset({"Cushing's"})
+LOWER_ABBREVIATION = re.compile(r"\b(crs|icans|cll|sll|icp|cpap|bipap|ice|capd|mrd|ecog)\b")
+
+
+def _shown_labels(html: str) -> list[str]:
+    """The text of every label, legend and option of a page (not attribute values: the
+    field names are stored codes such as ``cerebral_edema``)."""
+    found = re.findall(r"<(label|legend|option)\b[^>]*>(.*?)</\1>", html, re.DOTALL)
+    return [" ".join(re.sub(r"<[^>]+>", " ", text).split()) for _, text in found]
+
+
+def test_every_form_label_has_one_spelling_and_sentence_case(
+    doctor: Client, patient_a: Any
+) -> None:
+    from html import unescape
+
+    crs = patient_a.crsassessments.get()
+    pages = [*sorted(FORMS), f"/patients/A-001/records/crs/{crs.pk}/edit/", "/patients/A-001/edit/"]
+    shown = {url: _shown_labels(unescape(doctor.get(url).content.decode())) for url in pages}
+    admin = client_for("admin_a").get("/centre/users/new/").content.decode()
+    shown["/centre/users/new/"] = _shown_labels(unescape(admin))
+    for url, labels in shown.items():
+        assert labels, url
+        for label in labels:
+            assert not OTHER_SPELLING.search(label), (url, label)
+            assert not LOWER_ABBREVIATION.search(label), (url, label)
+            later = [w for w in label.split()[1:] if w not in PROPER_NOUNS]
+            assert not any(TITLE_WORD.fullmatch(w) for w in later), (url, label)
+    cerebral = [label for label in shown["/patients/A-001/assessment/new/"] if "oedema" in label]
+    assert "Cerebral oedema on imaging" in cerebral and "cerebral oedema" in cerebral

@@ -45,6 +45,16 @@ CHOICE_WORDS = {
     "motor_weakness": "motor weakness",
     "ice": "ICE score",
     "capd": "CAPD score",
+    # Abbreviations keep their capitals inside the lower-case option words.
+    "crs": "CRS",
+    "icans": "ICANS",
+    "cpap": "CPAP",
+    "bipap": "BiPAP",
+    "angiotensin_ii": "angiotensin II",
+    "raised_icp_signs": "raised ICP signs",
+    "cll_or_nodules_present": "CLL or nodules present",
+    "hypocellular_no_cll": "hypocellular, no CLL",
+    "normocellular_no_cll": "normocellular, no CLL",
 }
 
 
