@@ -157,7 +157,9 @@ AFTER_CART = {
 @pytest.mark.parametrize(
     ("b_lymphocytes", "bcr_inhibitor_ongoing", "expected"),
     [
-        (None, False, "SD"),  # no B count: the total rise is not PD, lymphocytes did not fall
+        (None, False, "PR"),  # no B count: the total rise is not PD and is set aside
+        (None, True, "PR-L"),  # on a BTK/PI3K inhibitor the total rise is the lymphocytosis
+        (7.0, False, "SD"),  # a B count that did not fall decides: lymphocytes not improved
         (0.05, False, "PR"),  # B-cell aplasia: the CLL count fell
         (14.0, False, "PD"),  # B lymphocytes +100 %, ≥5
         (14.0, True, "PR-L"),  # the same lymphocytosis on a BTK/PI3K inhibitor

@@ -6,8 +6,9 @@ higher B-lymphocyte count never gives a better response."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import product
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartwatch.clinical.iwcll import (
@@ -18,7 +19,9 @@ from cartwatch.clinical.iwcll import (
     assess_response,
     best_overall_response,
 )
+from cartwatch.clinical.iwcll_improvement import PrParameter, partial_response
 
+rank = RESPONSE_ORDER.index
 opt_num = st.one_of(st.none(), st.floats(min_value=0, max_value=300, allow_nan=False))
 opt_bool = st.one_of(st.none(), st.booleans())
 
@@ -156,5 +159,171 @@ def test_a_higher_b_count_never_gives_a_better_response(
     if lower.response is Response.PD:
         assert higher.response is Response.PD
     if Response.NE not in (lower.response, higher.response):
-        rank = RESPONSE_ORDER.index
         assert rank(higher.response) >= rank(lower.response), (lower.reasons, higher.reasons)
+
+
+# --- the total lymphocyte count without a B count (contract v2 item 4, "judged on the other
+# criteria"): improved when it fell ≥50% (or is normal), else set aside; the order argument
+# is beside ``total_set_aside`` in clinical/iwcll_improvement.py. NE ranks last here, as in
+# RESPONSE_ORDER: a lymphocyte count set aside when nothing else was abnormal is NE.
+
+no_b_nadir = st.one_of(st.none(), measurements.map(lambda m: replace(m, b_lymphocytes_10e9_l=None)))
+# Independent draws rarely share an improvement; a recorded CLL baseline and an assessment
+# whose findings mostly improved (each fell, held or rose) reach the PR, PR-L and CR corners
+# the lymphocyte rules decide between (e.g. two of three group-A parameters improved with a
+# lymphocyte rise on a BTK inhibitor).
+improving = st.sampled_from([0.0, 0.25, 0.5, 0.5, 0.25, 0.51, 1.0, 1.5])
+lymphocyte_change = st.sampled_from([0.0, 0.25, 0.5, 0.51, 1.0, 1.49, 1.5, 2.0, 4.0])
+opt_count = st.one_of(st.none(), st.floats(min_value=0, max_value=100))
+
+
+@st.composite
+def clinical_pairs(draw: st.DrawFn) -> tuple[Measurements, Measurements]:
+    def scaled(count: float | None) -> float | None:
+        """A count changed from its baseline value, or a fresh one (or none)."""
+        if count is not None and draw(st.integers(0, 3)) > 0:
+            return count * draw(lymphocyte_change)
+        return draw(opt_count)
+
+    spd = draw(st.floats(min_value=0, max_value=100))
+    largest = draw(st.floats(min_value=1, max_value=6))
+    spleen = draw(st.sampled_from([11.0, 14.0, 18.0]))
+    platelets = draw(st.sampled_from([40.0, 80.0, 150.0]))
+    b = Measurements(
+        lymph_nodes_spd_cm2=spd,
+        largest_node_cm=largest,
+        spleen_cm=spleen,
+        liver_enlarged=draw(st.booleans()),
+        lymphocytes_10e9_l=draw(st.one_of(st.sampled_from([None, 2.0, 3.5, 4.0, 8.0]), opt_count)),
+        b_lymphocytes_10e9_l=draw(opt_count),
+        neutrophils_10e9_l=draw(st.floats(min_value=0.5, max_value=3)),
+        platelets_10e9_l=platelets,
+        hemoglobin_g_dl=draw(st.sampled_from([8.0, 10.0, 12.5])),
+        transfused_or_epo=False,
+        constitutional_symptoms=draw(st.booleans()),
+        marrow=draw(st.sampled_from(Marrow)),
+    )
+    a = Measurements(
+        lymph_nodes_spd_cm2=spd * draw(improving),
+        largest_node_cm=largest * draw(improving),
+        spleen_cm=spleen * draw(st.sampled_from([0.5, 0.7, 0.7, 1.0])),
+        liver_enlarged=draw(st.sampled_from([False, False, True, None])),
+        lymphocytes_10e9_l=scaled(b.lymphocytes_10e9_l),
+        b_lymphocytes_10e9_l=scaled(b.b_lymphocytes_10e9_l),
+        neutrophils_10e9_l=draw(opt_count),
+        platelets_10e9_l=platelets * draw(st.sampled_from([0.4, 1.0, 1.5, 3.0])),
+        hemoglobin_g_dl=draw(st.sampled_from([7.5, 10.0, 11.0, 13.0])),
+        transfused_or_epo=draw(opt_bool),
+        constitutional_symptoms=draw(opt_bool),
+        marrow=draw(st.one_of(st.none(), st.sampled_from(Marrow))),
+        cytopenia_due_to_treatment=draw(st.booleans()),
+    )
+    return b, a
+
+
+pairs = st.one_of(st.tuples(measurements, measurements), clinical_pairs())
+
+
+def test_improved_beats_set_aside_beats_not_improved_in_the_encoded_pr_counting() -> None:
+    # The order argument beside ``total_set_aside``, checked on ``partial_response`` itself
+    # over every state (normal, abnormal, abnormal and improved) of the other PR parameters.
+    others = [("nodes", "A"), ("liver/spleen", "A"), ("platelets", "B"), ("haemoglobin", "B")]
+    others.append(("marrow", "B"))
+    for states in product([(False, False), (True, False), (True, True)], repeat=len(others)):
+        by_parameter = zip(others, states, strict=True)
+        params = [PrParameter(n, g, ab, im, "") for (n, g), (ab, im) in by_parameter]
+        lymph_improved = PrParameter("lymphocytes", "A", True, True, "")
+        lymph_not = PrParameter("lymphocytes", "A", True, False, "")
+        improved, _ = partial_response([*params, lymph_improved])
+        set_aside, _ = partial_response([*params, lymph_not], without="lymphocytes")
+        not_improved, _ = partial_response([*params, lymph_not])
+        assert improved >= set_aside >= not_improved, states
+
+
+@given(
+    pairs,
+    st.one_of(st.none(), measurements),
+    st.floats(min_value=0, max_value=300),
+    st.floats(min_value=0, max_value=300),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_higher_total_lymphocyte_count_never_gives_a_better_response(
+    pair: tuple[Measurements, Measurements],
+    nadir: Measurements | None,
+    low: float,
+    high: float,
+    drop_b: bool,
+    bcri: bool,
+) -> None:
+    b, a = pair
+    low, high = sorted((low, high))
+    if drop_b:
+        a = replace(a, b_lymphocytes_10e9_l=None)
+    lower = assess_response(
+        b, replace(a, lymphocytes_10e9_l=low), nadir, bcr_inhibitor_ongoing=bcri
+    )
+    higher = assess_response(
+        b, replace(a, lymphocytes_10e9_l=high), nadir, bcr_inhibitor_ongoing=bcri
+    )
+    assert rank(higher.response) >= rank(lower.response), (lower.reasons, higher.reasons)
+
+
+@settings(max_examples=400)
+@given(pairs, st.one_of(st.none(), measurements), st.booleans(), st.booleans())
+def test_an_unrecorded_total_lymphocyte_count_never_gives_a_better_response(
+    pair: tuple[Measurements, Measurements], nadir: Measurements | None, drop_b: bool, bcri: bool
+) -> None:
+    b, a = pair
+    if drop_b:
+        a = replace(a, b_lymphocytes_10e9_l=None)
+    unrecorded = assess_response(
+        b, replace(a, lymphocytes_10e9_l=None), nadir, bcr_inhibitor_ongoing=bcri
+    )
+    # The assessment's own total and totals that fell, held and rose against the baseline.
+    base = b.lymphocytes_10e9_l or 0.0
+    totals = {a.lymphocytes_10e9_l, 0.0, 3.9, 5.0, 50.0, *(base * f for f in (0.5, 1.0, 1.5, 4))}
+    for total in totals - {None}:
+        recorded = assess_response(
+            b, replace(a, lymphocytes_10e9_l=total), nadir, bcr_inhibitor_ongoing=bcri
+        )
+        assert rank(unrecorded.response) >= rank(recorded.response), (
+            recorded.reasons,
+            unrecorded.reasons,
+        )
+
+
+@given(pairs, no_b_nadir, st.floats(min_value=0, max_value=300))
+def test_a_b_count_that_does_not_show_a_fall_never_gives_a_better_response(
+    pair: tuple[Measurements, Measurements], nadir: Measurements | None, b_count: float
+) -> None:
+    b, a = pair
+    # Without a BTK/PI3K inhibitor a B count helps only by showing the CLL count fell ≥50%;
+    # otherwise it can only move the set-aside total to "not improved" or to PD.
+    b0 = b.b_lymphocytes_10e9_l
+    if b0 is not None and b0 > 0 and b_count <= b0 * 0.5 * (1 + 1e-9):
+        return  # the B count fell ≥50%: an improvement the total could not show
+    without = assess_response(b, replace(a, b_lymphocytes_10e9_l=None), nadir)
+    with_b = assess_response(b, replace(a, b_lymphocytes_10e9_l=b_count), nadir)
+    if without.response is not Response.NE:  # NE: only the set-aside total was abnormal
+        assert rank(with_b.response) >= rank(without.response), (without.reasons, with_b.reasons)
+
+
+@settings(max_examples=400)
+@given(clinical_pairs(), no_b_nadir, st.booleans())
+def test_on_a_bcr_inhibitor_no_b_count_is_judged_as_a_b_count_equal_to_the_total(
+    pair: tuple[Measurements, Measurements], nadir: Measurements | None, b_at_baseline: bool
+) -> None:
+    b, a = pair
+    # During BTK/PI3K inhibitor therapy the total stands in for the B count, so leaving the B
+    # count out never gives a better response than a B count showing the whole total is CLL.
+    b = replace(b, b_lymphocytes_10e9_l=b.lymphocytes_10e9_l if b_at_baseline else None)
+    a = replace(a, b_lymphocytes_10e9_l=None)
+    without = assess_response(b, a, nadir, bcr_inhibitor_ongoing=True)
+    all_b = replace(a, b_lymphocytes_10e9_l=a.lymphocytes_10e9_l)
+    with_b = assess_response(b, all_b, nadir, bcr_inhibitor_ongoing=True)
+    if a.lymphocytes_10e9_l is None and b.lymphocytes_10e9_l is not None:
+        # An unrecorded total is taken as a lymphocytosis not excluded: PR-L at best.
+        assert rank(without.response) >= rank(Response.PR_L)
+        return
+    assert without.response is with_b.response, (without.reasons, with_b.reasons)

@@ -190,6 +190,31 @@ AFTER_CART = Measurements(
 )
 NO_B_AT_BASELINE = replace(V2_BASELINE, b_lymphocytes_10e9_l=None)
 UNCHANGED_V2 = replace(V2_BASELINE, marrow=Marrow.NOT_DONE)
+# Three group-A parameters abnormal (nodes, spleen 16 cm, lymphocytes), no B counts.
+SPLENIC = replace(NO_B_AT_BASELINE, spleen_cm=16.0)
+NODES_ONLY_IMPROVED = replace(AFTER_CART, spleen_cm=16.0)
+# Leukaemic CLL with the lymphocyte count the only abnormal parameter.
+LYMPHOCYTES_ONLY = Measurements(
+    lymph_nodes_spd_cm2=0.0,
+    largest_node_cm=1.0,
+    spleen_cm=11.0,
+    liver_enlarged=False,
+    lymphocytes_10e9_l=8.0,
+    b_lymphocytes_10e9_l=7.0,
+    neutrophils_10e9_l=2.0,
+    platelets_10e9_l=150.0,
+    hemoglobin_g_dl=13.0,
+    marrow=Marrow.NOT_DONE,
+)
+V2_REMISSION = replace(
+    AFTER_CART,
+    lymph_nodes_spd_cm2=0.0,
+    largest_node_cm=1.0,
+    lymphocytes_10e9_l=3.9,
+    neutrophils_10e9_l=2.0,
+    platelets_10e9_l=150.0,
+    marrow=Marrow.NORMOCELLULAR_NO_CLL,
+)
 
 
 @dataclass(frozen=True)
@@ -205,9 +230,52 @@ class V2Vignette:
 V2_VIGNETTES = [
     V2Vignette(
         "issue 10: after CAR-T, nodes −75 %, platelets up, total lymphocytes up, no B count: "
-        "not PD; judged on the other criteria (lymphocytes not shown to fall: SD)",
+        "not PD; the total is set aside and the response judged on the other criteria: PR",
         AFTER_CART,
+        Response.PR,
+    ),
+    V2Vignette(
+        "no B count, nodes, spleen and lymphocytes abnormal, nodes improved: total −50 % "
+        "(8 → 4) is an improvement, 2 of 3: PR",
+        replace(NODES_ONLY_IMPROVED, lymphocytes_10e9_l=4.0),
+        Response.PR,
+        baseline=SPLENIC,
+    ),
+    V2Vignette(
+        "same with total −49 % (8 → 4.1): set aside, 1 of nodes and spleen improved: SD",
+        replace(NODES_ONLY_IMPROVED, lymphocytes_10e9_l=4.1),
         Response.SD,
+        baseline=SPLENIC,
+    ),
+    V2Vignette(
+        "no B count, the total (8 → 14) the only parameter abnormal at baseline: set aside, "
+        "nothing else to judge: NE",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=14.0, b_lymphocytes_10e9_l=None),
+        Response.NE,
+        baseline=LYMPHOCYTES_ONLY,
+    ),
+    V2Vignette(
+        "same with the B count unchanged (7 → 7): the B count decides, not improved: SD",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=14.0),
+        Response.SD,
+        baseline=LYMPHOCYTES_ONLY,
+    ),
+    V2Vignette(
+        "same, no B count, total −50 % (8 → 4): improved, PR",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=4.0, b_lymphocytes_10e9_l=None),
+        Response.PR,
+        baseline=LYMPHOCYTES_ONLY,
+    ),
+    V2Vignette(
+        "CR needs the lymphocyte criterion: remission with total 3.9, no B count: CR",
+        V2_REMISSION,
+        Response.CR,
+    ),
+    V2Vignette(
+        "remission with total 5 (CAR T cells), no B count: the total blocks CR, set aside for "
+        "PR: PR",
+        replace(V2_REMISSION, lymphocytes_10e9_l=5.0),
+        Response.PR,
     ),
     V2Vignette(
         "issue 10 with the B count by flow (B-cell aplasia 7 → 0.05): the CLL count fell, PR",
@@ -296,6 +364,55 @@ V2_VIGNETTES = [
         "same without a BTK/PI3K inhibitor: lymphocytes did not fall, SD",
         replace(AFTER_CART, lymphocytes_10e9_l=9.0, b_lymphocytes_10e9_l=8.0),
         Response.SD,
+    ),
+    V2Vignette(
+        "same without the B count: the total (8 → 9) is set aside, nodes and platelets: PR",
+        replace(AFTER_CART, lymphocytes_10e9_l=9.0),
+        Response.PR,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing, no B count: issue 10's total rise (8 → 14, +75 %) is taken "
+        "as CLL lymphocytosis: PR-L, as with a B count showing it",
+        AFTER_CART,
+        Response.PR_L,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing, no B count, nodes and spleen improved: total +49 % "
+        "(8 → 11.9) not improved, 2 of 3 group A: PR",
+        replace(AFTER_CART, lymphocytes_10e9_l=11.9),
+        Response.PR,
+        baseline=SPLENIC,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "same with total +50 % (8 → 12) and ≥5 × 10⁹/L: an isolated lymphocytosis, PR-L",
+        replace(AFTER_CART, lymphocytes_10e9_l=12.0),
+        Response.PR_L,
+        baseline=SPLENIC,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing, no B count, total 3 → 4.9 (+63 %, <5): not lymphocytosis, PR",
+        replace(AFTER_CART, lymphocytes_10e9_l=4.9),
+        Response.PR,
+        baseline=replace(NO_B_AT_BASELINE, lymphocytes_10e9_l=3.0),
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "same with total 3 → 5.0 (+67 %, ≥5): an isolated lymphocytosis, PR-L",
+        replace(AFTER_CART, lymphocytes_10e9_l=5.0),
+        Response.PR_L,
+        baseline=replace(NO_B_AT_BASELINE, lymphocytes_10e9_l=3.0),
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing, no B count, total not recorded, nodes and spleen improved: "
+        "a lymphocytosis not excluded, PR-L at best",
+        replace(AFTER_CART, lymphocytes_10e9_l=None),
+        Response.PR_L,
+        baseline=SPLENIC,
+        bcr_inhibitor_ongoing=True,
     ),
     V2Vignette(
         "new hepatomegaly (liver not enlarged at baseline, enlarged now) is PD [S48]",

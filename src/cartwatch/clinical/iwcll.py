@@ -24,7 +24,7 @@ Order of evaluation (the first that applies decides):
    −≥2 g/dL from baseline when due to CLL [S41]; biopsy-proven Richter transformation
    [S48][S49][S50]. Without ``b_lymphocytes_10e9_l`` at the assessment a rise of the total
    lymphocyte count cannot establish PD (after CAR-T the expanding CAR T cells raise it): the
-   response is judged on the other criteria and a reason says so. Constitutional symptoms
+   response is judged on the other criteria (6) and a reason says so. Constitutional symptoms
    alone are never PD ([S42]; 2018 wording UNVERIFIED). A PD trigger decides even when other
    fields are missing.
    Marrow PD ("increase of CLL cells ≥50% on successive biopsies" [S41]) needs the infiltrate
@@ -34,10 +34,15 @@ Order of evaluation (the first that applies decides):
 2. **Isolated lymphocytosis during BTK/PI3K inhibitor therapy** (``bcr_inhibitor_ongoing``,
    lymphocytosis the only PD trigger) is not PD: NE as in 3 when PD cannot otherwise be
    excluded, else **PR-L** when the PR criteria other than lymphocytes are met, else SD.
+   Without a B count a total rise +≥50% over baseline to ≥5 × 10⁹/L is taken as such a
+   lymphocytosis (most plausibly CLL during that therapy; a B count showing it gives PR-L,
+   so less information must not give PR), and so is a total not recorded at the assessment
+   against a recorded baseline (a lymphocytosis not excluded is no better than a rise).
 3. **NE** when PD cannot be excluded or there is nothing to compare: a paired quantity
    (node SPD, spleen, platelets, haemoglobin) recorded at only one of baseline and
-   assessment, or no parameter abnormal at baseline. The total lymphocyte count is not
-   paired: since contract v2 it cannot establish PD, so its absence lowers CR/PR instead.
+   assessment, or no parameter abnormal at baseline (the lymphocytes set aside as in 6 not
+   counting). The total lymphocyte count is not paired: since contract v2 it cannot
+   establish PD, so its absence blocks CR and sets it aside for PR (6) instead.
 4. **CR**: every criterion in ``CR_CRITERIA`` met and marrow normocellular without CLL.
    Neutrophils ≥1.5 × 10⁹/L are in the 2008 table [S42] (">1500/µL") and, from recollection,
    in the 2018 text (UNVERIFIED); this module follows the contract and requires them.
@@ -54,14 +59,21 @@ Order of evaluation (the first that applies decides):
    group B" [S42] while a secondary 2008 summary says "two of group A plus one of group B"
    [S44]; the contract's rule is implemented. Group A: nodes, liver/spleen, lymphocytes.
    Constitutional symptoms are group A in the table but their PR column is "Any" [S41], so
-   they neither count towards nor block PR (they only block CR). Group B: platelets,
+   they neither count towards nor block PR (they only block CR). Lymphocytes without
+   ``b_lymphocytes_10e9_l`` at the assessment (contract v2 item 4, "judged on the other
+   criteria"): improved when the total fell ≥50% or is normal, otherwise **set aside**
+   (left out of the group-A counts; not during BTK/PI3K inhibitor therapy, see 7), so a
+   higher total never gives a better response (the order argument is beside
+   ``total_set_aside`` in :mod:`cartwatch.clinical.iwcll_improvement`). With the B count at
+   both evaluations a B count fallen ≥50% is an improvement too. Group B: platelets,
    haemoglobin, marrow; neutrophils were group B in 2008 [S42] but are not in the 2018 table
    [S41], so they do not count towards PR.
 7. **PR-L** during BTK/PI3K inhibitor therapy when PR fails only because the lymphocyte
    count, abnormal at baseline, did not improve ≥50% (a persistent lymphocytosis below the
    PD level): the PR criteria other than lymphocytes are met. This is the same category as in
    2 for a smaller lymphocytosis, so a lower lymphocyte count never gives a worse response
-   than a higher one (§2.3; PR-L wording UNVERIFIED, coded value [S47]).
+   than a higher one (§2.3; PR-L wording UNVERIFIED, coded value [S47]). Without a B count
+   the total is not set aside here: it stands in for the B count, as in 2.
 8. **SD** otherwise.
 """
 
@@ -79,6 +91,8 @@ from cartwatch.clinical.iwcll_improvement import (
     CrCriterion,
     complete_response,
     partial_response,
+    set_aside_reason,
+    total_set_aside,
 )
 from cartwatch.clinical.iwcll_measurements import (
     HEMOGLOBIN_CR_MIN_G_DL,
@@ -310,19 +324,17 @@ def _lymphocytosis(
     """PD by lymphocytosis, counted in B lymphocytes; (triggers, notes)."""
     now = assessment.b_lymphocytes_10e9_l
     if now is None:
-        return [], _total_rise_note(baseline, assessment)
+        return [], []  # a total-lymphocyte rise: ``_total_rise``, judged in ``assess_response``
     refs = _lymphocyte_references(baseline, nadir)
     if not refs:
         return [], [
             f"lymphocytosis not assessable: {_B} {fmt(_B, now)} at assessment, no baseline B "
             "or total lymphocyte count to compare"
         ]
-    # A reference of 0 (no B cells, e.g. B-cell aplasia at the nadir after CAR-T) makes any
-    # count a rise of more than 50%; ``increased_by`` needs a positive reference for a ratio.
     rises = [
         (label, change(field, before, now, _B))
         for label, field, before in refs
-        if increased_by(before, now, PD_INCREASE_FRACTION) or (before == 0 < now)
+        if _rose(before, now)
     ]
     if rises and now < PD_LYMPHOCYTES_MIN_10E9_L:
         return [], [
@@ -341,18 +353,22 @@ def _lymphocytosis(
     return triggers, []
 
 
-def _total_rise_note(baseline: Measurements, assessment: Measurements) -> list[str]:
-    """Why a total-lymphocyte rise that v1 called PD is not PD without a B count."""
+def _rose(before: float, now: float) -> bool:
+    """+≥50% over ``before``. A reference of 0 (no B cells, e.g. B-cell aplasia at the nadir
+    after CAR-T) makes any count a rise of more than 50%; ``increased_by`` needs a positive
+    reference for a ratio."""
+    return increased_by(before, now, PD_INCREASE_FRACTION) or (before == 0 < now)
+
+
+def _total_rise(baseline: Measurements, assessment: Measurements) -> str | None:
+    """The change of a total lymphocyte count that rose +≥50% over baseline to ≥5 × 10⁹/L
+    with no ``b_lymphocytes_10e9_l`` at the assessment (what v1 called PD), else None."""
     before, now = baseline.lymphocytes_10e9_l, assessment.lymphocytes_10e9_l
-    if before is None or now is None or now < PD_LYMPHOCYTES_MIN_10E9_L:
-        return []
-    if not increased_by(before, now, PD_INCREASE_FRACTION):
-        return []
-    return [
-        f"not PD: total {change(_TOTAL, before, now)} with no {_B} at assessment; a total-"
-        "lymphocyte rise cannot establish PD (after CAR-T, expanding CAR T cells raise the "
-        "total; contract v2 item 4), so the response is judged on the other criteria"
-    ]
+    if assessment.b_lymphocytes_10e9_l is not None or before is None or now is None:
+        return None
+    if now < PD_LYMPHOCYTES_MIN_10E9_L or not _rose(before, now):
+        return None
+    return f"total {change(_TOTAL, before, now)} with no {_B} at assessment"
 
 
 def _pd_cytopenia(
@@ -419,6 +435,7 @@ def _missing_pairs(baseline: Measurements, assessment: Measurements) -> list[str
 # --- response --------------------------------------------------------------------------------
 
 _BCR = "bcr_inhibitor_ongoing"
+_BCRI_THERAPY = f"during BTK/PI3K inhibitor therapy ({_BCR} true; {PR_L_SOURCE})"
 
 
 def _below_pd(
@@ -430,7 +447,7 @@ def _below_pd(
 ) -> tuple[Response, list[str]]:
     """NE, PR-L (isolated lymphocytosis on a BCR inhibitor), CR, CRi, PR, PR-L or SD.
 
-    ``lymphocytosis`` holds the PD texts of an isolated lymphocytosis set aside because a BTK
+    ``lymphocytosis`` holds the reasons of an isolated lymphocytosis set aside because a BTK
     or PI3K inhibitor is ongoing; the other PD triggers were absent.
     """
     missing = _missing_pairs(b, a)
@@ -439,39 +456,85 @@ def _below_pd(
     # Each parameter's ``abnormal`` depends on the baseline only, so the parameters evaluated
     # against the assessment also say whether anything was abnormal at baseline.
     params = [f(b, a) for f in PR_PARAMETERS]
-    if not any(p.abnormal for p in params):
+    lymph = next(p for p in params if p.name == "lymphocytes")
+    aside = total_set_aside(lymph, a, bcr_inhibitor_ongoing)
+    judged = [p for p in params if p.abnormal and not (aside and p is lymph)]
+    if not judged:
+        if aside:
+            return Response.NE, [
+                "NE: the total lymphocyte count, the only parameter abnormal at baseline, is "
+                "set aside without a B count: nothing else to assess",
+                set_aside_reason(lymph),
+                *notes,
+            ]
         return Response.NE, ["NE: no parameter abnormal at baseline, nothing to assess", *notes]
     if lymphocytosis:
-        set_aside = [
-            f"not PD: isolated lymphocytosis during BTK/PI3K inhibitor therapy ({_BCR} true; "
-            f"{PR_L_SOURCE}): {text.removeprefix('PD: ')}"
-            for text in lymphocytosis
-        ]
         met, other = partial_response(params, without="lymphocytes")
         if met:
-            return Response.PR_L, [_pr_l_reason(), *set_aside, *other, *notes]
+            return Response.PR_L, [_pr_l_reason(), *lymphocytosis, *other, *notes]
         why = "SD: PR criteria other than lymphocytes not met"
-        return Response.SD, [why, *set_aside, *other, *notes]
+        return Response.SD, [why, *lymphocytosis, *other, *notes]
     complete, cr_reasons = complete_response(a)
     if complete is not None:
         return complete, [*cr_reasons, *notes]
-    pr_met, pr_reasons = partial_response(params)
+    aside_reasons = [set_aside_reason(lymph)] if aside else []
+    pr_met, pr_reasons = partial_response(params, without="lymphocytes" if aside else None)
     if pr_met:
-        return Response.PR, ["PR: ≥50% improvement criteria met", *cr_reasons, *pr_reasons, *notes]
-    lymph = next(p for p in params if p.name == "lymphocytes")
+        met_reason = "PR: ≥50% improvement criteria met"
+        return Response.PR, [met_reason, *aside_reasons, *cr_reasons, *pr_reasons, *notes]
     if bcr_inhibitor_ongoing and lymph.abnormal and not lymph.improved:
         met, other = partial_response(params, without="lymphocytes")
         if met:
-            persistent = f"persistent lymphocytosis (not improved ≥50%): {lymph.detail}"
-            return Response.PR_L, [_pr_l_reason(), persistent, *other, *cr_reasons, *notes]
-    return Response.SD, ["SD: neither CR/CRi, PR nor PD", *pr_reasons, *cr_reasons, *notes]
+            persistent = [f"persistent lymphocytosis (not improved ≥50%): {lymph.detail}"]
+            if a.b_lymphocytes_10e9_l is None:
+                persistent.append(
+                    f"no {_B} at assessment: {_BCRI_THERAPY} a lymphocytosis is most plausibly "
+                    "CLL, so the total is not set aside (PR-L, as a B count showing it gives)"
+                )
+            return Response.PR_L, [_pr_l_reason(), *persistent, *other, *cr_reasons, *notes]
+    sd = "SD: neither CR/CRi, PR nor PD"
+    return Response.SD, [sd, *aside_reasons, *pr_reasons, *cr_reasons, *notes]
 
 
 def _pr_l_reason() -> str:
     return (
-        "PR-L: PR criteria other than lymphocytes met, with lymphocytosis during BTK/PI3K "
-        f"inhibitor therapy ({_BCR} true; {PR_L_SOURCE}); counts as a response"
+        f"PR-L: PR criteria other than lymphocytes met, with lymphocytosis {_BCRI_THERAPY}; "
+        "counts as a response"
     )
+
+
+def _total_rise_reason(total_rise: str, bcr_inhibitor_ongoing: bool) -> str:
+    """Why a total-lymphocyte rise (``_total_rise``) is not PD, and what it is instead."""
+    if bcr_inhibitor_ongoing:
+        return (
+            f"not PD: {total_rise}, +≥50% and ≥{PD_LYMPHOCYTES_MIN_10E9_L:g} ×10⁹/L "
+            f"{_BCRI_THERAPY}: most plausibly CLL lymphocytosis, so it is taken as an isolated "
+            "lymphocytosis (PR-L, not PR, as a B count showing it gives)"
+        )
+    return (
+        f"not PD: {total_rise}; a total-lymphocyte rise cannot establish PD (after CAR-T, "
+        "expanding CAR T cells raise the total; contract v2 item 4), so the response is judged "
+        "on the other criteria"
+    )
+
+
+def _bcri_lymphocytosis_without_b(baseline: Measurements, assessment: Measurements) -> list[str]:
+    """During BTK/PI3K inhibitor therapy, with no B count: a total rise to the PD level, or an
+    unrecorded total against a recorded baseline (a lymphocytosis not excluded, so no better
+    than a recorded rise), is taken as an isolated lymphocytosis: PR-L at best."""
+    if assessment.b_lymphocytes_10e9_l is not None:
+        return []
+    total_rise = _total_rise(baseline, assessment)
+    if total_rise:
+        return [_total_rise_reason(total_rise, bcr_inhibitor_ongoing=True)]
+    before = baseline.lymphocytes_10e9_l
+    if assessment.lymphocytes_10e9_l is None and before is not None:
+        return [
+            f"{_TOTAL} not recorded at assessment (baseline {fmt(_TOTAL, before)}) and no {_B}: "
+            f"{_BCRI_THERAPY} a lymphocytosis cannot be excluded, so it is taken as an isolated "
+            "lymphocytosis (PR-L at best)"
+        ]
+    return []
 
 
 def assess_response(
@@ -489,12 +552,24 @@ def assess_response(
     """
     mrd = classify_mrd(assessment.mrd)
     triggers, notes = _progression(baseline, assessment, nadir)
+    total_rise = _total_rise(baseline, assessment)
     isolated = bool(triggers) and all(t.rule == "lymphocytosis" for t in triggers)
     if triggers and not (isolated and bcr_inhibitor_ongoing):
         texts = [t.text for t in triggers]
+        if total_rise:
+            texts.append(_total_rise_reason(total_rise, bcr_inhibitor_ongoing=False))
         return ResponseAssessment(Response.PD, STANDARD, tuple(texts + notes), mrd)
     if assessment.constitutional_symptoms:
         notes.append("constitutional symptoms present: alone they are not PD")
-    set_aside = tuple(t.text for t in triggers)
-    response, reasons = _below_pd(baseline, assessment, notes, bcr_inhibitor_ongoing, set_aside)
+    lymphocytosis = [
+        f"not PD: isolated lymphocytosis {_BCRI_THERAPY}: {t.text.removeprefix('PD: ')}"
+        for t in triggers
+    ]
+    if bcr_inhibitor_ongoing:
+        lymphocytosis += _bcri_lymphocytosis_without_b(baseline, assessment)
+    elif total_rise:
+        notes.append(_total_rise_reason(total_rise, bcr_inhibitor_ongoing=False))
+    response, reasons = _below_pd(
+        baseline, assessment, notes, bcr_inhibitor_ongoing, tuple(lymphocytosis)
+    )
     return ResponseAssessment(response, STANDARD, tuple(reasons), mrd)

@@ -38,6 +38,8 @@ __all__ = [
     "PrParameter",
     "complete_response",
     "partial_response",
+    "set_aside_reason",
+    "total_set_aside",
 ]
 
 
@@ -266,15 +268,67 @@ def partial_response(
         f"{'improved' if p.improved else 'not improved'} (group {p.group}, {p.name}): {p.detail}"
         for p in params
     ]
+    left_out = {p.group for p in evaluated if p.abnormal and p.name == without}
     met = True
     for group, wanted in PR_REQUIRED.items():
         in_group = [p for p in params if p.group == group]
         needed = min(wanted, len(in_group))
         got = sum(p.improved for p in in_group)
         met = met and got >= needed
-        other = f", {without} left out" if without else ""
+        other = f", {without} left out" if group in left_out else ""
         reasons.append(
             f"group {group}: {got} of {len(in_group)} abnormal at baseline improved "
             f"(PR needs {needed}{other})"
         )
     return met, reasons
+
+
+# --- total lymphocytes without a B count ------------------------------------------------------
+
+_B_COUNT = "b_lymphocytes_10e9_l"
+
+# The group-A lymphocyte parameter when the assessment has no B count (contract v2 item 4:
+# "the response is judged on the other criteria"). A total that fell ≥50% (or is normal) is
+# improved: the B cells are part of it, so they fell too. Any other total, or none, is *set
+# aside*: left out of the group-A abnormal and improved counts, so it neither establishes PD
+# nor counts against PR. With a B count, the B count decides (``_lymphocytes``).
+#
+# Why a higher lymphocyte count never gives a better response. PR needs, in group A,
+# ``got ≥ min(2, n)`` improved of the ``n`` parameters abnormal at baseline
+# (``partial_response`` with ``PR_REQUIRED``). With ``k`` of the other ``n - 1`` abnormal
+# group-A parameters improved, the lymphocytes
+#   improved     → PR's group A met iff k + 1 ≥ min(2, n), i.e. k ≥ min(1, n - 1)
+#   set aside    → PR's group A met iff k     ≥ min(2, n - 1)
+#   not improved → PR's group A met iff k     ≥ min(2, n)
+# and min(1, n - 1) ≤ min(2, n - 1) ≤ min(2, n), so improved ≥ set aside ≥ not improved;
+# group B is unchanged and CR needs a total <4 (which is "improved"). Without a B count a
+# higher total only moves improved → set aside; with one, improved → not improved (or PD by
+# the B count). Adding a B count only moves set aside → improved (B fell ≥50%) or → not
+# improved / PD. When the lymphocytes were the only parameter abnormal at baseline, setting
+# them aside leaves nothing to judge: NE, as with nothing abnormal at all (a vacuous
+# "0 of 0 needed" must not read as PR).
+#
+# During BTK/PI3K inhibitor therapy the total is not set aside: a lymphocytosis there is most
+# plausibly CLL (redistribution), and setting it aside would give PR where a B count showing
+# the same lymphocytosis gives PR-L, a better response for less information. Without a B
+# count the total stands in for it: a rise +≥50% to ≥5 × 10⁹/L is an isolated lymphocytosis
+# (PR-L or SD, in :mod:`cartwatch.clinical.iwcll`), a total not improved a persistent one.
+
+
+def total_set_aside(lymph: PrParameter, a: Measurements, bcr_inhibitor_ongoing: bool) -> bool:
+    """Whether the group-A lymphocytes are left out of PR counting (see the comment above)."""
+    return (
+        a.b_lymphocytes_10e9_l is None
+        and lymph.abnormal
+        and not lymph.improved
+        and not bcr_inhibitor_ongoing
+    )
+
+
+def set_aside_reason(lymph: PrParameter) -> str:
+    return (
+        f"lymphocytes set aside (group A): {lymph.detail}, not improved ≥50%, and no "
+        f"{_B_COUNT} at assessment; after CAR-T expanding CAR T cells raise the total, so "
+        "it neither establishes PD nor counts against PR (contract v2 item 4): PR is judged "
+        "on the other criteria"
+    )

@@ -340,10 +340,12 @@ def test_paired_field_missing_at_assessment_is_ne_and_named(field: str) -> None:
 
 def test_total_lymphocytes_missing_at_assessment_lowers_instead_of_ne() -> None:
     # Since contract v2 item 4 the total count cannot establish PD, so its absence does not
-    # leave PD unexcludable: CR is not assessable and the lymphocyte PR parameter fails.
+    # leave PD unexcludable: CR is not assessable and, with no B count, the lymphocytes are
+    # set aside for PR.
     result = assess_response(BASELINE, replace(COMPLETE, lymphocytes_10e9_l=None))
     assert result.response is Response.PR
     assert any("CR not assessable: lymphocytes_10e9_l not recorded" in r for r in result.reasons)
+    assert any(r.startswith("lymphocytes set aside (group A)") for r in result.reasons)
 
 
 def test_paired_field_missing_at_baseline_is_ne() -> None:

@@ -1,6 +1,7 @@
 """Contract v2 item 4 details not in the vignettes (tests/spec/test_iwcll_vignettes.py): the
-reasons that say why a lymphocyte finding is not PD, the PD sources, PR-L in the response
-order and ORR, and the names kept importable from iwcll after the module split."""
+reasons that say why a lymphocyte finding is not PD or is set aside, the PD sources, PR-L in
+the response order and ORR, and the names kept importable from iwcll after the module
+split."""
 
 from __future__ import annotations
 
@@ -49,6 +50,79 @@ def test_b_count_without_any_reference_is_named_not_assessable() -> None:
     )
     assert result.response is not Response.PD
     assert any(r.startswith("lymphocytosis not assessable") for r in result.reasons)
+
+
+# Issue 10: nodes −75 %, platelets up, total lymphocytes 8 → 14 after CAR-T, no B count.
+RESPONDING = replace(
+    STABLE, lymph_nodes_spd_cm2=10.0, lymphocytes_10e9_l=14.0, b_lymphocytes_10e9_l=None,
+    platelets_10e9_l=120.0,
+)  # fmt: skip
+
+
+def test_a_set_aside_total_says_so_why_and_is_left_out_of_group_a_only() -> None:
+    result = assess_response(BASELINE, RESPONDING)
+    assert result.response is Response.PR
+    aside = [r for r in result.reasons if r.startswith("lymphocytes set aside (group A)")]
+    assert len(aside) == 1
+    assert "CAR T cells" in aside[0] and "contract v2 item 4" in aside[0]
+    assert "lymphocytes_10e9_l 8 ×10⁹/L → 14 ×10⁹/L (+75%)" in aside[0]
+    assert any(r.startswith("not PD: total lymphocytes_10e9_l") for r in result.reasons)
+    assert "group A: 1 of 1 abnormal at baseline improved (PR needs 1, lymphocytes left out)" in (
+        result.reasons
+    )
+    assert "group B: 1 of 2 abnormal at baseline improved (PR needs 1)" in result.reasons
+    assert not any("improved (group A, lymphocytes)" in r for r in result.reasons)
+
+
+def test_a_total_that_fell_by_half_is_improved_without_a_b_count() -> None:
+    result = assess_response(BASELINE, replace(RESPONDING, lymphocytes_10e9_l=4.0))
+    assert result.response is Response.PR
+    assert not any("set aside" in r for r in result.reasons)
+    assert "group A: 2 of 2 abnormal at baseline improved (PR needs 2)" in result.reasons
+
+
+def test_a_b_count_decides_instead_of_setting_the_total_aside() -> None:
+    # B 3 → 3: the CLL count did not fall, so the lymphocytes count against PR (2 needed).
+    result = assess_response(BASELINE, replace(RESPONDING, b_lymphocytes_10e9_l=3.0))
+    assert result.response is Response.SD
+    assert not any("set aside" in r for r in result.reasons)
+
+
+def test_a_set_aside_total_that_was_the_only_abnormal_parameter_is_ne() -> None:
+    baseline = Measurements(
+        lymph_nodes_spd_cm2=0.0, largest_node_cm=1.0, spleen_cm=11.0, liver_enlarged=False,
+        lymphocytes_10e9_l=8.0, platelets_10e9_l=150.0, hemoglobin_g_dl=13.0,
+    )  # fmt: skip
+    result = assess_response(baseline, replace(baseline, lymphocytes_10e9_l=14.0))
+    assert result.response is Response.NE
+    assert result.reasons[0].startswith("NE: the total lymphocyte count, the only parameter")
+    assert any(r.startswith("lymphocytes set aside") for r in result.reasons)
+
+
+def test_on_a_bcr_inhibitor_a_total_rise_without_b_count_is_pr_l_and_says_why() -> None:
+    result = assess_response(BASELINE, RESPONDING, bcr_inhibitor_ongoing=True)
+    assert result.response is Response.PR_L
+    rise = [r for r in result.reasons if "most plausibly CLL lymphocytosis" in r]
+    assert len(rise) == 1 and rise[0].startswith("not PD: total lymphocytes_10e9_l 8")
+    assert "bcr_inhibitor_ongoing true" in rise[0]
+    assert not any("set aside (group A)" in r for r in result.reasons)
+
+
+def test_on_a_bcr_inhibitor_a_persistent_total_without_b_count_is_kept_and_says_why() -> None:
+    # 8 → 9: not improved and below the PD level; a B count 3 → 3 would give PR-L as well.
+    persistent = replace(RESPONDING, lymphocytes_10e9_l=9.0)
+    result = assess_response(BASELINE, persistent, bcr_inhibitor_ongoing=True)
+    assert result.response is Response.PR_L
+    assert any("the total is not set aside" in r for r in result.reasons)
+    with_b = replace(persistent, b_lymphocytes_10e9_l=3.0)
+    assert assess_response(BASELINE, with_b, bcr_inhibitor_ongoing=True).response is (Response.PR_L)
+
+
+def test_on_a_bcr_inhibitor_an_unrecorded_total_without_b_count_says_why() -> None:
+    unrecorded = replace(RESPONDING, lymphocytes_10e9_l=None)
+    result = assess_response(BASELINE, unrecorded, bcr_inhibitor_ongoing=True)
+    assert result.response is Response.PR_L
+    assert any("a lymphocytosis cannot be excluded" in r for r in result.reasons)
 
 
 def test_every_pd_reason_cites_its_source() -> None:
