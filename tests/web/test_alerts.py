@@ -96,9 +96,7 @@ def test_missed_days_are_the_unassessed_days_before_today(cast: Any, patient_a: 
     add(cast, patient_a, "icans", icans("2025-07-03T09:00:00", 10))  # ICANS alone counts
     (missed,) = alerts(cast, "2025-07-05T12:00:00", "missed_assessment")
     # 07-02 (CRS) and 07-03 (ICANS) were assessed; today (07-05) is not yet missed.
-    assert missed.message == (
-        "no CRS/ICANS assessment on 2 days after infusion: 2025-07-01, 2025-07-04"
-    )
+    assert missed.message == ("no CRS/ICANS assessment on day 0 (2025-07-01), day 3 (2025-07-04)")
     assert missed.when == "2025-07-04"
 
 

@@ -147,8 +147,10 @@ def _missed_days(
     ]
 
 
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+def _days_after_infusion(infusion: dt.date, days: list[dt.date]) -> str:
+    """The post-infusion days a nurse counts by (the infusion day is day 0), each with its
+    date: ``day 0 (2025-07-01), day 3 (2025-07-04)``."""
+    return ", ".join(f"day {(d - infusion).days} ({d.isoformat()})" for d in days)
 
 
 def _obligation_alerts(patient_id: str, course: m.CellTherapy, today: dt.date) -> list[Alert]:
@@ -295,8 +297,8 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
                     Alert(
                         patient_id,
                         "missed_assessment",
-                        f"no CRS/ICANS assessment on {_days(len(missed))} after infusion: "
-                        + ", ".join(d.isoformat() for d in missed),
+                        "no CRS/ICANS assessment on "
+                        + _days_after_infusion(course.infusion_date, missed),
                         missed[-1].isoformat(),
                     )
                 )
