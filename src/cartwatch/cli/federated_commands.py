@@ -15,6 +15,9 @@ import typer
 from cartwatch.cli.io import OUT_FLAGS, emit, fail, to_json
 from cartwatch.cli.stats_commands import (
     CONF_TYPES,
+    EventOption,
+    EventValueOption,
+    TimeOption,
     conf_level_option,
     format_option,
     km_text,
@@ -127,11 +130,9 @@ def _from_adam(
 @federated.command("share")
 def share(
     file: Annotated[Path | None, typer.Argument(help="CSV file, one row per subject")] = None,
-    time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event column")] = None,
-    event_value: Annotated[
-        str | None, typer.Option("--event-value", help="Value of --event meaning an event")
-    ] = None,
+    time: TimeOption = None,
+    event: EventOption = None,
+    event_value: EventValueOption = None,
     group: Annotated[
         str | None, typer.Option("--group", help="Group column (ADSL/ADTTE variable with --adam)")
     ] = None,

@@ -13,6 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from cartwatch.cli.io import OUT_FLAGS, OutputFormat, emit, fail, input_errors, read_json
+from cartwatch.cli.stats_commands import (
+    EventOption,
+    EventValueOption,
+    GroupOption,
+    TimeOption,
+    survival_columns,
+)
 
 SOURCE_HELP = "JSON document (a path, or - for stdin)"
 Source = Annotated[str, typer.Argument(help=SOURCE_HELP, metavar="FILE")]
@@ -129,12 +136,10 @@ def _write_sweep(result: dict[str, Any], out: Path) -> list[str]:
 
 def fit_cure(
     file: Annotated[Path, typer.Argument(help="CSV (one row per subject) or ADaM ADTTE")],
-    time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event column")] = None,
-    event_value: Annotated[
-        str | None, typer.Option("--event-value", help="Value of --event meaning an event")
-    ] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Group column")] = None,
+    time: TimeOption = None,
+    event: EventOption = None,
+    event_value: EventValueOption = None,
+    group: GroupOption = None,
     latency: Annotated[str, typer.Option("--latency", help="weibull|exponential|lognormal")] = (
         "weibull"
     ),
@@ -191,7 +196,6 @@ def _survival_frame(
     param: str | None,
     problems: list[str],
 ) -> Any:
-    from cartwatch.cli.stats_commands import survival_columns
     from cartwatch.research.cure_report import SurvivalFrame, adtte_frame, csv_frame
 
     if param is not None:

@@ -27,6 +27,14 @@ FORMATS = ("json", "text")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n"}
 
+# The survival-column options, shared by ``km``, ``fit cure`` and ``federated share``.
+TimeOption = Annotated[str | None, typer.Option("--time", help="Time column")]
+EventOption = Annotated[str | None, typer.Option("--event", help="Event column")]
+EventValueOption = Annotated[
+    str | None, typer.Option("--event-value", help="Value of --event meaning an event")
+]
+GroupOption = Annotated[str | None, typer.Option("--group", help="Group column")]
+
 
 def _int(name: str, text: str | None, problems: list[str]) -> int | None:
     if text is None:
@@ -177,12 +185,10 @@ def survival_columns(
 
 def km(
     file: Annotated[Path, typer.Argument(help="CSV file with one row per subject")],
-    time: Annotated[str | None, typer.Option("--time", help="Time column")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event column")] = None,
-    event_value: Annotated[
-        str | None, typer.Option("--event-value", help="Value of --event meaning an event")
-    ] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Group column")] = None,
+    time: TimeOption = None,
+    event: EventOption = None,
+    event_value: EventValueOption = None,
+    group: GroupOption = None,
     conf_type: Annotated[str, typer.Option("--conf-type")] = "log-log",
     conf_level: Annotated[str, typer.Option("--conf-level")] = "0.95",
     quantiles: Annotated[
