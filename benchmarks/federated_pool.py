@@ -21,8 +21,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,17 +28,7 @@ import numpy as np
 from cartwatch.interop import federated as fed
 from cartwatch.outcomes.km_summary import km_summary, logrank_summary
 from cartwatch.outcomes.survival import kaplan_meier, logrank_test
-
-REPEATS = 3
-
-
-def best_of(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+from timing import best_of
 
 
 def main(n: int = 1_000_000, centres: int = 50) -> None:

@@ -10,23 +10,11 @@ without R's midpoint rule, so only the point estimates are compared, not the med
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
 
 from cartwatch.outcomes.survival import kaplan_meier, km_median_ci
-
-REPEATS = 3
-
-
-def best_of(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+from timing import REPEATS, best_of
 
 
 def main(n: int = 1_000_000) -> None:

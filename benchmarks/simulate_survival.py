@@ -21,8 +21,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,8 +28,8 @@ import numpy as np
 from cartwatch.research.examples import SIMULATION, simulation
 from cartwatch.research.inputs import SimulateSurvivalIn, parse
 from cartwatch.research.simulate import observe, simulate_survival
+from timing import REPEATS, best_of
 
-REPEATS = 3
 LIFELINES_REPLICATES = 200
 
 DESIGN: dict[str, Any] = simulation(
@@ -55,15 +53,6 @@ for (i in 1:%(repeats)d) {
 }
 cat(sprintf('{"seconds": %%.4f, "power": %%.5f}', best, sim$overallReject))
 """
-
-
-def best_of(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def run_rpact(replicates: int) -> dict[str, float] | None:
