@@ -222,3 +222,28 @@ def test_a_draft_changes_without_reason_and_cannot_be_verified(cast: Any, patien
         version=draft.version, form_status="complete",
     )  # fmt: skip
     assert done.form_status == "complete" and done.grade_neutrophil_count_decreased == 4
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "flagged"),
+    [
+        ("temperature_c", 34.9, True),
+        ("temperature_c", 35.0, False),
+        ("temperature_c", 41.5, False),
+        ("temperature_c", 41.6, True),
+        ("hemoglobin_g_dl", 20.0, False),
+        ("hemoglobin_g_dl", 20.1, True),
+    ],
+)
+def test_soft_rule_bounds_on_each_side(field: str, value: float, flagged: bool) -> None:
+    """The soft bounds (quality.SOFT_RULES): the bound itself is not unusual, one step past
+    it is."""
+    from cartwatch.web.patients.models import CrsAssessment, Lab
+    from cartwatch.web.services import quality
+
+    record = (
+        CrsAssessment(temperature_c=value)
+        if field == "temperature_c"
+        else Lab(hemoglobin_g_dl=value)
+    )
+    assert bool(quality.soft_flags(record)) is flagged

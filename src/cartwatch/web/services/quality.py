@@ -240,6 +240,11 @@ def _fahrenheit_hint(value: float) -> str:
     return f"{value:g} looks like °F: that is {celsius:.1f} °C"
 
 
+# Data-entry plausibility checks, not clinical grading rules: no guideline defines them, so
+# they only flag (never refuse, never grade). The bounds are the project's choice, set where
+# a value is possible but more often a typing or unit slip: body temperature outside
+# 35.0–41.5 °C (below 35 °C is hypothermia; above 41.5 °C is rare even in high-grade CRS),
+# haemoglobin above 20 g/dL (typed in g/L). The grading thresholds live in clinical/.
 SOFT_RULES: tuple[Soft, ...] = (
     Soft(m.CrsAssessment, "temperature_c", lambda t: t < 35.0,
          lambda t: f"{t:g} °C is below 35 °C: hypothermia, or a typing error?"),
@@ -261,6 +266,8 @@ class Jump:
     within: dt.timedelta
 
 
+# Project choices as above (no guideline): a change beyond these factors within two days is
+# more often a unit or typing slip than biology, so it is listed for a second look.
 LAB_JUMPS: tuple[Jump, ...] = (
     Jump("platelets_10e9_l", "platelets", 5.0, dt.timedelta(days=2)),
     Jump("neutrophils_10e9_l", "neutrophils", 10.0, dt.timedelta(days=2)),
