@@ -220,6 +220,18 @@ def test_an_unoffered_oxygen_device_lists_the_devices_by_name(doctor: Client) ->
     ) in vasopressors.content.decode()
 
 
+def test_a_missing_ice_score_is_explained_in_words(doctor: Client) -> None:
+    """Engine messages reach the page as they are: they name the finding, never a field code
+    (a walk in Chromium showed "required (or ice_items)")."""
+    url = "/patients/A-001/assessment/new/"
+    form = {"observed_at": "2025-07-03T08:00", "crs.temperature_c": "37.0",
+            "icans.assessed": "true", "icans.age_years": "64"}  # fmt: skip
+    body = doctor.post(url, form).content.decode()
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert "ICE score (total)</a>: required (or the ICE items) unless the patient is" in summary
+    assert "ice_items" not in summary and "ice_score" not in summary
+
+
 #: The other spelling (clinical-standards.md writes oedema, haemoglobin, haemorrhage,
 #: anaemia) and abbreviations written in lower case.
 OTHER_SPELLING = re.compile(r"(?<![oa])(edema|hemoglobin|hemorrhage|anemia)", re.IGNORECASE)

@@ -298,7 +298,7 @@ def _value_problems(obs: IcansObservation) -> Iterator[tuple[str, str]]:
     if obs.capd_score is not None and not _is_int_in(obs.capd_score, 0, CAPD_MAX):
         yield "capd_score", f"must be an integer 0–{CAPD_MAX}, got {obs.capd_score!r}"
     if obs.ice_score is not None and obs.ice_items is not None:
-        yield "ice_items", "give ice_score or ice_items, not both"
+        yield "ice_items", "give the ICE score or the ICE items, not both"
 
 
 def _patient(obs: IcansObservation) -> str:
@@ -319,7 +319,7 @@ def _ice_problems(obs: IcansObservation) -> Iterator[tuple[str, str]]:
     unarousable = obs.consciousness is Consciousness.UNAROUSABLE
     ice, path = obs.ice, "ice_items" if obs.ice_items is not None else "ice_score"
     if ice is None and not unarousable:
-        yield "ice_score", "required (or ice_items) unless the patient is unarousable"
+        yield "ice_score", "required (or the ICE items) unless the patient is unarousable"
     elif ice is not None and unarousable and ice != 0:
         # An unarousable patient cannot perform ICE (ASTCT grade 4 row): a score above 0
         # means one of the two findings is wrong, and we refuse to guess which.
