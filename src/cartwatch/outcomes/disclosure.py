@@ -24,7 +24,9 @@ atoms that agrees with what is shown. Equal bounds = disclosed. This is the meth
 statistical-disclosure-control literature ("attacker" bounds; Hundepool et al., *Statistical
 Disclosure Control*, Wiley 2012, §5.3), applied to a whole table at once.
 
-Pure: no Django, no pandas. The federated/interop exports reuse it (one rule everywhere).
+Pure: no Django, no pandas. The network page's pooled PFS/OS counts reuse it. A federated
+share file (``interop.federated``) is not suppressed by it: it holds per-time counts for
+exact pooling and has its own opt-in ``--min-cell`` refusal.
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ __all__ = [
 Latency = Literal["weibull", "exponential", "lognormal"]
 FloatArray = npt.NDArray[np.float64]
 
+# Project heuristics, not published cut-offs: Maller & Zhou (1996) give the idea (follow-up
+# well beyond the last event) and a test statistic, not these numbers. They only decide
+# whether a warning is printed, never the fit.
 #: The plateau after the last event must last at least this share of the last event time.
 PLATEAU_MIN_SHARE = 0.5
 #: … and this many patients must be followed beyond the last event.

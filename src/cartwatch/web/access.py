@@ -26,8 +26,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from cartwatch.web.centres.models import ApiToken, Centre, Membership, Role
-from cartwatch.web.patients.models import AuditedModel, Patient, PatientRecord
-from cartwatch.web.research_view import research_view
+from cartwatch.web.patients.models import Patient, PatientRecord
 
 
 class Perm(StrEnum):
@@ -260,13 +259,6 @@ class Actor:
             return self.tokens().get(pk=token_id)
         except ApiToken.DoesNotExist:
             raise Http404("no such token") from None
-
-    def present(self, instance: AuditedModel, data: dict[str, Any]) -> dict[str, Any]:
-        """*data* (a row as a dict) as this role may see it: unchanged, or with free text
-        blanked and names coded (``research_view``) for a role without 'identifiable'."""
-        if self.identifiable:
-            return data
-        return research_view(type(instance), data)[0]
 
 
 def resolve_actor(user: AbstractBaseUser | AnonymousUser | None, perm: Perm | None = None) -> Actor:
