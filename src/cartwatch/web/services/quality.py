@@ -32,6 +32,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
+from cartwatch.schemas.errors import ROOT_PATH
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 
@@ -173,23 +174,33 @@ def date_problems(
     patient: m.Patient, model: type[m.AuditedModel], values: Mapping[str, Any], pk: int | None
 ) -> list[tuple[str, str]]:
     """``(field, problem)`` for every hard date rule the record (*values*) would break."""
-    fields = DATE_FIELDS.get(model, ())
-    if not fields:
+    if model not in DATE_FIELDS:
         return []
     known = anchors(patient, model, values, pk)
-    problems: list[tuple[str, str]] = []
-    for name in fields:
+    return [(name, problem) for name, _, problem in _problems(model, values, known)]
+
+
+def _problems(
+    model: type[m.AuditedModel], values: Mapping[str, Any], known: Anchors
+) -> list[tuple[str, str, str]]:
+    """``(field, anchor, problem)`` for every hard date rule a record of *model* with
+    *values* breaks against the anchor dates *known*."""
+    problems: list[tuple[str, str, str]] = []
+    diagnosis, death = known.dates["diagnosis"], known.dates["death"]
+    is_the_death = model is m.FollowUp and values.get("event") == m.FollowUpEvent.DEATH
+    for name in DATE_FIELDS.get(model, ()):
         day = _day(values.get(name))
         if day is None:
             continue
-        diagnosis, death = known.dates["diagnosis"], known.dates["death"]
         if diagnosis is not None and day < diagnosis:
             problems.append(
-                (name, f"{day.isoformat()} is before the diagnosis on {diagnosis.isoformat()}")
-            )
-        is_the_death = model is m.FollowUp and values.get("event") == m.FollowUpEvent.DEATH
+                (name, "diagnosis",
+                 f"{day.isoformat()} is before the diagnosis on {diagnosis.isoformat()}")
+            )  # fmt: skip
         if death is not None and day > death and not is_the_death:
-            problems.append((name, f"{day.isoformat()} is after the death on {death.isoformat()}"))
+            problems.append(
+                (name, "death", f"{day.isoformat()} is after the death on {death.isoformat()}")
+            )
     for rule in DATE_ORDER:
         if rule.model is not model or (rule.when and not rule.when(values)):
             continue
@@ -201,17 +212,131 @@ def date_problems(
             continue
         if anchor is None:
             if rule.required:
-                problems.append((rule.field, f"no date of {words} is recorded yet{because}"))
+                problems.append(
+                    (rule.field, rule.anchor, f"no date of {words} is recorded yet{because}")
+                )
             continue
         if _broken(day, anchor, rule.relation, rule.strict):
             word = BROKEN_WORDS[(rule.relation, rule.strict)]
             problems.append(
                 (
                     rule.field,
+                    rule.anchor,
                     f"{day.isoformat()} is {word} {words} on {anchor.isoformat()}{because}",
                 )
             )
     return problems
+
+
+# --------------------------------------------------------------------------- moved anchors
+
+#: The field of the record kind that sets each anchor date. Saving (or deleting) one of
+#: these moves a date the patient's *other* records were checked against when they were saved.
+ANCHOR_FIELDS: Mapping[str, tuple[type[m.AuditedModel], str]] = {
+    "diagnosis": (m.Patient, "diagnosis_date"),
+    "apheresis": (m.CellTherapy, "apheresis_date"),
+    "lymphodepletion": (m.CellTherapy, "lymphodepletion_start"),
+    "infusion": (m.CellTherapy, "infusion_date"),
+    "death": (m.FollowUp, "event_date"),
+}
+
+#: Besides its dates, what a stored record's rules read (``Order.when``, the death rule).
+_RULE_INPUTS: Mapping[type[m.AuditedModel], tuple[str, ...]] = {
+    m.Treatment: ("indication",),
+    m.ResponseAssessment: ("timepoint",),
+    m.FollowUp: ("event",),
+}
+
+
+def _stored_anchors(patient: m.Patient) -> Anchors:
+    return anchors(patient, m.Patient, {}, None)
+
+
+def _anchors_after(
+    patient: m.Patient,
+    model: type[m.AuditedModel],
+    values: Mapping[str, Any] | None,
+    pk: int | None,
+) -> Anchors:
+    """The patient's anchor dates once the record (*values*, id *pk*) is saved, or deleted
+    when *values* is None."""
+    if values is None:  # deleted: what remains is the stored anchors without it
+        known = dict(anchors(patient, model, {}, pk).dates)
+        if model is m.CellTherapy:
+            known.update(apheresis=None, lymphodepletion=None, infusion=None)
+        if model is m.Patient:
+            known["diagnosis"] = None
+        return Anchors(known)
+    known = dict(anchors(patient, model, values, pk).dates)
+    if model is m.Patient:
+        known["diagnosis"] = _day(values.get("diagnosis_date"))
+    if model is m.FollowUp and values.get("event") == m.FollowUpEvent.DEATH:
+        day = _day(values.get("event_date"))
+        if day is not None and (known["death"] is None or day < known["death"]):
+            known["death"] = day
+    return Anchors(known)
+
+
+def _label(model: type[m.AuditedModel], values: Mapping[str, Any]) -> str:
+    days = [d for f in DATE_FIELDS.get(model, ()) if (d := _day(values.get(f))) is not None]
+    name = str(model._meta.verbose_name)
+    return f"the {name} of {days[0].isoformat()}" if days else f"the {name}"
+
+
+def moved_anchor_problems(
+    patient: m.Patient,
+    model: type[m.AuditedModel],
+    values: Mapping[str, Any] | None,
+    pk: int | None,
+) -> list[tuple[str, str]]:
+    """``(field, problem)`` for each of the patient's other stored records that the save
+    (or, with *values* None, the deletion) of this record would put out of date order: a
+    diagnosis date moved after a prior line, an infusion moved after a CRS assessment, a
+    death dated before a blood count, a course deleted under its daily assessments.
+
+    Each record was checked against the anchors when it was saved; moving an anchor must
+    not silently break them (they would be refused if typed now, and the engines would
+    grade toxicity of an infusion that had not happened). Only the breaks this change
+    makes are reported: a record that was already out of order is listed on the
+    data-quality page and does not block unrelated corrections."""
+    if not any(model is holder for holder, _ in ANCHOR_FIELDS.values()):
+        return []
+    second_course = model is m.CellTherapy and pk is None
+    if second_course and m.CellTherapy.objects.filter(patient=patient).exists():
+        return []  # a second course is refused as such, with its reason (records.py)
+    before = _stored_anchors(patient)
+    after = _anchors_after(patient, model, values, pk)
+    if after == before:
+        return []
+    moved = {a for a in after.dates if after.dates[a] != before.dates[a]}
+    problems: list[tuple[str, str]] = []
+    for other, fields in DATE_FIELDS.items():
+        rows = other.objects.filter(patient=patient)  # type: ignore[misc]
+        if other is model and pk is not None:
+            rows = rows.exclude(pk=pk)
+        for row in rows.values(*fields, *_RULE_INPUTS.get(other, ())):
+            was = {(f, a) for f, a, _ in _problems(other, row, before)}
+            for name, anchor, problem in _problems(other, row, after):
+                if anchor not in moved or (name, anchor) in was:
+                    continue
+                holder, field = ANCHOR_FIELDS[anchor]
+                at = field if holder is model and values is not None else ROOT_PATH
+                problems.append(
+                    (at, f"{_label(other, row)} would be out of order: {problem}; "
+                         "correct or delete that record first")
+                )  # fmt: skip
+    return list(dict.fromkeys(problems))
+
+
+def refuse_moved_anchors(
+    patient: m.Patient,
+    model: type[m.AuditedModel],
+    values: Mapping[str, Any] | None,
+    pk: int | None,
+) -> None:
+    problems = moved_anchor_problems(patient, model, values, pk)
+    if problems:
+        raise ClinicalInputError(problems)
 
 
 def refuse_bad_dates(

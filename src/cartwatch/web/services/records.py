@@ -10,7 +10,9 @@ here once:
   ``Conflict`` (optimistic locking: nobody silently overwrites someone else's edit);
 * changing a complete or verified record needs a reason for change (a draft, status
   ``incomplete``, does not); any change makes a verified record ``complete`` again;
-* the patient's other records are checked for date order (``quality.refuse_bad_dates``);
+* the patient's other records are checked for date order (``quality.refuse_bad_dates``),
+  and a save or deletion that moves a date they were checked against (the diagnosis, the
+  course, a death) must not put them out of order (``quality.refuse_moved_anchors``);
 * each save runs inside ``audit_context`` so the audit signal attributes it to the actor
   with the reason, and simple-history gets the same user and reason.
 """
@@ -221,6 +223,7 @@ def _values(
     row = _validate(kind.row_model, payload, patient_id=patient.patient_id)
     values = row_to_fields(row)
     quality.refuse_bad_dates(patient, kind.model, values, pk)
+    quality.refuse_moved_anchors(patient, kind.model, values, pk)
     if kind.compute is not None:
         values.update(kind.compute(row, patient, pk))
     return values
@@ -418,6 +421,8 @@ def delete_record(
     _check_reason(reason)
     with transaction.atomic():
         current = _locked(instance, version)
+        patient = current if isinstance(current, m.Patient) else current.patient  # type: ignore[attr-defined]
+        quality.refuse_moved_anchors(patient, type(current), None, current.pk)
         current._history_user = actor.user  # type: ignore[attr-defined]
         current._change_reason = reason  # type: ignore[attr-defined]
         crs = current if isinstance(current, m.CrsAssessment) else None
@@ -536,6 +541,7 @@ def update_patient(
     values = _patient_values(actor, payload)
     if values["patient_id"] != patient.patient_id:
         raise ClinicalInputError.single("patient_id", "cannot be changed")
+    quality.refuse_moved_anchors(patient, m.Patient, values, patient.pk)
     current = locked_update(
         actor, patient, version, reason, form_status, lambda row: apply_fields(row, values)
     )

@@ -343,6 +343,8 @@ def record_delete(
             )
         except (ReasonRequired, Conflict) as exc:
             problem = str(exc)
+        except ClinicalInputError as exc:
+            problem = _in_words(exc)
         else:
             messages.success(request, f"Deleted: {describe(instance)} (its history is kept).")
             if kind == PATIENT:
