@@ -93,7 +93,7 @@ def pfs_by_subject(data: tb.AdamData, efficacy_flag: str) -> PfsBySubject | None
 
 def remission_groups(pfs: PfsBySubject, adrs: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """Masks: all patients, CR/CRi, CR/CRi with uMRD4 in blood, PR (PR-L), no response."""
-    umrd, _ = tb._umrd_by_subject(adrs, "PB")
+    umrd, _ = tb.umrd_by_subject(adrs, "PB")
     cr_label, pr_label = tb.bor_group("CR"), tb.bor_group("PR")  # the report's group names
     cr = pfs.bor == cr_label
     groups = {
@@ -216,11 +216,11 @@ def high_risk_pfs_table(
     rows = []
     for label, word, mask in groups:
         km = kaplan_meier(pfs.months[mask], pfs.event[mask])
-        rows.append(tb.Row(f"{label}: {word}", tb._tte_cells(km), 1, f"{label}:{word}"))
+        rows.append(tb.Row(f"{label}: {word}", tb.tte_cells(km), 1, f"{label}:{word}"))
     return tb.Table(
         key="high_risk_pfs",
         title="Progression-free survival by high-risk subgroup",
-        columns=("Subgroup", *tb._TTE_COLUMNS),
+        columns=("Subgroup", *tb.TTE_COLUMNS),
         rows=tuple(rows),
         method=tb.km_method("log-log"),
         population=population_label,

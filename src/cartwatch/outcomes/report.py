@@ -479,7 +479,7 @@ def swimmer_lanes(data: tb.AdamData, efficacy_flag: str) -> SwimmerData | None:
     ids = tb.population(adsl, efficacy_flag)["USUBJID"].astype(str)
     bor = tb.best_response(adrs, ids)
     responders = [s for s, b in zip(ids, bor, strict=True) if b in tb.RESPONDER]
-    os_ = tb._params(adtte, "OS")
+    os_ = tb.parameter_rows(adtte, "OS")
     if not responders or os_.empty:
         return None
     keep = set(responders)
@@ -487,7 +487,7 @@ def swimmer_lanes(data: tb.AdamData, efficacy_flag: str) -> SwimmerData | None:
     os_cnsr = pd.to_numeric(os_["CNSR"], errors="coerce")
     end = _first_aval(os_)
     died = _first_aval(os_[os_cnsr == 0])
-    pfs = tb._params(adtte, "PFS")
+    pfs = tb.parameter_rows(adtte, "PFS")
     pfs = pfs[pfs["USUBJID"].astype(str).isin(keep)]
     pfs = pfs[pd.to_numeric(pfs["CNSR"], errors="coerce") == 0]
     if "EVNTDESC" in pfs.columns:
@@ -498,7 +498,7 @@ def swimmer_lanes(data: tb.AdamData, efficacy_flag: str) -> SwimmerData | None:
         # A PFS event on the day of death is the death (PFS = progression or death).
         progressed = {s: t for s, t in _first_aval(pfs).items() if died.get(s) != t}
     first: dict[tuple[str, str], float] = {}
-    ovr = tb._params(adrs, "OVRLRESP")
+    ovr = tb.parameter_rows(adrs, "OVRLRESP")
     if not ovr.empty:
         ovr = ovr[ovr["USUBJID"].astype(str).isin(keep)]
         if "ANL01FL" in ovr.columns and tb.flag(ovr, "ANL01FL").any():
