@@ -99,6 +99,7 @@ ENDPOINTS = [
     # A centre-B user importing A-001's bundle gets 200 with nothing written (A-001 is not
     # registered at B); tests/web/test_fhir_import_api.py checks that nothing is written.
     Endpoint("POST", "/api/fhir/Bundle", "write_assessments", 200, FHIR_BUNDLE, False),
+    Endpoint("GET", P.replace("patients", "fhir/Patient") + "/$everything", "export", 200),
 ]
 
 

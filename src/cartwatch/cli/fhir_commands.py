@@ -1,4 +1,4 @@
-"""``cartwatch fhir import``: parse, call ``cartwatch.web.commands.fhir_import``, print."""
+"""``cartwatch fhir import|export``: parse, call ``cartwatch.web.commands``, print."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from cartwatch.cli.io import emit, fail
+from cartwatch.cli.io import OUT_FLAGS, emit, fail
 from cartwatch.cli.stats_commands import format_option
 
-fhir = typer.Typer(help="FHIR R4: import an EHR Bundle into a centre.", no_args_is_help=True)
+fhir = typer.Typer(
+    help="FHIR R4: import a Bundle into a centre; export a centre's journeys as a Bundle.",
+    no_args_is_help=True,
+)
 
 
 def _text(report: dict[str, Any]) -> str:
@@ -25,6 +28,21 @@ def _text(report: dict[str, Any]) -> str:
     for r in report["records"]:
         grade = r.get("grade", r.get("grades"))
         lines.append(f"  {r['kind']} {r['patient_id']} {r['observed_at']}: grade {grade}")
+    journey = report.get("journey")
+    if journey is not None:
+        stored = ", ".join(f"{n} {k}" for k, n in journey["records"].items()) or "nothing"
+        lines.append(
+            f"cartwatch journey records stored: {stored}; {journey['patients_created']} "
+            f"patient(s) created; {journey['verified_now_complete']} verified record(s) now "
+            "complete (verification is this centre's act); "
+            f"{journey['adverse_events_checked']} adverse event(s) checked"
+        )
+        differences = journey["grade_differences"]
+        lines.append(f"differences from the exported results ({len(differences)}):")
+        lines += [
+            f"  {d['record']} {d['field']}: exported {d['exported']!r}, stored {d['stored']!r}"
+            for d in differences
+        ]
     if report["unmapped"]:
         lines.append(f"not imported ({len(report['unmapped'])}):")
         lines += [f"  entry[{u['entry']}] {u['id']}: {u['reason']}" for u in report["unmapped"]]
@@ -68,6 +86,71 @@ def import_(
         emit(report, out_fmt)
 
 
+def _export_text(report: dict[str, Any]) -> str:
+    types = ", ".join(f"{n} {t}" for t, n in report["resource_types"].items())
+    view = " (research view: pseudonymised)" if report["pseudonymised"] else ""
+    lines = [
+        f"centre {report['centre']}: {report['patients']} patient(s), {report['resources']} "
+        f"resources{view} → {report['out']} ({report['bytes']:,} bytes)",
+        f"  {types}",
+    ]
+    if report["excluded"]:
+        lines.append(f"left out (a stored record fails the checks): {len(report['excluded'])}")
+        lines += [f"  {line}" for line in report["excluded"]]
+    return "\n".join(lines)
+
+
+@fhir.command("export")
+def export(
+    out: Annotated[
+        Path | None, typer.Option(*OUT_FLAGS, help="Where to write the Bundle (JSON)")
+    ] = None,
+    centre: Annotated[str | None, typer.Option("--centre", help="Centre code")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="The user exporting (audit; export permission)")
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="Only this patient (pseudonym)")
+    ] = None,
+    pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymise",
+            help="Research view: consenting patients only, free text blanked, names coded",
+        ),
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="json or text")] = "json",
+) -> None:
+    """The centre's CAR-T journeys as a FHIR R4 collection Bundle (validated, audited)."""
+    problems: list[str] = []
+    out_fmt = format_option(fmt, problems)
+    if centre is None:
+        problems.append("centre: required (--centre CODE)")
+    if user is None:
+        problems.append("user: required (--user NAME, who exports)")
+    if out is None:
+        problems.append("out: required (-o/--out BUNDLE.json)")
+    elif not out.parent.is_dir():
+        problems.append(f"out: folder {out.parent} does not exist")
+    elif out.is_dir():
+        problems.append(f"out: {out} is a folder; give a file name")
+    if problems or centre is None or user is None or out is None:
+        fail(problems)
+    from cartwatch.web import commands
+
+    commands.setup()
+    try:
+        report = commands.fhir_export(
+            centre, user, str(out), patient_id=patient, pseudonymise=pseudonymise
+        )
+    except commands.CommandError as exc:
+        fail([str(exc)])
+    if out_fmt == "text":
+        typer.echo(_export_text(report))
+    else:
+        emit(report, out_fmt)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``fhir import`` to *app*."""
+    """Add ``fhir import`` and ``fhir export`` to *app*."""
     app.add_typer(fhir, name="fhir")

@@ -148,3 +148,101 @@ DIAGNOSES: Final[dict[tuple[str, str], str]] = {
     (ICD10_CM, "C91.12"): "CLL",
     (ICD10, "C83.0"): "SLL",  # Small cell B-cell lymphoma
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# cartwatch journey resources (``fhir export``, read back by ``fhir import``)
+#
+# The systems below are **local** to cartwatch (urn: namespaces, no registered terminology):
+# they name cartwatch's own record kinds, centre-format fields and computed results so an
+# export can be read back exactly. Standard codes are added next to them where the tables
+# above have one (LOINC for temperature and the blood counts, ATC for the drugs, SNOMED CT /
+# ICD-10 for CLL/SLL); no other standard code is guessed.
+
+#: Local CodeSystem of cartwatch concepts: record kinds, procedures, events, categories.
+CARTWATCH_CODE: Final = "urn:cartwatch:fhir:code"
+#: Local CodeSystem of centre-format fields (code = the field path, e.g. ``lln.platelets_10e9_l``).
+FIELD_SYSTEM: Final = "urn:cartwatch:fhir:field"
+#: Local CodeSystem of results computed by the clinical engines (e.g. ``grade_anemia``).
+RESULT_SYSTEM: Final = "urn:cartwatch:fhir:result"
+#: Identifier system of one stored record: ``CENTRE/kind/record-id`` (stable per install).
+RECORD_SYSTEM: Final = "urn:cartwatch:record"
+#: Identifier system of one export (Bundle.identifier).
+EXPORT_SYSTEM: Final = "urn:cartwatch:export"
+#: meta.tag system marking a cartwatch journey resource; the tag code is its record kind.
+JOURNEY_TAG: Final = "urn:cartwatch:fhir:journey"
+#: meta.profile of a journey resource: this prefix + its record kind.
+PROFILE_PREFIX: Final = "urn:cartwatch:fhir:StructureDefinition/"
+#: Extension URL prefix of a centre-format field on a resource without components.
+FIELD_EXTENSION: Final = "urn:cartwatch:fhir:field:"
+FORM_STATUS_EXTENSION: Final = "urn:cartwatch:fhir:form-status"
+GRADE_EXTENSION: Final = "urn:cartwatch:fhir:grade"
+STANDARD_EXTENSION: Final = "urn:cartwatch:fhir:standard"
+#: R5 names this AdverseEvent.supportingInfo; R4 has no such element, so an extension.
+SUPPORTING_EXTENSION: Final = "urn:cartwatch:fhir:supporting-observation"
+DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
+AE_SEVERITY: Final = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+UCUM: Final = "http://unitsofmeasure.org"
+
+#: LOINC code of a centre-format field with the same quantity (first code of MEASUREMENTS
+#: per target): only these top-level fields, never an LLN of the same count.
+FIELD_LOINC: Final[dict[str, str]] = {
+    m.target.value: m.code for m in reversed(list(MEASUREMENTS.values()))
+}
+
+#: UCUM unit of a centre-format number field (a field not here is exported without unit).
+FIELD_UNITS: Final[dict[str, str]] = {
+    "temperature_c": "Cel",
+    "oxygen_flow_l_min": "L/min",
+    "neutrophils_10e9_l": "10*9/L",
+    "platelets_10e9_l": "10*9/L",
+    "lymphocytes_10e9_l": "10*9/L",
+    "b_lymphocytes_10e9_l": "10*9/L",
+    "hemoglobin_g_dl": "g/dL",
+    "lymph_nodes_spd_cm2": "cm2",
+    "largest_node_cm": "cm",
+    "spleen_cm": "cm",
+    "age_years": "a",
+}
+
+#: cartwatch treatment agent → ATC code (the ATC_DRUGS table read the other way).
+AGENT_ATC: Final[dict[str, str]] = {drug.name: code for code, drug in ATC_DRUGS.items()}
+
+#: Diagnosis → its codings (the DIAGNOSES table read the other way; first ICD-10 code).
+DIAGNOSIS_CODINGS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "CLL": ((SNOMED, "92814006"), (ICD10, "C91.1")),
+    "SLL": ((ICD10, "C83.0"),),
+}
+
+
+@dataclass(frozen=True)
+class AdverseEventTerm:
+    code: str  # local code (CARTWATCH_CODE)
+    display: str  # the MedDRA preferred term (as the ADaM ADAE AEDECOD)
+    standard: str
+
+
+#: The adverse events of a journey. UNVERIFIED: no MedDRA or SNOMED CT code is given — none
+#: is in a cited table of this project, and a code transcribed from memory could name
+#: another event; the MedDRA preferred term is the display text (as in adam/adae.py).
+ADVERSE_EVENTS: Final[dict[str, AdverseEventTerm]] = {
+    t.code: t
+    for t in (
+        AdverseEventTerm("crs", "Cytokine release syndrome", "ASTCT 2019"),
+        AdverseEventTerm("icans", "Immune effector cell-associated neurotoxicity syndrome",
+                         "ASTCT 2019"),
+        AdverseEventTerm("neutrophil_count_decreased", "Neutrophil count decreased",
+                         "CTCAE v5.0"),
+        AdverseEventTerm("platelet_count_decreased", "Platelet count decreased", "CTCAE v5.0"),
+        AdverseEventTerm("anemia", "Anaemia", "CTCAE v5.0"),
+    )
+}  # fmt: skip
+
+
+def ae_severity(grade: int) -> str:
+    """R4 AdverseEvent.severity has three codes; the exact grade goes in GRADE_EXTENSION.
+    Grade 1 → mild, 2 → moderate, 3 and above → severe (grade 0 is no adverse event)."""
+    if grade < 1:
+        raise ValueError(f"grade {grade} is not an adverse event")
+    return "mild" if grade == 1 else "moderate" if grade == 2 else "severe"

@@ -33,6 +33,7 @@ from typing import Any
 
 from cartwatch.interop import fhir_codes as codes
 from cartwatch.interop.fhir_bundle import Entry, validate
+from cartwatch.interop.fhir_journey import JourneyPlan, SourceRef, journey_kind
 from cartwatch.interop.fhir_units import UCUM_SYSTEM, UnitProblem, convert
 
 IMPORTED_TYPES = ("Patient", "Condition", "Observation", "MedicationAdministration")
@@ -45,7 +46,7 @@ USABLE_STATUS = {
 NOT_IMPORTED = {
     "MedicationRequest": "a MedicationRequest is an order, not a dose given: only "
     "MedicationAdministration is imported",
-    "Procedure": "Procedure is not imported in this version: the CAR-T course (apheresis, "
+    "Procedure": "an EHR Procedure is not imported in this version: the CAR-T course (apheresis, "
     "lymphodepletion, infusion) is entered on the course form",
 }
 
@@ -112,6 +113,7 @@ class ImportPlan:
     unmapped: list[Unmapped] = field(default_factory=list)
     already_imported: int = 0
     foreign: list[str] = field(default_factory=list)  # problems that refuse the import
+    journey: JourneyPlan = field(default_factory=JourneyPlan)  # cartwatch journey records
 
 
 def _codings(concept: Any) -> list[tuple[str, str, str]]:
@@ -157,17 +159,17 @@ class _Planner:
     def add(self, entry: Entry) -> None:
         self.plan.total += 1
         rtype = entry.resource_type
-        if rtype in NOT_IMPORTED:
+        kind = journey_kind(entry.resource)
+        if kind is None and rtype in NOT_IMPORTED:
             return self.skip(entry, NOT_IMPORTED[rtype])
-        if rtype not in IMPORTED_TYPES:
+        if kind is None and rtype not in IMPORTED_TYPES:
             return self.skip(entry, f"resourceType {rtype!r} is not imported")
         identity = entry.identity
         if identity is None:
             return self.skip(entry, "no id and no fullUrl: a re-import could not be recognised")
         sha = entry.sha256
         if self.already.get(identity) == sha:
-            self.plan.already_imported += 1
-            return None
+            return self.already_imported(entry, journey=kind is not None)
         if identity in self.already:
             return self.skip(
                 entry,
@@ -177,11 +179,17 @@ class _Planner:
         model, problem = validate(entry)
         if model is None:
             return self.skip(entry, problem or "not valid FHIR R4")
+        if kind is not None:
+            return self.journey(entry, model, kind, SourceRef(identity, sha, entry.index))
+        return self.ehr(entry, model, Source(identity, sha, entry.index))
+
+    def ehr(self, entry: Entry, model: Any, source: Source) -> None:
+        """A resource of an EHR export (not a cartwatch journey resource)."""
+        rtype = entry.resource_type
         statuses = USABLE_STATUS[rtype]
         status = getattr(model, "status", None)
         if statuses is not None and status not in statuses:
             return self.skip(entry, f"status {status!r}: only {', '.join(statuses)} is imported")
-        source = Source(identity, sha, entry.index)
         if rtype == "Patient":
             return self.patient(entry, model)
         subject = _subject(model)
@@ -192,6 +200,23 @@ class _Planner:
         if rtype == "Observation":
             return self.observation(entry, model, subject, source)
         return self.administration(entry, model, subject, source)
+
+    def already_imported(self, entry: Entry, *, journey: bool) -> None:
+        self.plan.already_imported += 1
+        if journey and entry.resource_type == "Patient":
+            # Still needed: new records of the bundle may belong to this patient.
+            model, _ = validate(entry)
+            if model is not None:
+                self.patient(entry, model)
+
+    def journey(self, entry: Entry, model: Any, kind: str, source: SourceRef) -> None:
+        """A cartwatch journey resource (``fhir export``): read back as the record it was,
+        not as EHR data (fhir_journey.py)."""
+        if entry.resource_type == "Patient":
+            self.patient(entry, model)
+        problem = self.plan.journey.add(entry.resource, kind, source, self.zone)
+        if problem is not None:
+            self.skip(entry, problem)
 
     def patient(self, entry: Entry, model: Any) -> None:
         pseudonym = next(

@@ -288,4 +288,61 @@ def fhir_import(path: str, centre_code: str, username: str) -> dict[str, Any]:
         where = actor.centre.code if actor.centre else "no centre"
         raise CommandError(f"centre: {username} enters records at {where}, not {centre_code}")
     with open(path, "rb") as stream:
-        return import_bundle(actor, stream)
+        try:
+            return import_bundle(actor, stream)
+        except PermissionDenied as exc:  # a journey bundle registers patients
+            raise CommandError(f"user: {username} may not import this bundle ({exc})") from None
+
+
+def fhir_export(
+    centre_code: str,
+    username: str,
+    out: str,
+    *,
+    patient_id: str | None = None,
+    pseudonymise: bool = False,
+) -> dict[str, Any]:
+    """Export *centre_code*'s journeys (or one patient's) as a FHIR R4 Bundle to *out*, as
+    *username* (who must have the export permission there; audited like every export)."""
+    from collections import Counter
+
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from cartwatch.interop.fhir_export import write_bundle
+    from cartwatch.web.access import Perm, resolve_actor
+    from cartwatch.web.centres.models import Centre
+    from cartwatch.web.services.fhir_export import export_bundle
+
+    if not Centre.objects.filter(code=centre_code).exists():
+        raise CommandError(f"centre: no centre {centre_code!r}")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"user: no user {username!r}")
+    try:
+        actor = resolve_actor(user, Perm.EXPORT)
+    except PermissionDenied as exc:
+        raise CommandError(f"user: {username} may not export ({exc})") from None
+    if actor.centre is None or actor.centre.code != centre_code:
+        where = actor.centre.code if actor.centre else "no centre"
+        raise CommandError(f"centre: {username} exports from {where}, not {centre_code}")
+    try:
+        result = export_bundle(actor, patient_id=patient_id, pseudonymise=pseudonymise)
+    except Http404:
+        research = not actor.identifiable or pseudonymise
+        who = " who consented to research" if research else ""
+        raise CommandError(f"patient: no patient {patient_id!r}{who} at {centre_code}") from None
+    size = write_bundle(result.bundle, out)
+    types = Counter(e["resource"]["resourceType"] for e in result.bundle["entry"])
+    return {
+        "centre": centre_code,
+        "out": out,
+        "bytes": size,
+        "bundle_id": result.bundle["id"],
+        "patients": result.patients,
+        "resources": result.resources,
+        "resource_types": dict(sorted(types.items())),
+        "pseudonymised": pseudonymise or not actor.identifiable,
+        "excluded": [p.text(actor.identifiable) for p in result.problems],
+    }

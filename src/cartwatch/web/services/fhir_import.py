@@ -2,7 +2,9 @@
 
 Centre-scoped through ``Actor`` and written through ``services.records`` (validation,
 grading, audit), with the permission of record entry (``Perm.WRITE_ASSESSMENTS``): daily CRS
-drafts (form status *incomplete*, for the nurse to confirm) and lab records. All or nothing:
+drafts (form status *incomplete*, for the nurse to confirm) and lab records. The cartwatch
+journey resources of a ``fhir export`` become the records they were
+(``services.fhir_journey``; registering patients needs ``Perm.WRITE_PATIENTS``). All or nothing:
 a Bundle naming a patient of another centre is refused before any write, and the records
 and the import ledger are saved in one transaction.
 """
@@ -30,6 +32,7 @@ from cartwatch.web.access import Actor, Perm
 from cartwatch.web.imports.models import ImportedResource
 from cartwatch.web.patients import models as m
 from cartwatch.web.services import records
+from cartwatch.web.services.fhir_journey import store_journey
 
 __all__ = ["BundleRefused", "BundleTooLarge", "import_bundle"]
 
@@ -132,6 +135,10 @@ def import_bundle(actor: Actor, stream: IO[bytes], *, max_bytes: int = MAX_BYTES
                                  record_id=patient.pk, imported_by=actor.user)
             )  # fmt: skip
     with transaction.atomic():
+        journey = store_journey(actor, plan)
+        if journey is not None:
+            unmapped += journey.unmapped
+            ledger += journey.ledger
         records.save_new(actor, *(record for _, record, _ in built))
         for kind_name, record, row in built:
             ledger += [
@@ -154,6 +161,7 @@ def import_bundle(actor: Actor, stream: IO[bytes], *, max_bytes: int = MAX_BYTES
         "already_imported": plan.already_imported,
         "unmapped": [u.to_dict() for u in unmapped],
         "records": [_record_summary(k, r, row) for k, r, row in built],
+        "journey": journey.report() if journey is not None else None,
         "note": "CRS assessments are drafts (form status incomplete): a nurse confirms each, "
         "recording hypotension and the oxygen support, which are never inferred",
     }

@@ -518,11 +518,12 @@ def m_row(stem: str) -> type[BaseModel]:
     return next(model for s, model in ROW_MODELS.values() if s == stem)
 
 
-def create_patient(actor: Actor, payload: dict[str, Any]) -> m.Patient:
+def create_patient(actor: Actor, payload: dict[str, Any], *, completed: bool = True) -> m.Patient:
     actor.require(Perm.WRITE_PATIENTS)
     values = _patient_values(actor, payload)
     patient = m.Patient(centre=actor.centre, created_by=actor.user)
     apply_fields(patient, values)
+    patient.completed = completed
     with transaction.atomic():
         _save_unique(actor, patient)
     return patient

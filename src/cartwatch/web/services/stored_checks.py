@@ -128,15 +128,26 @@ def _cross_file(rows: dict[str, list[tuple[Model, Any]]]) -> list[StoredProblem]
     return out
 
 
-def checked_centre(patients: QuerySet[m.Patient]) -> CheckedCentre:
-    """*patients* (scoped by the caller) as centre-format rows, without those whose stored
-    records fail the row models or the cross-file rules; these are named in ``problems``."""
+def checked_records(
+    patients: QuerySet[m.Patient],
+) -> tuple[dict[str, list[tuple[Model, Any]]], tuple[StoredProblem, ...]]:
+    """(stored row, validated centre-format row) pairs by file stem of *patients* (scoped
+    by the caller), without the patients whose stored records fail the row models or the
+    cross-file rules; these are named in the problems. The FHIR export needs the stored
+    rows too (their ids, form status and grades)."""
     rows, problems = _stored_rows(patients)
     rows = _without(rows, {p.patient_id for p in problems})
     cross = _cross_file(rows)
     rows = _without(rows, {p.patient_id for p in cross})
+    return rows, _in_order(problems + cross)
+
+
+def checked_centre(patients: QuerySet[m.Patient]) -> CheckedCentre:
+    """*patients* (scoped by the caller) as centre-format rows, without those whose stored
+    records fail the row models or the cross-file rules; these are named in ``problems``."""
+    rows, problems = checked_records(patients)
     data = CentreData(**{stem: tuple(row for _, row in pairs) for stem, pairs in rows.items()})
-    return CheckedCentre(data, _in_order(problems + cross))
+    return CheckedCentre(data, problems)
 
 
 def _in_order(problems: Sequence[StoredProblem]) -> tuple[StoredProblem, ...]:
