@@ -383,6 +383,24 @@ BAD_FIELDS = [
 ]
 
 
+@pytest.mark.parametrize("where", ["baseline", "assessment", "nadir"])
+def test_a_b_count_above_the_total_exits_2_with_the_field_path(where: str) -> None:
+    document: dict[str, Any] = {**RESPONSE, "nadir": {}}
+    document[where] = {"lymphocytes_10e9_l": 8, "b_lymphocytes_10e9_l": 8.5}
+    lines = _assert_bad_input(invoke(["assess", "response", "-"], stdin=json.dumps(document)))
+    assert lines == [
+        f"{where}.b_lymphocytes_10e9_l: B lymphocytes (8.5 ×10⁹/L) cannot exceed total "
+        "lymphocytes (8 ×10⁹/L)"
+    ]
+
+
+def test_a_b_count_equal_to_the_total_is_assessed() -> None:
+    document = {**RESPONSE, "baseline": {**RESPONSE["baseline"], "b_lymphocytes_10e9_l": 40.0}}
+    done = invoke(["assess", "response", "-"], stdin=json.dumps(document))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["response"] == "PD"
+
+
 @pytest.mark.parametrize(("name", "document", "path"), BAD_FIELDS)
 def test_bad_value_exits_2_naming_the_field(name: str, document: object, path: str) -> None:
     args, _ = COMMANDS[name]

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from itertools import product
+from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.iwcll import (
     RESPONSE_ORDER,
     Marrow,
@@ -20,20 +24,50 @@ from cartwatch.clinical.iwcll import (
     best_overall_response,
 )
 from cartwatch.clinical.iwcll_improvement import PrParameter, partial_response
+from cartwatch.schemas.errors import problem_pairs
+from cartwatch.schemas.response import ResponseAssessmentIn
 
 rank = RESPONSE_ORDER.index
 opt_num = st.one_of(st.none(), st.floats(min_value=0, max_value=300, allow_nan=False))
 opt_bool = st.one_of(st.none(), st.booleans())
 
+
+def within(total: float | None, count: float, scale: float = 300.0) -> float:
+    """*count* drawn in [0, scale] moved into [0, total]: the B lymphocytes are a subset of
+    the lymphocytes, so a measurement set never carries B > total (it is refused). Scaling,
+    not clipping, keeps the order of two counts and their spread."""
+    return count if total is None else count / scale * total
+
+
+def above(b_count: float | None, total: float) -> float:
+    """A total drawn in [0, 300] moved to [B, B + 300]: never below the B count."""
+    return total if b_count is None else b_count + total
+
+
+@st.composite
+def lymphocyte_counts(draw: st.DrawFn) -> tuple[float | None, float | None]:
+    """A total lymphocyte count and a B count within it (B = total and B = 0 included);
+    either may be unrecorded."""
+    total = draw(opt_num)
+    if total is None:
+        return None, draw(opt_num)
+    share = st.one_of(st.just(1.0), st.just(0.0), st.floats(min_value=0, max_value=1))
+    return total, draw(st.one_of(st.none(), share.map(lambda s: s * total)))
+
+
+def _measurements(counts: tuple[float | None, float | None], **fields: Any) -> Measurements:
+    total, b_count = counts
+    return Measurements(lymphocytes_10e9_l=total, b_lymphocytes_10e9_l=b_count, **fields)
+
+
 measurements = st.builds(
-    Measurements,
+    _measurements,
+    lymphocyte_counts(),
     lymph_nodes_spd_cm2=opt_num,
     largest_node_cm=opt_num,
     new_lesion=st.booleans(),
     spleen_cm=opt_num,
     liver_enlarged=opt_bool,
-    lymphocytes_10e9_l=opt_num,
-    b_lymphocytes_10e9_l=opt_num,
     neutrophils_10e9_l=opt_num,
     platelets_10e9_l=opt_num,
     hemoglobin_g_dl=st.one_of(st.none(), st.floats(min_value=0, max_value=20)),
@@ -51,10 +85,21 @@ PD_TRIGGERS = {
     "richter": lambda b, a: replace(a, richter_transformation=True),
     "node_spd": lambda b, a: replace(a, lymph_nodes_spd_cm2=(b.lymph_nodes_spd_cm2 or 0) * 1.5 + 1),
     "spleen": lambda b, a: replace(a, spleen_cm=(b.spleen_cm or 0) * 1.5 + 1),
-    "lymphocytes": lambda b, a: replace(
-        a, b_lymphocytes_10e9_l=max(5.0, (_lymphocyte_reference(b) or 0) * 1.5 + 1)
+    "lymphocytes": lambda b, a: _b_count_raised_to(
+        a, max(5.0, (_lymphocyte_reference(b) or 0) * 1.5 + 1)
     ),
 }
+
+
+def _b_count_raised_to(a: Measurements, b_count: float) -> Measurements:
+    """*a* with its B count raised to *b_count*; the total rises with it when it was lower
+    (the B cells are counted in it)."""
+    total = a.lymphocytes_10e9_l
+    return replace(
+        a,
+        b_lymphocytes_10e9_l=b_count,
+        lymphocytes_10e9_l=None if total is None else max(total, b_count),
+    )
 
 
 def _lymphocyte_reference(b: Measurements) -> float | None:
@@ -153,7 +198,7 @@ def test_removing_a_consistent_baseline_b_count_never_creates_pd(
 def test_a_higher_b_count_never_gives_a_better_response(
     b: Measurements, a: Measurements, low: float, high: float, bcri: bool
 ) -> None:
-    low, high = sorted((low, high))
+    low, high = sorted((within(a.lymphocytes_10e9_l, low), within(a.lymphocytes_10e9_l, high)))
     lower = assess_response(b, replace(a, b_lymphocytes_10e9_l=low), bcr_inhibitor_ongoing=bcri)
     higher = assess_response(b, replace(a, b_lymphocytes_10e9_l=high), bcr_inhibitor_ongoing=bcri)
     if lower.response is Response.PD:
@@ -189,13 +234,15 @@ def clinical_pairs(draw: st.DrawFn) -> tuple[Measurements, Measurements]:
     largest = draw(st.floats(min_value=1, max_value=6))
     spleen = draw(st.sampled_from([11.0, 14.0, 18.0]))
     platelets = draw(st.sampled_from([40.0, 80.0, 150.0]))
+    total = draw(st.one_of(st.sampled_from([None, 2.0, 3.5, 4.0, 8.0]), opt_count))
+    b_count = draw(opt_count)
     b = Measurements(
         lymph_nodes_spd_cm2=spd,
         largest_node_cm=largest,
         spleen_cm=spleen,
         liver_enlarged=draw(st.booleans()),
-        lymphocytes_10e9_l=draw(st.one_of(st.sampled_from([None, 2.0, 3.5, 4.0, 8.0]), opt_count)),
-        b_lymphocytes_10e9_l=draw(opt_count),
+        lymphocytes_10e9_l=total,
+        b_lymphocytes_10e9_l=None if b_count is None else within(total, b_count, scale=100),
         neutrophils_10e9_l=draw(st.floats(min_value=0.5, max_value=3)),
         platelets_10e9_l=platelets,
         hemoglobin_g_dl=draw(st.sampled_from([8.0, 10.0, 12.5])),
@@ -203,13 +250,18 @@ def clinical_pairs(draw: st.DrawFn) -> tuple[Measurements, Measurements]:
         constitutional_symptoms=draw(st.booleans()),
         marrow=draw(st.sampled_from(Marrow)),
     )
+    # The two counts change independently; a B count that rose past the total raises the
+    # total with it (the B cells are counted in it).
+    total_now, b_now = scaled(b.lymphocytes_10e9_l), scaled(b.b_lymphocytes_10e9_l)
+    if total_now is not None and b_now is not None:
+        total_now = max(total_now, b_now)
     a = Measurements(
         lymph_nodes_spd_cm2=spd * draw(improving),
         largest_node_cm=largest * draw(improving),
         spleen_cm=spleen * draw(st.sampled_from([0.5, 0.7, 0.7, 1.0])),
         liver_enlarged=draw(st.sampled_from([False, False, True, None])),
-        lymphocytes_10e9_l=scaled(b.lymphocytes_10e9_l),
-        b_lymphocytes_10e9_l=scaled(b.b_lymphocytes_10e9_l),
+        lymphocytes_10e9_l=total_now,
+        b_lymphocytes_10e9_l=b_now,
         neutrophils_10e9_l=draw(opt_count),
         platelets_10e9_l=platelets * draw(st.sampled_from([0.4, 1.0, 1.5, 3.0])),
         hemoglobin_g_dl=draw(st.sampled_from([7.5, 10.0, 11.0, 13.0])),
@@ -257,9 +309,9 @@ def test_a_higher_total_lymphocyte_count_never_gives_a_better_response(
     bcri: bool,
 ) -> None:
     b, a = pair
-    low, high = sorted((low, high))
     if drop_b:
         a = replace(a, b_lymphocytes_10e9_l=None)
+    low, high = sorted((above(a.b_lymphocytes_10e9_l, low), above(a.b_lymphocytes_10e9_l, high)))
     lower = assess_response(
         b, replace(a, lymphocytes_10e9_l=low), nadir, bcr_inhibitor_ongoing=bcri
     )
@@ -281,9 +333,13 @@ def test_an_unrecorded_total_lymphocyte_count_never_gives_a_better_response(
         b, replace(a, lymphocytes_10e9_l=None), nadir, bcr_inhibitor_ongoing=bcri
     )
     # The assessment's own total and totals that fell, held and rose against the baseline.
+    # Only totals a measurement set can carry: not below the assessment's B count, which is
+    # itself one of them (all lymphocytes CLL cells).
     base = b.lymphocytes_10e9_l or 0.0
-    totals = {a.lymphocytes_10e9_l, 0.0, 3.9, 5.0, 50.0, *(base * f for f in (0.5, 1.0, 1.5, 4))}
-    for total in totals - {None}:
+    b_now = a.b_lymphocytes_10e9_l
+    totals = {a.lymphocytes_10e9_l, b_now, 0.0, 3.9, 5.0, 50.0}
+    totals |= {base * f for f in (0.5, 1.0, 1.5, 4)}
+    for total in {t for t in totals if t is not None and (b_now is None or t >= b_now)}:
         recorded = assess_response(
             b, replace(a, lymphocytes_10e9_l=total), nadir, bcr_inhibitor_ongoing=bcri
         )
@@ -298,6 +354,7 @@ def test_a_b_count_that_does_not_show_a_fall_never_gives_a_better_response(
     pair: tuple[Measurements, Measurements], nadir: Measurements | None, b_count: float
 ) -> None:
     b, a = pair
+    b_count = within(a.lymphocytes_10e9_l, b_count)
     # Without a BTK/PI3K inhibitor a B count helps only by showing the CLL count fell ≥50%;
     # otherwise it can only move the set-aside total to "not improved" or to PD.
     b0 = b.b_lymphocytes_10e9_l
@@ -327,3 +384,40 @@ def test_on_a_bcr_inhibitor_no_b_count_is_judged_as_a_b_count_equal_to_the_total
         assert rank(without.response) >= rank(Response.PR_L)
         return
     assert without.response is with_b.response, (without.reasons, with_b.reasons)
+
+
+# --- B lymphocytes are a subset of the lymphocytes: B > total is refused everywhere ----------
+
+
+@given(
+    st.floats(min_value=0, max_value=300),
+    st.floats(min_value=1e-6, max_value=300),
+    st.sampled_from(["baseline", "assessment", "nadir"]),
+)
+def test_a_b_count_above_the_total_is_refused_by_the_engine_and_the_schema(
+    total: float, excess: float, where: str
+) -> None:
+    b_count = total + excess
+    assume(b_count > total)
+    with pytest.raises(ClinicalInputError) as engine:
+        Measurements(lymphocytes_10e9_l=total, b_lymphocytes_10e9_l=b_count)
+    assert [path for path, _ in engine.value.problems] == ["b_lymphocytes_10e9_l"]
+    document: dict[str, Any] = {"baseline": {}, "assessment": {}, "nadir": {}}
+    document[where] = {"lymphocytes_10e9_l": total, "b_lymphocytes_10e9_l": b_count}
+    with pytest.raises(ValidationError) as schema:
+        ResponseAssessmentIn.model_validate(document)
+    [(path, message)] = problem_pairs(schema.value, model=ResponseAssessmentIn)
+    assert path == f"{where}.b_lymphocytes_10e9_l"
+    assert message == engine.value.problems[0][1]
+
+
+@given(lymphocyte_counts(), st.sampled_from(["baseline", "assessment", "nadir"]))
+def test_a_b_count_within_the_total_is_accepted_by_the_engine_and_the_schema(
+    counts: tuple[float | None, float | None], where: str
+) -> None:
+    total, b_count = counts
+    measured = Measurements(lymphocytes_10e9_l=total, b_lymphocytes_10e9_l=b_count)
+    document: dict[str, Any] = {"baseline": {}, "assessment": {}}
+    document[where] = {"lymphocytes_10e9_l": total, "b_lymphocytes_10e9_l": b_count}
+    parsed = ResponseAssessmentIn.model_validate(document).to_domain()
+    assert getattr(parsed, where) == measured

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.iwcll import Marrow, Measurements, Response, assess_response
 
 BASELINE = Measurements(
@@ -118,7 +119,7 @@ VIGNETTES = [
     Vignette(
         'Lymphocyte row, PD "Increase ≥50% over baseline" with ≥5 × 10⁹/L [S43], counted in B '
         "lymphocytes (contract v2 item 4; baseline total when no baseline B count)",
-        replace(UNCHANGED, b_lymphocytes_10e9_l=127.5),
+        replace(UNCHANGED, lymphocytes_10e9_l=130.0, b_lymphocytes_10e9_l=127.5),
         Response.PD,
     ),
     Vignette(
@@ -217,6 +218,11 @@ V2_REMISSION = replace(
 )
 
 
+# A B count is counted within the total (B > total is refused): where a vignette raises the
+# B count past the baseline total of 8, the total rises with it and keeps the ~1 × 10⁹/L of
+# other lymphocytes of the baseline (B 10.5 of a total 11.5).
+
+
 @dataclass(frozen=True)
 class V2Vignette:
     source: str
@@ -284,12 +290,12 @@ V2_VIGNETTES = [
     ),
     V2Vignette(
         "B lymphocytes +49 % over baseline B (7 → 10.43): not PD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=10.43),
+        replace(UNCHANGED_V2, lymphocytes_10e9_l=11.43, b_lymphocytes_10e9_l=10.43),
         Response.SD,
     ),
     V2Vignette(
         "B lymphocytes +50 % over baseline B (7 → 10.5) and ≥5 × 10⁹/L: PD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=10.5),
+        replace(UNCHANGED_V2, lymphocytes_10e9_l=11.5, b_lymphocytes_10e9_l=10.5),
         Response.PD,
     ),
     V2Vignette(
@@ -306,13 +312,13 @@ V2_VIGNETTES = [
     ),
     V2Vignette(
         "no baseline B count: the baseline total (8) is the reference; B 11.9 (+49 %): not PD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=11.9),
+        replace(UNCHANGED_V2, lymphocytes_10e9_l=12.9, b_lymphocytes_10e9_l=11.9),
         Response.SD,
         baseline=NO_B_AT_BASELINE,
     ),
     V2Vignette(
         "no baseline B count: B 12 (+50 % over the baseline total 8): PD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=12.0),
+        replace(UNCHANGED_V2, lymphocytes_10e9_l=13.0, b_lymphocytes_10e9_l=12.0),
         Response.PD,
         baseline=NO_B_AT_BASELINE,
     ),
@@ -343,13 +349,18 @@ V2_VIGNETTES = [
     ),
     V2Vignette(
         "BTK/PI3K inhibitor ongoing: isolated lymphocytosis, nodes unchanged: not PD, SD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=14.0),
+        replace(UNCHANGED_V2, lymphocytes_10e9_l=15.0, b_lymphocytes_10e9_l=14.0),
         Response.SD,
         bcr_inhibitor_ongoing=True,
     ),
     V2Vignette(
         "BTK/PI3K inhibitor ongoing: lymphocytosis with node SPD +50 % is not isolated: PD",
-        replace(UNCHANGED_V2, b_lymphocytes_10e9_l=14.0, lymph_nodes_spd_cm2=60.0),
+        replace(
+            UNCHANGED_V2,
+            lymphocytes_10e9_l=15.0,
+            b_lymphocytes_10e9_l=14.0,
+            lymph_nodes_spd_cm2=60.0,
+        ),
         Response.PD,
         bcr_inhibitor_ongoing=True,
     ),
@@ -441,3 +452,37 @@ def test_contract_v2_vignette(vignette: V2Vignette) -> None:
         bcr_inhibitor_ongoing=vignette.bcr_inhibitor_ongoing,
     )
     assert result.response is vignette.expected, result.reasons
+
+
+# --- a B count above the total lymphocyte count is refused ------------------------------------
+# The B lymphocytes are counted within the lymphocytes: B > total in one evaluation is a slip
+# (swapped pair, a count in /µL, a percentage) that, taken as read, could decide PD by
+# lymphocytosis. It is refused on the field, in every measurement set; B = total (every
+# lymphocyte a CLL cell, after rounding) is possible and accepted.
+
+B_OVER_TOTAL = "b_lymphocytes_10e9_l"
+
+
+@pytest.mark.parametrize("where", ["baseline", "assessment", "nadir"])
+def test_a_b_count_equal_to_the_total_is_accepted_in_every_set(where: str) -> None:
+    sets = {"baseline": V2_BASELINE, "assessment": UNCHANGED_V2, "nadir": None}
+    sets[where] = Measurements(lymphocytes_10e9_l=8.0, b_lymphocytes_10e9_l=8.0)
+    assert sets["baseline"] is not None and sets["assessment"] is not None
+    result = assess_response(sets["baseline"], sets["assessment"], sets["nadir"])
+    assert result.response in set(Response)
+
+
+@pytest.mark.parametrize(("total", "b_count"), [(8.0, 8.01), (0.0, 0.1), (4.9, 49.0)])
+def test_a_b_count_above_the_total_is_refused_on_its_field(total: float, b_count: float) -> None:
+    with pytest.raises(ClinicalInputError) as refused:
+        Measurements(lymphocytes_10e9_l=total, b_lymphocytes_10e9_l=b_count)
+    [(path, message)] = refused.value.problems
+    assert path == B_OVER_TOTAL
+    assert message == (
+        f"B lymphocytes ({b_count:g} ×10⁹/L) cannot exceed total lymphocytes ({total:g} ×10⁹/L)"
+    )
+
+
+def test_a_b_count_without_a_total_is_not_compared() -> None:
+    # Nothing to compare with: the B count alone is a valid measurement set.
+    assert Measurements(b_lymphocytes_10e9_l=40.0).b_lymphocytes_10e9_l == 40.0

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tests.web.conftest import client_for
 
+pytestmark = pytest.mark.django_db
 P = "/api/patients/A-001"
 BASELINE = {
     "assessed_at": "2025-06-01",
@@ -67,3 +68,45 @@ def test_the_response_form_has_the_new_fields(patient_a: Any) -> None:
     html = page.content.decode()
     assert 'name="b_lymphocytes_10e9_l"' in html
     assert 'name="bcr_inhibitor_ongoing"' in html
+
+
+# --- B lymphocytes are counted within the lymphocytes: B > total is refused ------------------
+
+B_ABOVE_TOTAL = "B lymphocytes (8.5 ×10⁹/L) cannot exceed total lymphocytes (8 ×10⁹/L)"
+
+
+def test_a_b_count_above_the_total_is_422_on_its_field(patient_a: Any, api: Any) -> None:
+    from cartwatch.web.patients import models as m
+
+    data = {**BASELINE, "b_lymphocytes_10e9_l": 8.5}
+    refused = api("physician_a", "POST", f"{P}/responses", {"data": data})
+    assert refused.status_code == 422, refused.content
+    [problem] = refused.json()["detail"]
+    assert (problem["path"], problem["msg"]) == ("b_lymphocytes_10e9_l", B_ABOVE_TOTAL)
+    assert problem["loc"] == ["body", "data", "b_lymphocytes_10e9_l"]
+    assert not m.ResponseAssessment.objects.filter(patient=patient_a).exists()
+    equal = api(
+        "physician_a", "POST", f"{P}/responses", {"data": {**data, "lymphocytes_10e9_l": 8.5}}
+    )
+    assert equal.status_code == 201, equal.content
+
+
+def test_a_correction_to_b_above_the_total_is_422(patient_a: Any, api: Any) -> None:
+    created = api("physician_a", "POST", f"{P}/responses", {"data": BASELINE}).json()
+    body = {"data": {**BASELINE, "lymphocytes_10e9_l": 6.9}, "version": created["version"],
+            "reason": "total retyped"}  # fmt: skip
+    refused = api("physician_a", "PUT", f"{P}/responses/{created['id']}", body)
+    assert refused.status_code == 422, refused.content
+    assert [p["path"] for p in refused.json()["detail"]] == ["b_lymphocytes_10e9_l"]
+
+
+def test_the_response_form_shows_b_above_the_total_at_the_top(patient_a: Any) -> None:
+    form = {"assessed_at": "2025-06-20", "timepoint": "baseline", "lymphocytes_10e9_l": "8",
+            "b_lymphocytes_10e9_l": "8.5"}  # fmt: skip
+    response = client_for("physician_a").post("/patients/A-001/responses/new/", form)
+    assert response.status_code == 422
+    body = response.content.decode()
+    summary = body[body.index('id="error-summary"') :]
+    assert (
+        f'<a href="#f-b-lymphocytes-10e9-l">B lymphocytes (flow)</a>: {B_ABOVE_TOTAL}' in summary
+    ), summary[:2000]

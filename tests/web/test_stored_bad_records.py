@@ -27,7 +27,16 @@ from cartwatch.web.services.alerts import work_list
 
 pytestmark = pytest.mark.django_db
 
-BAD_ROWS = ("infusion-9999", "second-course", "followup-0001", "crs-9999", "crs-future")
+BAD_ROWS = (
+    "infusion-9999",
+    "second-course",
+    "followup-0001",
+    "crs-9999",
+    "crs-future",
+    "b-above-total",
+)
+#: Bad rows of records the work list does not read (it names none of them; the exports do).
+NOT_ON_THE_WORK_LIST = ("followup-0001", "b-above-total")
 
 
 def _write_bad_row(patient: Any, how: str) -> None:
@@ -45,6 +54,19 @@ def _write_bad_row(patient: Any, how: str) -> None:
         course.save()
     elif how == "followup-0001":
         m.FollowUp(patient=patient, event_date=dt.date(1, 1, 1), event="last_contact").save()
+    elif how == "b-above-total":
+        # A baseline whose B count (9) exceeds the total lymphocyte count (8): impossible.
+        m.ResponseAssessment(
+            patient=patient,
+            assessed_at=dt.date(2025, 6, 20),
+            timepoint="baseline",
+            lymphocytes_10e9_l=8.0,
+            b_lymphocytes_10e9_l=9.0,
+            new_lesion=False,
+            cytopenia_due_to_cll=False,
+            cytopenia_due_to_treatment=False,
+            richter_transformation=False,
+        ).save()
     else:
         crs = m.CrsAssessment.objects.get(patient=patient)
         crs.pk = None
@@ -87,8 +109,8 @@ def test_the_work_list_names_the_bad_row_and_keeps_every_other_alert(
     found = response.json()
     assert any(a["patient_id"] == "A-002" and a["rule"] == "crs_grade_ge2" for a in found)
     problems = [a for a in found if a["rule"] == "record_problem"]
-    if how == "followup-0001":
-        assert problems == []  # the work list reads no follow-up; the exports name it
+    if how in NOT_ON_THE_WORK_LIST:
+        assert problems == []  # the work list reads no follow-up or response; exports name it
     else:
         assert [a["patient_id"] for a in problems] == ["A-001"], problems
     page = client_for("nurse_a").get("/worklist/")
@@ -171,6 +193,21 @@ def test_the_messages_are_hidden_from_a_researcher(cast: Any, centre: Any, api: 
     assert "event_date: year 1 is outside 1900–2100" in _zip(staff).read("EXCLUDED.txt").decode()
 
 
+def test_a_stored_b_count_above_the_total_is_named_on_its_field(
+    cast: Any, centre: Any, api: Any
+) -> None:
+    _write_bad_row(centre, "b-above-total")
+    response = api("data_manager_a", "GET", "/api/exports/centre-csv")
+    excluded = _zip(response).read("EXCLUDED.txt").decode()
+    assert excluded.count("A-001: response_assessments record") == 1, excluded  # nothing else
+    assert (
+        "response_assessments record" in excluded
+        and "b_lymphocytes_10e9_l: B lymphocytes (9 ×10⁹/L) cannot exceed total lymphocytes "
+        "(8 ×10⁹/L)"
+        in excluded
+    ), excluded
+
+
 def test_a_centre_whose_only_patient_is_bad_gets_409_with_the_reason(
     cast: Any, patient_a: Any, api: Any
 ) -> None:
@@ -221,3 +258,19 @@ def test_the_course_page_shows_why_a_second_course_is_refused(patient_a: Any) ->
     response = client_for("physician_a").post("/patients/A-001/cell-therapy/new/", form)
     assert response.status_code == 422
     assert "one CAR-T course per patient" in response.content.decode()
+
+
+def test_a_stored_bad_baseline_is_named_when_a_later_response_is_entered(
+    cast: Any, centre: Any, api: Any
+) -> None:
+    """The new assessment has no B count: the problem is the stored baseline's, said so."""
+    _write_bad_row(centre, "b-above-total")
+    post = {"assessed_at": "2025-09-01", "timepoint": "post", "lymph_nodes_spd_cm2": 10}
+    refused = api("physician_a", "POST", "/api/patients/A-001/responses", {"data": post})
+    assert refused.status_code == 422, refused.content
+    [problem] = refused.json()["detail"]
+    assert problem["path"] == "timepoint"
+    assert problem["msg"] == (
+        "the baseline assessment of 2025-06-20 fails the checks (b_lymphocytes_10e9_l: B "
+        "lymphocytes (9 ×10⁹/L) cannot exceed total lymphocytes (8 ×10⁹/L)): correct it first"
+    )

@@ -112,6 +112,7 @@ from cartwatch.clinical.iwcll_measurements import (
     Marrow,
     Measurements,
     at_least,
+    b_count_problem,
     change,
     decreased_by,
     fmt,
@@ -167,6 +168,7 @@ __all__ = [
     "ResponseAssessment",
     "ResponseRequest",
     "assess_response",
+    "b_count_problem",
     "best_overall_response",
     "classify_mrd",
 ]

@@ -106,6 +106,10 @@ class Measurements:
             if (value := getattr(self, name)) is not None
             and not (math.isfinite(value) and value >= 0)
         ]
+        if not problems:
+            problem = b_count_problem(self.lymphocytes_10e9_l, self.b_lymphocytes_10e9_l)
+            if problem is not None:
+                problems.append(("b_lymphocytes_10e9_l", problem))
         if problems:
             raise ClinicalInputError(problems)
 
@@ -136,6 +140,25 @@ _UNITS: dict[str, str] = {
     "platelets_10e9_l": "×10⁹/L",
     "hemoglobin_g_dl": "g/dL",
 }
+
+
+def b_count_problem(total: float | None, b_count: float | None) -> str | None:
+    """What is wrong with a B-lymphocyte count above the total lymphocyte count of the same
+    evaluation (None when both are not recorded or B ≤ total).
+
+    The B lymphocytes (the CLL cells among them) are counted within the lymphocytes, so B >
+    total is impossible: a transcription slip (a swapped pair, a count in /µL, a percentage)
+    that, taken as read, could decide PD by lymphocytosis (contract v2 item 4). Equal counts
+    are possible (a lymphocytosis made of CLL cells, rounded) and accepted. The schemas
+    (CLI, API, web forms, centre loader, stored rows) and :class:`Measurements` share this
+    one rule.
+    """
+    if total is None or b_count is None or b_count <= total:
+        return None
+    return (
+        f"B lymphocytes ({fmt('b_lymphocytes_10e9_l', b_count)}) cannot exceed total "
+        f"lymphocytes ({fmt('lymphocytes_10e9_l', total)})"
+    )
 
 
 # --- the arithmetic of the table -------------------------------------------------------------

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.iwcll import (
@@ -23,6 +31,7 @@ from cartwatch.clinical.iwcll import (
     MrdResultKind,
     MrdSample,
     ResponseRequest,
+    b_count_problem,
 )
 from cartwatch.schemas.cytopenia import NonNegativeNumber
 
@@ -78,6 +87,16 @@ class MeasurementsIn(BaseModel):
     cytopenia_due_to_treatment: StrictBool = False
     richter_transformation: StrictBool = False
     mrd: MrdIn | None = None
+
+    @field_validator("b_lymphocytes_10e9_l")
+    @classmethod
+    def _b_within_total(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # On the field (not the model) so the problem names ``b_lymphocytes_10e9_l``: the
+        # total is declared before it, so it is in ``info.data`` once it validated.
+        problem = b_count_problem(info.data.get("lymphocytes_10e9_l"), value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     def to_domain(self) -> Measurements:
         mrd = None

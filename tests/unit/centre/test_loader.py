@@ -161,6 +161,27 @@ def test_clinical_contradiction_reported(folder: Path) -> None:
     assert ("crs_observations.csv", 1, "oxygen_flow_l_min") in keys
 
 
+def test_a_b_count_above_the_total_is_a_problem_on_its_field(folder: Path) -> None:
+    """B lymphocytes are counted within the lymphocytes: row 2 (B 8.5 of a total 8) is
+    refused, row 1 (B = total) is not."""
+    _write(
+        folder,
+        "response_assessments.csv",
+        "patient_id,assessed_at,timepoint,lymphocytes_10e9_l,b_lymphocytes_10e9_l\n"
+        "P1,2024-04-10,baseline,8,8\n"
+        "P1,2024-05-25,post,8,8.5\n",
+    )
+    [problem] = _problems(folder)
+    assert (problem.file, problem.row, problem.field) == (
+        "response_assessments.csv",
+        2,
+        "b_lymphocytes_10e9_l",
+    )
+    assert problem.message == (
+        "B lymphocytes (8.5 ×10⁹/L) cannot exceed total lymphocytes (8 ×10⁹/L)"
+    )
+
+
 def test_repeated_contradiction_reported_on_every_row(folder: Path) -> None:
     """The loader computes the engine check once per distinct set of clinical cells; every
     row with that set must still get its own problem (file, row, line, field)."""

@@ -127,7 +127,7 @@ def test_on_a_bcr_inhibitor_an_unrecorded_total_without_b_count_says_why() -> No
 
 def test_every_pd_reason_cites_its_source() -> None:
     for assessment in (
-        replace(STABLE, b_lymphocytes_10e9_l=30.0),
+        replace(STABLE, lymphocytes_10e9_l=32.0, b_lymphocytes_10e9_l=30.0),
         replace(STABLE, liver_enlarged=True),
         replace(STABLE, spleen_cm=18.0),
         replace(STABLE, lymph_nodes_spd_cm2=60.0),
@@ -154,14 +154,18 @@ def test_liver_not_recorded_at_baseline_is_not_new_hepatomegaly() -> None:
 
 
 def test_a_bcr_inhibitor_does_not_set_aside_lymphocytosis_with_another_trigger() -> None:
-    assessment = replace(STABLE, b_lymphocytes_10e9_l=30.0, richter_transformation=True)
+    assessment = replace(
+        STABLE, lymphocytes_10e9_l=32.0, b_lymphocytes_10e9_l=30.0, richter_transformation=True
+    )
     result = assess_response(BASELINE, assessment, bcr_inhibitor_ongoing=True)
     assert result.response is Response.PD
     assert any("lymphocytosis" in r for r in result.reasons)
 
 
 def test_isolated_lymphocytosis_on_a_bcr_inhibitor_with_a_missing_pair_is_ne() -> None:
-    assessment = replace(STABLE, b_lymphocytes_10e9_l=30.0, platelets_10e9_l=None)
+    assessment = replace(
+        STABLE, lymphocytes_10e9_l=32.0, b_lymphocytes_10e9_l=30.0, platelets_10e9_l=None
+    )
     result = assess_response(BASELINE, assessment, bcr_inhibitor_ongoing=True)
     assert result.response is Response.NE
     assert any("platelets_10e9_l missing at assessment" in r for r in result.reasons)

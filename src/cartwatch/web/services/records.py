@@ -26,10 +26,10 @@ from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from cartwatch.clinical.errors import ClinicalInputError
-from cartwatch.schemas.errors import ROOT_PATH, join_path, key_text
+from cartwatch.schemas.errors import ROOT_PATH, join_path, key_text, problems_from
 from cartwatch.schemas.text import text_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.audit.chain import audit_context
@@ -110,7 +110,7 @@ def _response(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
             "timepoint", "no baseline assessment recorded on or before this date"
         )
     result = grading.assess_response(
-        _measurements(to_row(baseline)),
+        _measurements(_stored_baseline(baseline)),
         _measurements(row),
         bcr_inhibitor_ongoing=fields.bcr_inhibitor_ongoing,
     )
@@ -120,6 +120,20 @@ def _response(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:
         "reasons": result["reasons"],
         "mrd_status": "",
     }
+
+
+def _stored_baseline(baseline: m.ResponseAssessment) -> BaseModel:
+    """The stored baseline as a row; one the rules now refuse (e.g. a B count above the
+    total, stored before that rule) is named as this assessment's problem on ``timepoint``,
+    not reported as a problem of the fields being entered."""
+    try:
+        return to_row(baseline)
+    except ValidationError as exc:
+        raise ClinicalInputError.single(
+            "timepoint",
+            f"the baseline assessment of {baseline.assessed_at.isoformat()} fails the checks "
+            f"({'; '.join(problems_from(exc))}): correct it first",
+        ) from exc
 
 
 def _mrd(row: BaseModel, patient: m.Patient, pk: int | None) -> Computed:

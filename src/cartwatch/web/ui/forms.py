@@ -538,7 +538,8 @@ RESPONSE = (
         (
             Field("lymphocytes_10e9_l", "Lymphocytes", "number", unit="× 10⁹/L"),
             Field("b_lymphocytes_10e9_l", "B lymphocytes (flow)", "number", unit="× 10⁹/L",
-                  help="CLL/B-cell count; PD by lymphocytosis is counted in it"),
+                  help="CLL/B-cell count, at most the total lymphocytes; PD by lymphocytosis is "
+                  "counted in it"),
             Field("neutrophils_10e9_l", "Neutrophils", "number", unit="× 10⁹/L"),
             Field("platelets_10e9_l", "Platelets", "number", unit="× 10⁹/L"),
             Field("hemoglobin_g_dl", "Haemoglobin", "number", unit="g/dL"),
