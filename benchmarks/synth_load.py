@@ -35,7 +35,8 @@ from pydantic import ValidationError
 from cartwatch.centre.columns import nest, parse_cell
 from cartwatch.centre.loader import FILE_SPECS, CentreData, load_centre_dir, write_centre_dir
 from cartwatch.clinical.errors import ClinicalInputError
-from cartwatch.synth.cohort import DATA_CUT, synthesize
+from cartwatch.synth.cohort import synthesize
+from cartwatch.synth.draws import DATA_CUT
 
 T = TypeVar("T")
 

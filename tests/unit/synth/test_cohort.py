@@ -21,7 +21,8 @@ from cartwatch.centre.loader import (
 )
 from cartwatch.clinical import crs, icans, iwcll
 from cartwatch.synth import calibration as cal
-from cartwatch.synth.cohort import DATA_CUT, label_population_reasons, synthesize
+from cartwatch.synth.cohort import label_population_reasons, synthesize
+from cartwatch.synth.draws import DATA_CUT
 
 
 def _by_patient(rows: Iterable[Any], key: str) -> dict[str, list[Any]]:

@@ -24,7 +24,9 @@ from cartwatch.clinical import crs
 from cartwatch.outcomes import tables
 from cartwatch.outcomes.survival import median_iqr
 from cartwatch.synth import calibration as cal
-from cartwatch.synth.cohort import DATA_CUT, exact_sample, synthesize
+from cartwatch.synth.cohort import synthesize
+from cartwatch.synth.draws import DATA_CUT
+from cartwatch.synth.plans import exact_sample
 
 CRS, NT = 0, 1  # column of the CRS / neurological-toxicity values in the safety tables
 
