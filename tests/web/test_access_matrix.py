@@ -229,3 +229,50 @@ def test_html_urls(url: str, anonymous: set[int], member: set[int], cast: Any) -
     for user in cast.users.values():
         client.force_login(user)
         assert client.get(url).status_code in member, (url, user)
+
+
+REGISTRY_URLS = [
+    ("GET", "/registry/"),
+    ("GET", "/registry/A-001/"),
+    ("POST", "/registry/download/"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", list(CAST_ROLES))
+@pytest.mark.parametrize(("method", "url"), REGISTRY_URLS)
+def test_registry_pages_follow_the_role_table(
+    method: str, url: str, user: str, patient_a: Any, cast: Any
+) -> None:
+    """The identifiable registry report: the data manager and the centre administrator
+    (Perm.REGISTRY); every other role 403, with the reason in words."""
+    from django.test import Client
+
+    from cartwatch.web.access import ROLE_PERMISSIONS
+    from cartwatch.web.centres.models import Role
+
+    client = Client()
+    client.force_login(cast.users[user])
+    response = getattr(client, method.lower())(url)
+    allowed = "registry" in {str(p) for p in ROLE_PERMISSIONS[Role(CAST_ROLES[user][0])]}
+    assert response.status_code == (200 if allowed else 403), (user, url)
+    if not allowed and CAST_ROLES[user][1] is not None:
+        assert (
+            "may not prepare the identifiable CIBMTR registry report" in response.content.decode()
+        )
+
+
+@pytest.mark.django_db
+def test_registry_page_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cartwatch.web.centres.models import Membership
+
+    user = get_user_model().objects.create_user("data_manager_b", password="x-long-password-1")
+    Membership.objects.create(user=user, centre=cast.centre_b, role="data_manager")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/registry/").status_code == 200
+    assert client.get("/registry/A-001/").status_code == 404
+    assert "A-001" not in client.get("/registry/").content.decode()

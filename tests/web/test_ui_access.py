@@ -7,7 +7,8 @@ view's decorator shows up as a failing row):
   pages, never 403 and never data;
 * write pages: physician and data manager (patient data), + nurse (daily assessments, labs,
   doses), physician only (eligibility);
-* export: centre admin, data manager, researcher; audit log: centre admin, data manager;
+* export: centre admin, data manager, researcher; audit log and the identifiable CIBMTR
+  registry pages: centre admin, data manager;
 * the network reviewer sees the network page only (aggregates, no patient rows);
 * anonymous users are sent to the login page.
 """
@@ -56,6 +57,8 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     ("/network/", {"reviewer"}, set()),
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
     ("/audit/", {"admin_a", "data_manager_a"}, set()),
+    ("/registry/", {"admin_a", "data_manager_a"}, set()),
+    (f"/registry/{PID}/", {"admin_a", "data_manager_a"}, set()),
     ("/welcome/", set(CAST_ROLES), set()),
     ("/centre/users/", {"admin_a"}, set()),
     ("/centre/users/new/", {"admin_a"}, set()),

@@ -41,6 +41,7 @@ class Perm(StrEnum):
     VERIFY_RECORDS = "verify_records"  # mark a form verified against the source
     CENTRE_ANALYTICS = "centre_analytics"  # dashboard, alerts work list of the own centre
     EXPORT = "export"  # ADaM / centre-format export (audited)
+    REGISTRY = "registry"  # identifiable CIBMTR registry report and its export (audited)
     VIEW_AUDIT = "view_audit"  # the centre's audit events
     MANAGE_USERS = "manage_users"  # memberships of the own centre
     NETWORK_AGGREGATES = "network_aggregates"  # pooled counts and rates, no rows
@@ -50,8 +51,8 @@ P = Perm
 #: Role → permissions. Data, so the access-matrix test and the docs read the same table.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(
-        {P.READ_PATIENTS, P.IDENTIFIABLE, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT,
-         P.MANAGE_USERS}
+        {P.READ_PATIENTS, P.IDENTIFIABLE, P.CENTRE_ANALYTICS, P.EXPORT, P.REGISTRY,
+         P.VIEW_AUDIT, P.MANAGE_USERS}
     ),
     Role.PHYSICIAN: frozenset(
         {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
@@ -62,7 +63,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Perm]] = {
     ),
     Role.DATA_MANAGER: frozenset(
         {P.READ_PATIENTS, P.IDENTIFIABLE, P.WRITE_PATIENTS, P.WRITE_ASSESSMENTS,
-         P.DELETE_RECORDS, P.VERIFY_RECORDS, P.CENTRE_ANALYTICS, P.EXPORT, P.VIEW_AUDIT}
+         P.DELETE_RECORDS, P.VERIFY_RECORDS, P.CENTRE_ANALYTICS, P.EXPORT, P.REGISTRY,
+         P.VIEW_AUDIT}
     ),
     Role.RESEARCHER: frozenset({P.READ_PATIENTS, P.CENTRE_ANALYTICS, P.EXPORT}),
     Role.NETWORK_REVIEWER: frozenset({P.NETWORK_AGGREGATES}),
@@ -80,6 +82,7 @@ PERM_WORDS: Mapping[Perm, str] = {
     P.VERIFY_RECORDS: "verify forms against the source",
     P.CENTRE_ANALYTICS: "see the work list and the centre dashboard",
     P.EXPORT: "export the centre's data",
+    P.REGISTRY: "prepare the identifiable CIBMTR registry report",
     P.VIEW_AUDIT: "read the audit log",
     P.MANAGE_USERS: "manage the centre's users",
     P.NETWORK_AGGREGATES: "see the network's pooled figures",

@@ -346,3 +346,25 @@ def fhir_export(
         "pseudonymised": pseudonymise or not actor.identifiable,
         "excluded": [p.text(actor.identifiable) for p in result.problems],
     }
+
+
+def registry_cibmtr(centre_code: str, out: str, as_of: Any, force: bool = False) -> dict[str, Any]:
+    """``cartwatch registry cibmtr``: the centre's CIBMTR registry export written to *out*
+    (audited as an export by the operating-system account); returns the summary."""
+    from pathlib import Path
+
+    from cartwatch.interop.cibmtr_files import ExportFolderError
+    from cartwatch.web.centres.models import Centre
+    from cartwatch.web.patients.models import Patient
+    from cartwatch.web.services.registry import write_registry
+
+    centre = Centre.objects.filter(code=centre_code).first()
+    if centre is None:
+        raise CommandError(f"centre: no centre {centre_code!r}")
+    patients = Patient.objects.filter(centre=centre).select_related("centre")
+    who = f"{command_line_account()} (command line)"
+    try:
+        report = write_registry(patients, centre.code, as_of, Path(out), force, who)
+    except ExportFolderError as exc:
+        raise CommandError(f"out: {exc.message} ({exc.path})") from None
+    return {**report.summary(), "out": out}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cartwatch.web.ui.views import centre, edit, entry, layout, patients, users, welcome
+from cartwatch.web.ui.views import centre, edit, entry, layout, patients, registry, users, welcome
 
 app_name = "ui"
 
@@ -50,6 +50,9 @@ urlpatterns = [
     # Before the generic format route, which would otherwise take "report" as a format.
     path("exports/report/", centre.report_download, name="report_download"),
     path("exports/<str:fmt>/", centre.export_download, name="export_download"),
+    path("registry/", registry.overview, name="registry"),
+    path("registry/download/", registry.download, name="registry_download"),
+    path("registry/<str:patient_id>/", registry.patient_page, name="registry_patient"),
     path("audit/", centre.audit_log, name="audit"),
     path("data-quality/", centre.data_quality, name="data_quality"),
     path("centre/users/", users.user_list, name="users"),

@@ -26,6 +26,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         ("Network", reverse("ui:network"), Perm.NETWORK_AGGREGATES),
         ("Export", reverse("ui:exports"), Perm.EXPORT),
         ("Data quality", reverse("ui:data_quality"), Perm.VERIFY_RECORDS),
+        ("Registry", reverse("ui:registry"), Perm.REGISTRY),
         ("Audit log", reverse("ui:audit"), Perm.VIEW_AUDIT),
         ("Users", reverse("ui:users"), Perm.MANAGE_USERS),
     ]
