@@ -39,6 +39,7 @@ from cartwatch.outcomes.survival import (
     KaplanMeier,
     kaplan_meier_from_counts,
     logrank_from_counts,
+    tied_counts,
 )
 from cartwatch.schemas import strict_json
 from cartwatch.schemas.errors import problems_from
@@ -167,16 +168,6 @@ def parse_share(text: str | bytes, name: str) -> Share:
 # --------------------------------------------------------------------------- making a share
 
 
-def _counts(
-    time: npt.NDArray[np.float64], event: npt.NDArray[np.bool_]
-) -> tuple[list[float], list[int], list[int]]:
-    utime, inverse = np.unique(time + 0.0, return_inverse=True)  # +0.0: -0.0 is 0.0
-    inverse = inverse.reshape(-1)
-    total = np.bincount(inverse, minlength=utime.size)
-    events = np.bincount(inverse[event], minlength=utime.size)
-    return utime.tolist(), events.tolist(), (total - events).tolist()
-
-
 def make_share(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
@@ -218,8 +209,12 @@ def make_share(
                 f"groups[{label!r}]: {n} subject(s), fewer than --min-cell {min_cell}; "
                 "nothing written"
             )
-        times, events, censored = _counts(t[mask], e[mask])
-        groups.append({"group": label, "times": times, "events": events, "censored": censored})
+        # + 0.0: -0.0 is the time 0.0 (never written as "-0.0").
+        times, _, events, censored = tied_counts(t[mask] + 0.0, e[mask])
+        groups.append(
+            {"group": label, "times": times.tolist(), "events": events.tolist(),
+             "censored": censored.tolist()}
+        )  # fmt: skip
     if not groups:
         problems.append("time: no subjects to share")
     if problems:

@@ -292,7 +292,7 @@ HASH_MAX_DISTINCT_SHARE = 0.5
 _SAMPLE = 20_000
 
 
-def _tied_counts(
+def tied_counts(
     t: FloatArray, e: npt.NDArray[np.bool_]
 ) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
     """Distinct times, subjects at risk, events and censorings at each time.
@@ -409,7 +409,7 @@ def kaplan_meier(
     conf_type = _validate_conf_type(conf_type)
     level = validate_conf_level(conf_level)
     t, e = _validate(time, event)
-    utime, n_risk, n_event, n_censor = _tied_counts(t, e)
+    utime, n_risk, n_event, n_censor = tied_counts(t, e)
     return _km_from_counts(utime, n_risk, n_event, n_censor, conf_type, level)
 
 

@@ -47,9 +47,10 @@ a prior BCL-2 inhibitor, 11 without measurable disease at baseline, 12 without a
 assessment (left the study before day 30). ``patients``/``cell_therapy`` carry no such flag:
 the analysis must derive it from the raw data, as for a real centre.
 
-Every generated date lies on or before :data:`~cartwatch.synth.draws.DATA_CUT`, so an analysis's default cut-off
-(the latest date in the data) is the documented one. Every prior line starts on or after the
-patient's diagnosis date (the centre pages refuse a record dated before the diagnosis).
+Every generated date lies on or before :data:`~cartwatch.synth.draws.DATA_CUT`, so an
+analysis's default cut-off (the latest date in the data) is the documented one. Every prior
+line starts on or after the patient's diagnosis date (the centre pages refuse a record dated
+before the diagnosis).
 
 Assessments are on days 30, 60, 90, 180, 270, 365 and then every 180 days until progression,
 death or the data cut; a progression is a PD assessment (new lesion, node SPD +60 %) plus a
