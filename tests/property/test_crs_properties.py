@@ -12,6 +12,7 @@ stated grades."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 import math
 import random
@@ -241,6 +242,49 @@ def test_episode_grade_is_the_maximum_of_the_gradable_observations(
     gradable = [g for g in grades if g is not None]
     assert episode.grade == (max(gradable) if gradable else None)
     assert list(episode.not_gradable) == [i for i, g in enumerate(grades) if g is None]
+
+
+def _timed(obs: list[CrsObservation]) -> list[CrsObservation]:
+    start = dt.datetime(2024, 5, 1, 8)
+    return [
+        dataclasses.replace(o, observed_at=start + dt.timedelta(hours=12 * i))
+        for i, o in enumerate(obs)
+    ]
+
+
+@given(st.lists(observations(), min_size=1, max_size=8))
+def test_a_resolution_is_a_grade_0_and_what_follows_it_unmeasured_is_named(
+    obs: list[CrsObservation],
+) -> None:
+    # resolved_at is an observed grade 0 after the last grade ≥1 (a null never resolves nor
+    # re-opens); every not-gradable observation after it is named, none before it.
+    episode = grade_crs_episode(_timed(obs))
+    out = episode.to_dict()
+    grades = [o.grade for o in episode.observations]
+    positive = [i for i, g in enumerate(grades) if g is not None and g >= 1]
+    zeros_after = [i for i, g in enumerate(grades) if g == 0 and positive and i > positive[-1]]
+    resolved = zeros_after[0] if zeros_after else None
+    times = [o.observed_at for o in _timed(obs)]
+    assert out["resolved_at"] == (None if resolved is None else times[resolved].isoformat())
+    expected_after = [] if resolved is None else [i for i in episode.not_gradable if i > resolved]
+    assert out["not_gradable_after_resolution"] == expected_after
+
+
+@given(st.lists(observations(), min_size=1, max_size=8), st.integers(1, 3))
+def test_unmeasured_observations_at_the_end_never_move_or_lose_a_resolution(
+    obs: list[CrsObservation], n: int
+) -> None:
+    # A temperature that was not taken changes nothing observed: appended not-gradable
+    # observations keep resolved_at and are named after it when there is one.
+    no_temperature = CrsObservation(hypotension=True)
+    before = grade_crs_episode(_timed(obs)).to_dict()
+    after = grade_crs_episode(_timed(obs + [no_temperature] * n)).to_dict()
+    if any(o.antipyretic_or_anticytokine_given for o in obs):
+        return  # therapy for CRS may make a missing temperature gradable (v2 item 2)
+    assert after["resolved_at"] == before["resolved_at"]
+    assert after["duration_days"] == before["duration_days"]
+    if before["resolved_at"] is not None:
+        assert after["not_gradable_after_resolution"][-n:] == list(range(len(obs), len(obs) + n))
 
 
 @given(st.lists(observations(), min_size=1, max_size=8))

@@ -6,7 +6,8 @@ temperature recorded or not, therapy before or at/after the first fever)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -177,3 +178,89 @@ def test_episode(case: Episode) -> None:
     assert [o.grade for o in episode.observations] == case.grades
     assert episode.grade == case.grade
     assert list(episode.not_gradable) == [i for i, g in enumerate(case.grades) if g is None]
+
+
+# --- resolution around a not-gradable observation (contract "Conventions": resolved_at is the
+# first observation with grade 0 after the last with grade ≥1; v2 item 1: a null is neither) --
+# Daily observations from 1 May; fever with hypotension on day 1 (grade 2).
+
+
+def _day(n: int) -> dt.date:
+    return dt.date(2024, 5, n)
+
+
+FEVER_HYPOTENSION = CrsObservation(temperature_c=39.0, hypotension=True)
+AFEBRILE = CrsObservation(temperature_c=37.0)
+# Temperature not charted, hypotension again: with fever this is grade 2 (a recurrence?).
+NO_TEMPERATURE = CrsObservation(hypotension=True)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    source: str
+    observations: list[CrsObservation]
+    resolved_day: int | None
+    after_resolution: list[int]
+
+
+RESOLUTIONS = [
+    Resolution(
+        "the last gradable observation is grade 0 and a later one is not gradable: the "
+        "observed resolution stands (not lost), and the null after it is named (not read as "
+        "'still resolved', which would be reading it as grade 0)",
+        [FEVER_HYPOTENSION, AFEBRILE, NO_TEMPERATURE],
+        2,
+        [2],
+    ),
+    Resolution(
+        "the other side: no later observation, the resolution is confirmed to the end",
+        [FEVER_HYPOTENSION, AFEBRILE],
+        2,
+        [],
+    ),
+    Resolution(
+        "the null between grade ≥1 and grade 0 is not the resolution: resolved at the grade 0",
+        [FEVER_HYPOTENSION, NO_TEMPERATURE, AFEBRILE],
+        3,
+        [],
+    ),
+    Resolution(
+        "a null after grade ≥1 with nothing gradable after it: unresolved",
+        [FEVER_HYPOTENSION, NO_TEMPERATURE],
+        None,
+        [],
+    ),
+    Resolution(
+        "a null after the resolution, then an observed grade 0: resolved at the first 0, the "
+        "null between is named (a recurrence there cannot be excluded)",
+        [FEVER_HYPOTENSION, AFEBRILE, NO_TEMPERATURE, AFEBRILE],
+        2,
+        [2],
+    ),
+    Resolution(
+        "a null after the resolution, then an observed recurrence: the episode re-opens, "
+        "unresolved",
+        [FEVER_HYPOTENSION, AFEBRILE, NO_TEMPERATURE, FEVER_HYPOTENSION],
+        None,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", RESOLUTIONS, ids=lambda c: c.source)
+def test_resolution_around_a_not_gradable_observation(case: Resolution) -> None:
+    timed = [replace(o, observed_at=_day(i + 1)) for i, o in enumerate(case.observations)]
+    result = grade_crs_episode(timed).to_dict()
+    expected = None if case.resolved_day is None else _day(case.resolved_day).isoformat()
+    assert result["resolved_at"] == expected
+    assert result["not_gradable_after_resolution"] == case.after_resolution
+    assert result["duration_days"] == (None if case.resolved_day is None else case.resolved_day - 1)
+    said = [r for r in result["reasons"] if "a recurrence cannot be excluded" in r]
+    if case.after_resolution:
+        assert said == [
+            f"resolved at {expected} (first grade 0 after the last grade ≥1), known only as of "
+            f"then: {', '.join(f'[{i}]' for i in case.after_resolution)} after it not "
+            "gradable, where a recurrence cannot be excluded"
+        ]
+    else:
+        assert said == []

@@ -458,7 +458,14 @@ class CrsEpisode:
             "not_gradable": list(self.not_gradable),
             "observations": [o.to_dict() for o in self.observations],
             **self.summary.to_dict(),
+            **self._resolution_dict(),
         }
+
+    def _resolution_dict(self) -> dict[str, object]:
+        # With the contract's timing keys only (they need every observed_at).
+        if not self.summary.timed:
+            return {}
+        return {"not_gradable_after_resolution": list(self.summary.not_gradable_after_resolution)}
 
 
 @dataclass(frozen=True)
@@ -494,9 +501,29 @@ def _indices(indices: Sequence[int]) -> str:
     return ", ".join(f"[{i}]" for i in indices)
 
 
+def _resolution_not_confirmed(summary: EpisodeSummary) -> str:
+    assert summary.resolved_at is not None
+    when = summary.resolved_at.isoformat()
+    return (
+        f"resolved at {when} (first grade 0 after the last grade ≥1), known only as of then: "
+        f"{_indices(summary.not_gradable_after_resolution)} after it not gradable, where a "
+        "recurrence cannot be excluded"
+    )
+
+
 def grade_crs_episode(observations: Sequence[CrsObservation]) -> CrsEpisode:
     """Grade each observation (therapy for CRS carried forward, premedication not); the
     episode grade is the maximum over the gradable observations.
+
+    Timing (contract "Conventions": every item timed): ``resolved_at`` is the first grade 0
+    after the last grade ≥1. A not-gradable observation (no temperature, fever still
+    required: v2 item 1) neither resolves nor re-opens the episode: after a grade ≥1 it
+    leaves the episode unresolved (2, None → null); after the resolution it leaves the
+    observed resolution standing (2, 0, None → resolved at the 0) but the result does not
+    claim it beyond that observation: ``not_gradable_after_resolution`` lists those
+    observations and a reason says a recurrence there cannot be excluded. Nulling the
+    resolution would lose what was observed; saying nothing would read the missing
+    temperature as grade 0.
 
     Raises ClinicalInputError for an empty series, or (via summarise_episode) for timed
     observations out of time order.
@@ -534,6 +561,8 @@ def grade_crs_episode(observations: Sequence[CrsObservation]) -> CrsEpisode:
         reasons.extend(f"[{peak}] {r}" for r in graded[peak].reasons)
     # A not-gradable observation may hide a worse grade: name what each would be with fever.
     reasons.extend(f"[{i}] {graded[i].reasons[-1]}" for i in not_gradable)
+    if summary.not_gradable_after_resolution:
+        reasons.append(_resolution_not_confirmed(summary))
     return CrsEpisode(
         grade=summary.max_grade,
         peak_index=peak,

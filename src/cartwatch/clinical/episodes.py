@@ -7,6 +7,14 @@ with grade ≥1, ``peak_at`` the first observation with the maximum grade, ``res
 first observation with grade 0 after the last observation with grade ≥1 (so a recurrence
 re-opens the episode), and ``duration_days`` is ``resolved_at - onset`` (null while unresolved).
 
+A not-gradable observation (grade None: missing data, contract v2 item 1) is neither grade 0
+nor grade ≥1, so it never resolves an episode and never re-opens one. The contract defines
+the resolution by observed grades, so a resolution that was observed is kept: in 2, 0, None
+the episode resolved at the grade 0. But it is not claimed beyond that observation: the
+not-gradable observations after it (where a recurrence cannot be excluded) are listed in
+``not_gradable_after_resolution``, and the graders say so in their reasons. Reading them as
+"still resolved" would read missing data as grade 0.
+
 The grading scale does not matter here: this module only sees integers. Which scale produced
 them is the caller's ``standard``.
 """
@@ -34,6 +42,9 @@ class EpisodeSummary:
 
     ``timed`` is False when at least one observation lacks ``observed_at``; the timing fields
     are then None because they could not be computed, not because nothing happened.
+    ``not_gradable_after_resolution``: indices of the not-gradable observations after
+    ``resolved_at`` (empty when unresolved or untimed); the resolution holds as observed, but
+    whether the episode stayed resolved there is not known.
     """
 
     max_grade: int | None
@@ -43,6 +54,7 @@ class EpisodeSummary:
     resolved_at: Timestamp | None
     duration_days: float | None
     timed: bool = False
+    not_gradable_after_resolution: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The contract's timing keys, for merging into an episode result; empty when untimed.
@@ -169,7 +181,21 @@ def summarise_episode(
     resolved_at = times[resolved_index] if resolved_index is not None else None
     duration = _duration_days(onset, resolved_at) if resolved_at is not None else None
     peak_at = times[peak_index] if peak_index is not None else None
-    return EpisodeSummary(max_grade, peak_index, onset, peak_at, resolved_at, duration, timed=True)
+    unconfirmed = (
+        ()
+        if resolved_index is None
+        else tuple(i for i in range(resolved_index + 1, len(grades)) if grades[i] is None)
+    )
+    return EpisodeSummary(
+        max_grade,
+        peak_index,
+        onset,
+        peak_at,
+        resolved_at,
+        duration,
+        timed=True,
+        not_gradable_after_resolution=unconfirmed,
+    )
 
 
 def episode_peak(
