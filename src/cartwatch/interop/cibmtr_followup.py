@@ -271,7 +271,9 @@ class Period:
         best = self._best()
         if best is None:
             return missing(
-                e, f"no post-infusion iwCLL assessment by {self.end}: record the response"
+                e,
+                f"no post-infusion iwCLL assessment by {self.end} (before any new therapy, "
+                "which ends the best-response window): record the response assessment",
             )
         response, first = best
         n = len(self._eligible_responses())
