@@ -28,8 +28,9 @@ def test_export_then_import_on_the_command_line(cast: Cast, tmp_path: Path) -> N
     build_journeys(cast)
     before = snapshot(cast.centre_a)
     out = tmp_path / "bundle.json"
-    done = _cli("export", "--centre", "A", "--user", "data_manager_a", "-o", str(out),
-                "--format", "text")  # fmt: skip
+    done = _cli(
+        "export", "--centre", "A", "--user", "data_manager_a", "-o", str(out), "--format", "text"
+    )
     assert done.exit_code == 0, done.output
     assert "centre A: 2 patient(s)" in done.output
     bundle = json.loads(out.read_text())
@@ -46,8 +47,17 @@ def test_export_then_import_on_the_command_line(cast: Cast, tmp_path: Path) -> N
 def test_one_patient_as_json(cast: Cast, tmp_path: Path) -> None:
     build_journeys(cast)
     out = tmp_path / "one.json"
-    done = _cli("export", "--centre", "A", "--user", "data_manager_a", "--patient", "H-002",
-                "--out", str(out))  # fmt: skip
+    done = _cli(
+        "export",
+        "--centre",
+        "A",
+        "--user",
+        "data_manager_a",
+        "--patient",
+        "H-002",
+        "--out",
+        str(out),
+    )
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     assert report["patients"] == 1 and report["resource_types"]["Patient"] == 1
@@ -60,14 +70,21 @@ def test_one_patient_as_json(cast: Cast, tmp_path: Path) -> None:
         (["--centre", "Z", "--user", "data_manager_a"], "centre: no centre 'Z'"),
         (["--centre", "A", "--user", "nobody"], "user: no user 'nobody'"),
         (["--centre", "A", "--user", "nurse_a"], "user: nurse_a may not export"),
-        (["--centre", "B", "--user", "data_manager_a"], "centre: data_manager_a exports from A"),
-        (["--centre", "A", "--user", "data_manager_a", "--patient", "NO-SUCH"],
-         "patient: no patient 'NO-SUCH' at A"),
-        (["--centre", "A", "--user", "data_manager_a", "--patient", "H-002", "--pseudonymise"],
-         "patient: no patient 'H-002' who consented to research at A"),
+        (
+            ["--centre", "B", "--user", "data_manager_a"],
+            "centre: data_manager_a may export from A, not B",
+        ),
+        (
+            ["--centre", "A", "--user", "data_manager_a", "--patient", "NO-SUCH"],
+            "patient: no patient 'NO-SUCH' at A",
+        ),
+        (
+            ["--centre", "A", "--user", "data_manager_a", "--patient", "H-002", "--pseudonymise"],
+            "patient: no patient 'H-002' who consented to research at A",
+        ),
         (["--user", "data_manager_a"], "centre: required"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_exit_2_naming_the_field(
     cast: Cast, tmp_path: Path, args: list[str], expected: str
 ) -> None:
@@ -80,8 +97,15 @@ def test_bad_input_is_exit_2_naming_the_field(
 
 
 def test_an_output_folder_that_does_not_exist_is_exit_2(cast: Cast, tmp_path: Path) -> None:
-    done = _cli("export", "--centre", "A", "--user", "data_manager_a",
-                "-o", str(tmp_path / "missing" / "b.json"))  # fmt: skip
+    done = _cli(
+        "export",
+        "--centre",
+        "A",
+        "--user",
+        "data_manager_a",
+        "-o",
+        str(tmp_path / "missing" / "b.json"),
+    )
     assert done.exit_code == 2 and "out: folder" in done.stderr
 
 

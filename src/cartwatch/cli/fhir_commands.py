@@ -23,8 +23,9 @@ def _text(report: dict[str, Any]) -> str:
         f"{stored['crs_drafts']} draft CRS assessment(s), {stored['labs']} lab record(s), "
         f"{stored['conditions_checked']} diagnosis check(s); "
         f"{report['already_imported']} already imported",
-        report["note"],
     ]
+    if stored["crs_drafts"]:
+        lines.append(report["note"])
     for r in report["records"]:
         grade = r.get("grade", r.get("grades"))
         lines.append(f"  {r['kind']} {r['patient_id']} {r['observed_at']}: grade {grade}")
@@ -49,6 +50,14 @@ def _text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _require_who(centre: str | None, user: str | None, role: str, problems: list[str]) -> None:
+    """--centre and --user are required by both commands (the audit names the user)."""
+    if centre is None:
+        problems.append("centre: required (--centre CODE)")
+    if user is None:
+        problems.append(f"user: required (--user NAME, {role})")
+
+
 @fhir.command("import")
 def import_(
     bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON)")],
@@ -61,10 +70,7 @@ def import_(
     """Vitals and drugs → draft daily CRS assessments; labs → lab records; report the rest."""
     problems: list[str] = []
     out_fmt = format_option(fmt, problems)
-    if centre is None:
-        problems.append("centre: required (--centre CODE)")
-    if user is None:
-        problems.append("user: required (--user NAME, who enters the records)")
+    _require_who(centre, user, "who enters the records", problems)
     if not bundle.is_file():
         problems.append(f"{bundle}: file not found")
     if problems or centre is None or user is None:
@@ -124,10 +130,7 @@ def export(
     """The centre's CAR-T journeys as a FHIR R4 collection Bundle (validated, audited)."""
     problems: list[str] = []
     out_fmt = format_option(fmt, problems)
-    if centre is None:
-        problems.append("centre: required (--centre CODE)")
-    if user is None:
-        problems.append("user: required (--user NAME, who exports)")
+    _require_who(centre, user, "who exports", problems)
     if out is None:
         problems.append("out: required (-o/--out BUNDLE.json)")
     elif not out.parent.is_dir():

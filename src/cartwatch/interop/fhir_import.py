@@ -18,6 +18,9 @@ record services (centre-scoped, audited). Rules (interop-contract.md, FHIR R4):
 * Patients are matched to the centre's registered patients by the cartwatch pseudonym
   (identifier system ``urn:cartwatch:patient-id``, else the resource id); a Patient whose
   ``managingOrganization`` names another centre refuses the whole import.
+* cartwatch journey resources (``fhir export``; ``meta.tag`` system
+  ``fhir_codes.JOURNEY_TAG``) are read back as the records they were
+  (``fhir_journey.JourneyPlan``), whatever their resource type; the web service stores them.
 * Every other resource, and every resource that cannot be used (unknown code, unit not
   convertible, no time, no subject, entered in error, a request rather than an
   administration…), is reported with the reason. Resources already imported (same identity,

@@ -268,25 +268,40 @@ def manage(argv: list[str]) -> None:
     execute_from_command_line(argv)
 
 
-def fhir_import(path: str, centre_code: str, username: str) -> dict[str, Any]:
-    """Import the FHIR Bundle at *path* into *centre_code* as *username* (who must enter
-    records there: the same scoping and permission as the pages and the API)."""
+def centre_actor(username: str, centre_code: str, perm: Any, doing: str, where: str) -> Any:
+    """The Actor of *username* at *centre_code* with *perm* (``Perm``), or CommandError
+    naming the field: no such centre or user, a role without *perm* (*doing*, in words),
+    or a member of another centre ("exports from A, not B")."""
     from django.contrib.auth import get_user_model
     from django.core.exceptions import PermissionDenied
 
-    from cartwatch.web.access import Perm, resolve_actor
-    from cartwatch.web.services.fhir_import import import_bundle
+    from cartwatch.web.access import resolve_actor
+    from cartwatch.web.centres.models import Centre
 
+    if not Centre.objects.filter(code=centre_code).exists():
+        raise CommandError(f"centre: no centre {centre_code!r}")
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise CommandError(f"user: no user {username!r}")
     try:
-        actor = resolve_actor(user, Perm.WRITE_ASSESSMENTS)
+        actor = resolve_actor(user, perm)
     except PermissionDenied as exc:
-        raise CommandError(f"user: {username} may not enter records ({exc})") from None
+        raise CommandError(f"user: {username} may not {doing} ({exc})") from None
     if actor.centre is None or actor.centre.code != centre_code:
-        where = actor.centre.code if actor.centre else "no centre"
-        raise CommandError(f"centre: {username} enters records at {where}, not {centre_code}")
+        home = actor.centre.code if actor.centre else "no centre"
+        raise CommandError(f"centre: {username} may {doing} {where} {home}, not {centre_code}")
+    return actor
+
+
+def fhir_import(path: str, centre_code: str, username: str) -> dict[str, Any]:
+    """Import the FHIR Bundle at *path* into *centre_code* as *username* (who must enter
+    records there: the same scoping and permission as the pages and the API)."""
+    from django.core.exceptions import PermissionDenied
+
+    from cartwatch.web.access import Perm
+    from cartwatch.web.services.fhir_import import import_bundle
+
+    actor = centre_actor(username, centre_code, Perm.WRITE_ASSESSMENTS, "enter records", "at")
     with open(path, "rb") as stream:
         try:
             return import_bundle(actor, stream)
@@ -306,27 +321,13 @@ def fhir_export(
     *username* (who must have the export permission there; audited like every export)."""
     from collections import Counter
 
-    from django.contrib.auth import get_user_model
-    from django.core.exceptions import PermissionDenied
     from django.http import Http404
 
     from cartwatch.interop.fhir_export import write_bundle
-    from cartwatch.web.access import Perm, resolve_actor
-    from cartwatch.web.centres.models import Centre
+    from cartwatch.web.access import Perm
     from cartwatch.web.services.fhir_export import export_bundle
 
-    if not Centre.objects.filter(code=centre_code).exists():
-        raise CommandError(f"centre: no centre {centre_code!r}")
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"user: no user {username!r}")
-    try:
-        actor = resolve_actor(user, Perm.EXPORT)
-    except PermissionDenied as exc:
-        raise CommandError(f"user: {username} may not export ({exc})") from None
-    if actor.centre is None or actor.centre.code != centre_code:
-        where = actor.centre.code if actor.centre else "no centre"
-        raise CommandError(f"centre: {username} exports from {where}, not {centre_code}")
+    actor = centre_actor(username, centre_code, Perm.EXPORT, "export", "from")
     try:
         result = export_bundle(actor, patient_id=patient_id, pseudonymise=pseudonymise)
     except Http404:
