@@ -27,7 +27,8 @@ import numpy as np
 
 from cartwatch.interop import federated as fed
 from cartwatch.outcomes.km_summary import km_summary, logrank_summary
-from cartwatch.outcomes.survival import kaplan_meier, logrank_test
+from cartwatch.outcomes.logrank import logrank_test
+from cartwatch.outcomes.survival import kaplan_meier
 from timing import best_of
 
 

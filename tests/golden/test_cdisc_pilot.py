@@ -17,12 +17,12 @@ import pyreadstat
 import pytest
 
 from cartwatch.outcomes.adverse_events import ae_incidence_soc_pt
+from cartwatch.outcomes.logrank import logrank_test
 from cartwatch.outcomes.survival import (
     kaplan_meier,
     kaplan_meier_by_group,
     km_median_ci,
     km_quantile,
-    logrank_test,
     numbers_at_risk,
     survival_at,
 )

@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from cartwatch.outcomes.logrank import logrank_test
 from cartwatch.outcomes.survival import (
     kaplan_meier,
     kaplan_meier_by_group,
     km_median_ci,
     km_quantile,
-    logrank_test,
     survival_at,
 )
 

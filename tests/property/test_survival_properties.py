@@ -7,13 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartwatch.outcomes.survival import (
-    CONF_TYPES,
-    kaplan_meier,
-    km_median_ci,
-    km_quantile,
-    logrank_test,
-)
+from cartwatch.outcomes.logrank import logrank_test
+from cartwatch.outcomes.survival import CONF_TYPES, kaplan_meier, km_median_ci, km_quantile
 
 # Small integer times produce many ties, flats at exactly 0.5 and curves that reach 0.
 samples = st.lists(

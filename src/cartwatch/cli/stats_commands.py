@@ -242,7 +242,8 @@ def _km_result(
     import pandas as pd
 
     from cartwatch.outcomes.km_summary import group_order, km_summary, logrank_summary
-    from cartwatch.outcomes.survival import kaplan_meier, logrank_test
+    from cartwatch.outcomes.logrank import logrank_test
+    from cartwatch.outcomes.survival import kaplan_meier
 
     t, e, grouped = columns.time, columns.event, columns.labels is not None
     labels = columns.labels if columns.labels is not None else pd.Series("all", index=t.index)

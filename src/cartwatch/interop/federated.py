@@ -7,7 +7,7 @@ Kaplan–Meier estimate, its Greenwood variance and CIs, the printed median and 
 test depend on the data only through these counts [1, 2], so the pool of the shares equals
 ``cartwatch km`` on the pooled rows exactly (the same integers reach the same floating-point
 operations: :func:`cartwatch.outcomes.survival.kaplan_meier_from_counts` and
-:func:`~cartwatch.outcomes.survival.logrank_from_counts`).
+:func:`~cartwatch.outcomes.logrank.logrank_from_counts`).
 
 A share carries ``checksum_sha256`` over its canonical JSON: a share edited by hand (or
 damaged in transit) is refused. It is a checksum, not a signature: it does not prove who
@@ -35,12 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from cartwatch import __version__
 from cartwatch.outcomes.km_summary import group_order, km_summary, logrank_summary
-from cartwatch.outcomes.survival import (
-    KaplanMeier,
-    kaplan_meier_from_counts,
-    logrank_from_counts,
-    tied_counts,
-)
+from cartwatch.outcomes.logrank import logrank_from_counts
+from cartwatch.outcomes.survival import KaplanMeier, kaplan_meier_from_counts, tied_counts
 from cartwatch.schemas import strict_json
 from cartwatch.schemas.errors import problems_from
 

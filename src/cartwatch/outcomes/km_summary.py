@@ -17,7 +17,8 @@ from cartwatch.outcomes.km_quantiles import (
     km_median_ci,
     km_quantile,
 )
-from cartwatch.outcomes.survival import KaplanMeier, LogRank
+from cartwatch.outcomes.logrank import LogRank
+from cartwatch.outcomes.survival import KaplanMeier
 
 
 def group_order(labels: Sequence[str]) -> list[str]:

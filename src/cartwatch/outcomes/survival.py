@@ -1,4 +1,4 @@
-"""Kaplan–Meier estimation, quantile (median) CIs, landmark rates and the k-group log-rank test.
+"""Kaplan–Meier estimation, quantile (median) CIs and landmark rates.
 
 Everything follows R ``survival`` (``survfit``, ``quantile.survfit``, ``summary.survfit``,
 ``survdiff``) so that centre reports reproduce TRANSCEND CLL 004 / label-style outputs and the
@@ -20,8 +20,7 @@ golden values in ``../shared/data/reference/expected_values.json``:
   (re-exported here): the median as R ``print(survfit)`` shows it, other quantiles as R
   ``quantile()``; a value not given says whether it was not reached (NR) or is not
   estimable because the curve reached 0 (NE).
-* Log-rank (``survdiff``, rho = 0) with the full hypergeometric covariance; χ² on
-  (groups with expected > 0) − 1 df.
+* The log-rank test is in :mod:`cartwatch.outcomes.logrank`.
 
 References
 ----------
@@ -33,8 +32,6 @@ References
    1982;38:29–41.
 4. Borgan Ø, Liestøl K. A note on confidence intervals and bands for the survival function
    based on transformations. Scand J Stat 1990;17:35–41.
-5. Mantel N. Evaluation of survival data and two new rank order statistics arising in its
-   consideration. Cancer Chemother Rep 1966;50:163–170.
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import chdtrc, ndtri
+from scipy.special import ndtri
 
 from cartwatch.outcomes.km_quantiles import (
     MEDIAN_RULE,
@@ -64,7 +61,6 @@ __all__ = [
     "QUANTILE_RULE",
     "KaplanMeier",
     "LandmarkEstimate",
-    "LogRank",
     "MedianIQR",
     "QuantileEstimate",
     "kaplan_meier",
@@ -72,8 +68,6 @@ __all__ = [
     "kaplan_meier_from_counts",
     "km_median_ci",
     "km_quantile",
-    "logrank_from_counts",
-    "logrank_test",
     "median_iqr",
     "numbers_at_risk",
     "survival_at",
@@ -181,34 +175,6 @@ class LandmarkEstimate:
 
 
 @dataclass(frozen=True)
-class LogRank:
-    """k-group log-rank test (R ``survdiff``, rho = 0)."""
-
-    chisq: float
-    df: int
-    p: float
-    groups: tuple[object, ...]
-    n: tuple[int, ...]
-    observed: tuple[float, ...]
-    expected: tuple[float, ...]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "method": "log-rank",
-            "reference": "R survival::survdiff (rho = 0)",
-            "chisq": self.chisq,
-            "df": self.df,
-            "p": self.p,
-            "groups": [
-                {"group": g, "n": n, "observed": o, "expected": e}
-                for g, n, o, e in zip(
-                    self.groups, self.n, self.observed, self.expected, strict=True
-                )
-            ],
-        }
-
-
-@dataclass(frozen=True)
 class MedianIQR:
     """Median and quartiles of a sample (onset/duration summaries)."""
 
@@ -272,7 +238,7 @@ def _as_event(event: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     return np.asarray(arr == 1, dtype=np.bool_)
 
 
-def _validate(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[FloatArray, Any]:
+def validate_time_event(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[FloatArray, Any]:
     t = _as_time(time)
     e = _as_event(event)
     if t.shape != e.shape:
@@ -408,7 +374,7 @@ def kaplan_meier(
     """
     conf_type = _validate_conf_type(conf_type)
     level = validate_conf_level(conf_level)
-    t, e = _validate(time, event)
+    t, e = validate_time_event(time, event)
     utime, n_risk, n_event, n_censor = tied_counts(t, e)
     return _km_from_counts(utime, n_risk, n_event, n_censor, conf_type, level)
 
@@ -480,6 +446,31 @@ def _km_from_counts(
     )
 
 
+def _py(value: object) -> object:
+    """numpy scalar → Python scalar (JSON-friendly labels)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def group_codes(group: npt.ArrayLike, n: int) -> tuple[list[object], IntArray]:
+    g = np.asarray(group)
+    if g.ndim != 1:
+        raise ValueError("group: must be one-dimensional")
+    if g.size != n:
+        raise ValueError(f"group: length {g.size} does not match time length {n}")
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        raise ValueError("group: missing values; drop those rows first (R drops them too)")
+    if g.dtype.kind == "O" and any(
+        v is None or (isinstance(v, float) and math.isnan(v)) for v in g.tolist()
+    ):
+        raise ValueError("group: missing values; drop those rows first (R drops them too)")
+    try:
+        labels, codes = np.unique(g, return_inverse=True)
+    except TypeError as exc:  # mixed, unorderable labels
+        raise ValueError(f"group: labels cannot be ordered ({exc})") from exc
+    return [_py(v) for v in labels.tolist()], codes.reshape(-1).astype(np.int64)
+
+
 def kaplan_meier_by_group(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
@@ -488,8 +479,8 @@ def kaplan_meier_by_group(
     conf_level: float = 0.95,
 ) -> dict[object, KaplanMeier]:
     """One Kaplan–Meier fit per group label, in sorted label order (R factor level order)."""
-    t, e = _validate(time, event)
-    labels, codes = _group_codes(group, t.size)
+    t, e = validate_time_event(time, event)
+    labels, codes = group_codes(group, t.size)
     return {
         _py(label): kaplan_meier(t[codes == i], e[codes == i], conf_type, conf_level)
         for i, label in enumerate(labels)
@@ -534,116 +525,6 @@ def numbers_at_risk(km: KaplanMeier, times: Sequence[float] | npt.ArrayLike) -> 
     j = np.searchsorted(km.time, ts, side="left")
     padded = np.append(km.n_risk, 0)
     return [int(v) for v in padded[j]]
-
-
-# --------------------------------------------------------------------------- log-rank
-
-
-def _py(value: object) -> object:
-    """numpy scalar → Python scalar (JSON-friendly labels)."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
-def _group_codes(group: npt.ArrayLike, n: int) -> tuple[list[object], IntArray]:
-    g = np.asarray(group)
-    if g.ndim != 1:
-        raise ValueError("group: must be one-dimensional")
-    if g.size != n:
-        raise ValueError(f"group: length {g.size} does not match time length {n}")
-    if g.dtype.kind == "f" and np.isnan(g).any():
-        raise ValueError("group: missing values; drop those rows first (R drops them too)")
-    if g.dtype.kind == "O" and any(
-        v is None or (isinstance(v, float) and math.isnan(v)) for v in g.tolist()
-    ):
-        raise ValueError("group: missing values; drop those rows first (R drops them too)")
-    try:
-        labels, codes = np.unique(g, return_inverse=True)
-    except TypeError as exc:  # mixed, unorderable labels
-        raise ValueError(f"group: labels cannot be ordered ({exc})") from exc
-    return [_py(v) for v in labels.tolist()], codes.reshape(-1).astype(np.int64)
-
-
-def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike) -> LogRank:
-    """k-sample log-rank test, matching R ``survdiff(Surv(time, event) ~ group)``.
-
-    Parameters
-    ----------
-    time, event : array-like
-        As for :func:`kaplan_meier`.
-    group : array-like
-        Group label per subject (no missing values); groups are ordered as sorted labels.
-
-    Returns
-    -------
-    LogRank
-        Observed and expected events per group, χ² = (O−E)ᵀ V⁻(O−E) using the hypergeometric
-        covariance V with one group (the first with expected > 0) dropped, df = number of
-        groups with expected > 0 minus 1, p from the χ² upper tail [5].
-    """
-    t, e = _validate(time, event)
-    labels, codes = _group_codes(group, t.size)
-    k = len(labels)
-    if k < 2:
-        raise ValueError("group: at least two groups are needed for a log-rank test")
-    utime = np.unique(t)
-    tcode = np.searchsorted(utime, t)  # index of each subject's time among distinct times
-    nt = utime.size
-    es, gs = e.astype(np.float64), codes
-    flat = tcode * k + gs
-    at_time = np.bincount(flat, minlength=nt * k).reshape(nt, k).astype(np.float64)
-    d_k = np.bincount(flat, weights=es, minlength=nt * k).reshape(nt, k)
-    return logrank_from_counts(at_time, d_k, labels)
-
-
-def logrank_from_counts(
-    at_time: npt.NDArray[Any], d_k: npt.NDArray[Any], labels: Sequence[object]
-) -> LogRank:
-    """The log-rank test from the counts it depends on (see :func:`logrank_test`).
-
-    *at_time*[i, j]: subjects of group j whose follow-up ends at the i-th distinct time
-    (events and censorings, times in increasing order, over all groups); *d_k*[i, j]: events
-    among them; *labels*: the k group labels in column order (sorted, as R orders factor
-    levels). Identical to :func:`logrank_test` on any rows with these counts.
-    """
-    k = len(labels)
-    if at_time.shape != d_k.shape or at_time.ndim != 2 or at_time.shape[1] != k:
-        raise ValueError("at_time, d_k: one (times × groups) count matrix each is needed")
-    if k < 2:
-        raise ValueError("group: at least two groups are needed for a log-rank test")
-    # At risk at each distinct time: reverse cumulative count per group.
-    n_k = np.cumsum(at_time[::-1], axis=0)[::-1]
-    d = d_k.sum(axis=1)
-    rows = d > 0
-    n_k, d_k, d = n_k[rows], d_k[rows], d[rows]
-    n = n_k.sum(axis=1)
-    share = n_k / n[:, None]
-    observed = d_k.sum(axis=0)
-    expected = (share * d[:, None]).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
-    var = np.diag((c[:, None] * share).sum(axis=0)) - (share * c[:, None]).T @ share
-    keep = expected > 0
-    df = int(keep.sum()) - 1
-    if df < 1:
-        chisq, pval = 0.0, float("nan")
-    else:
-        diff = (observed - expected)[keep][1:]
-        vv = var[np.ix_(keep, keep)][1:, 1:]
-        # Generalised inverse, as R's survdiff tolerates a singular covariance (e.g. every
-        # event at a time with one subject at risk); identical to solve() when V is regular.
-        chisq = float(diff @ np.linalg.pinv(vv, hermitian=True) @ diff)
-        pval = float(chdtrc(df, chisq))
-    n_per = at_time.sum(axis=0)
-    return LogRank(
-        chisq=chisq,
-        df=df,
-        p=pval,
-        groups=tuple(labels),
-        n=tuple(int(v) for v in n_per),
-        observed=tuple(float(v) for v in observed),
-        expected=tuple(float(v) for v in expected),
-    )
 
 
 # --------------------------------------------------------------------------- descriptive

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from cartwatch.interop import federated as fed
-from cartwatch.outcomes.survival import KaplanMeier, kaplan_meier, logrank_test
+from cartwatch.outcomes.logrank import logrank_test
+from cartwatch.outcomes.survival import KaplanMeier, kaplan_meier
 
 GOLDENS = Path(__file__).parents[2] / "golden" / "data" / "r_survival" / "km_goldens.json"
 CASES = {c["name"]: c for c in json.loads(GOLDENS.read_text())["cases"]}

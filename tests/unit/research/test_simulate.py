@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from cartwatch.outcomes.survival import kaplan_meier, logrank_test
+from cartwatch.outcomes.logrank import logrank_test
+from cartwatch.outcomes.survival import kaplan_meier
 from cartwatch.research.examples import simulation
 from cartwatch.research.inputs import SimulateSurvivalIn, parse
 from cartwatch.research.simulate import (

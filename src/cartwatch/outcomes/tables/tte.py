@@ -10,13 +10,8 @@ import numpy as np
 import pandas as pd
 
 from cartwatch.outcomes.km_quantiles import STATUS_FOOTNOTE, display
-from cartwatch.outcomes.survival import (
-    KaplanMeier,
-    kaplan_meier,
-    km_median_ci,
-    logrank_test,
-    survival_at,
-)
+from cartwatch.outcomes.logrank import logrank_test
+from cartwatch.outcomes.survival import KaplanMeier, kaplan_meier, km_median_ci, survival_at
 from cartwatch.outcomes.tables.core import (
     BOR_GROUPS,
     DAYS_PER_MONTH,
