@@ -204,3 +204,21 @@ def test_a_nurse_cannot_register_patients_from_a_bundle(cast: Cast) -> None:
     with pytest.raises(NotPermitted):
         import_json(cast, "nurse_a", bundle)
     assert m.Patient.objects.filter(centre=cast.centre_a).count() == 0
+
+
+def test_a_patient_with_a_stored_record_that_fails_the_checks_is_left_out_and_named(
+    cast: Cast,
+) -> None:
+    import datetime as dt
+
+    from cartwatch.web.patients import models as m
+
+    build_journeys(cast)
+    course = m.CellTherapy.objects.get(patient__patient_id="H-002")
+    course.infusion_date = dt.date(9999, 12, 31)  # past the services, as an old row can be
+    course.save()
+    exported = _export(cast)
+    assert exported.excluded == ("H-002",)
+    assert [p["identifier"][0]["value"] for p in _resources(exported.bundle, "Patient")] == [
+        "H-001"
+    ]

@@ -100,11 +100,13 @@ class _Store:
         self.registered = {p.patient_id: p for p in actor.patients()}
         refs = [r.subject for r in plan.journey.records.values() if r.kind == "patient"]
         refs += [ref for ref, info in plan.patients.items() if info.patient_id in self.registered]
-        known = ImportedResource.objects.filter(
-            centre=self.centre, record_model="patient", identity__in=[r for r in refs if r]
-        ).values_list("record_id", flat=True)
+        known = set(
+            ImportedResource.objects.filter(
+                centre=self.centre, record_model="patient", identity__in=[r for r in refs if r]
+            ).values_list("record_id", flat=True)
+        )
         for patient in self.registered.values():
-            if patient.pk in set(known):
+            if patient.pk in known:
                 self.patients[patient.patient_id] = patient  # made by an earlier import
 
     def ledger(self, sources: list[SourceRef], model: str, pk: int) -> None:
