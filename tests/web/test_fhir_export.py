@@ -158,11 +158,16 @@ def test_a_lower_grade_edited_into_the_file_is_reported_not_stored(cast: Cast) -
     )
     true_grade = nurse["valueInteger"]
     nurse["valueInteger"] = 0
+    crs_event = next(
+        e for e in _resources(bundle, "AdverseEvent") if e["event"]["coding"][0]["code"] == "crs"
+    )
+    crs_event["extension"][0]["valueInteger"] = 1
     remove_patients(cast.centre_a)
     report = import_json(cast, "physician_a", bundle)
     differences = report["journey"]["grade_differences"]
     assert [(d["kind"], d["field"], d["exported"], d["stored"]) for d in differences] == [
-        ("crs", "grade", 0, true_grade)
+        ("crs", "grade", 0, true_grade),
+        ("adverse-event", "crs grade", 1, true_grade),
     ]
     stored = m.CrsAssessment.objects.get(observed_at__date="2025-07-03")
     assert stored.grade == true_grade
