@@ -23,7 +23,7 @@ from cartwatch.clinical.iwcll import (
     assess_response,
     best_overall_response,
 )
-from cartwatch.clinical.iwcll_improvement import PrParameter, partial_response
+from cartwatch.clinical.iwcll_improvement import PR_PARAMETERS, PrParameter, partial_response
 from cartwatch.schemas.errors import problem_pairs
 from cartwatch.schemas.response import ResponseAssessmentIn
 
@@ -421,3 +421,47 @@ def test_a_b_count_within_the_total_is_accepted_by_the_engine_and_the_schema(
     document[where] = {"lymphocytes_10e9_l": total, "b_lymphocytes_10e9_l": b_count}
     parsed = ResponseAssessmentIn.model_validate(document).to_domain()
     assert getattr(parsed, where) == measured
+
+
+# --- no response on no evidence: PR-L needs another group-A parameter that improved ---------
+
+
+@settings(max_examples=400)
+@given(pairs, st.booleans())
+def test_a_partial_response_always_has_an_improved_parameter_to_show_for_it(
+    pair: tuple[Measurements, Measurements], bcri: bool
+) -> None:
+    b, a = pair
+    result = assess_response(b, a, bcr_inhibitor_ongoing=bcri)
+    improved = [p for p in (f(b, a) for f in PR_PARAMETERS) if p.abnormal and p.improved]
+    if result.response is Response.PR_L:
+        # the tumour load fell in group A despite the lymphocytosis
+        assert any(p.group == "A" and p.name != "lymphocytes" for p in improved), result.reasons
+    if result.response is Response.PR:
+        assert improved, result.reasons
+
+
+@given(pairs, st.floats(min_value=4.0, max_value=300), st.floats(min_value=0, max_value=1))
+def test_a_lymphocytosis_alone_on_a_bcr_inhibitor_is_never_a_response(
+    pair: tuple[Measurements, Measurements], total: float, b_share: float
+) -> None:
+    # Lymphocytes the only parameter abnormal at baseline, and not improved: nothing else can
+    # show a response, so it is SD, PD or NE — never PR-L (over-calling on no evidence).
+    _, a = pair
+    b = Measurements(
+        lymph_nodes_spd_cm2=0.0,
+        largest_node_cm=1.0,
+        spleen_cm=11.0,
+        liver_enlarged=False,
+        lymphocytes_10e9_l=total,
+        b_lymphocytes_10e9_l=total * b_share,
+        platelets_10e9_l=150.0,
+        hemoglobin_g_dl=13.0,
+        marrow=Marrow.NOT_DONE,
+    )
+    params = [f(b, a) for f in PR_PARAMETERS]
+    abnormal = [p for p in params if p.abnormal]
+    if [p.name for p in abnormal] != ["lymphocytes"] or abnormal[0].improved:
+        return
+    result = assess_response(b, a, bcr_inhibitor_ongoing=True)
+    assert result.response in (Response.SD, Response.PD, Response.NE), result.reasons

@@ -218,6 +218,17 @@ V2_REMISSION = replace(
 )
 
 
+# Lymphocytes (A) and platelets (B) abnormal, nothing else: the platelets recover.
+LYMPHOCYTES_AND_PLATELETS = replace(LYMPHOCYTES_ONLY, platelets_10e9_l=60.0)
+LYMPHOCYTES_UP_PLATELETS_UP = replace(
+    LYMPHOCYTES_ONLY, lymphocytes_10e9_l=15.0, b_lymphocytes_10e9_l=14.0, platelets_10e9_l=120.0
+)
+# PR-L / PR without the lymphocytes needs evidence that the tumour load fell: another group-A
+# parameter abnormal at baseline and improved. With the lymphocytes the only abnormal group-A
+# parameter, a left-out lymphocyte count leaves group A "0 of 0": never met (the conservative
+# reading; iwCLL 2018 PR footnote and PR-L wording UNVERIFIED, clinical-standards.md §2.2–2.3).
+NO_TUMOUR_LOAD_EVIDENCE = "nothing shows the tumour load fell"
+
 # A B count is counted within the total (B > total is refused): where a vignette raises the
 # B count past the baseline total of 8, the total rises with it and keeps the ~1 × 10⁹/L of
 # other lymphocytes of the baseline (B 10.5 of a total 11.5).
@@ -426,6 +437,67 @@ V2_VIGNETTES = [
         bcr_inhibitor_ongoing=True,
     ),
     V2Vignette(
+        "BTK/PI3K inhibitor ongoing, lymphocytosis the only abnormal baseline finding, isolated "
+        "lymphocytosis (B 7 → 14): no other parameter to show a response, SD (not a vacuous "
+        "PR-L)",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=15.0, b_lymphocytes_10e9_l=14.0),
+        Response.SD,
+        baseline=LYMPHOCYTES_ONLY,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "same with a persistent lymphocytosis below PD (B 7 → 8): SD, not PR-L",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=9.0, b_lymphocytes_10e9_l=8.0),
+        Response.SD,
+        baseline=LYMPHOCYTES_ONLY,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "same without a B count, the total 8 → 14 standing in for it: SD, not PR-L",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=14.0, b_lymphocytes_10e9_l=None),
+        Response.SD,
+        baseline=LYMPHOCYTES_ONLY,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "the other side: lymphocytosis the only abnormal finding, B count fell ≥50 % (7 → 3.5) "
+        "on a BTK/PI3K inhibitor: the tumour load fell, PR",
+        replace(LYMPHOCYTES_ONLY, lymphocytes_10e9_l=4.5, b_lymphocytes_10e9_l=3.5),
+        Response.PR,
+        baseline=LYMPHOCYTES_ONLY,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "BTK/PI3K inhibitor ongoing, lymphocytes the only abnormal group-A parameter, platelets "
+        "(group B) recovered, isolated lymphocytosis: group A cannot show a response, SD",
+        LYMPHOCYTES_UP_PLATELETS_UP,
+        Response.SD,
+        baseline=LYMPHOCYTES_AND_PLATELETS,
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "the other side: the same with nodes abnormal at baseline (2 cm) and now normal: "
+        "group A shows the fall, PR-L",
+        replace(LYMPHOCYTES_UP_PLATELETS_UP, largest_node_cm=1.0, lymph_nodes_spd_cm2=1.0),
+        Response.PR_L,
+        baseline=replace(LYMPHOCYTES_AND_PLATELETS, largest_node_cm=2.0, lymph_nodes_spd_cm2=4.0),
+        bcr_inhibitor_ongoing=True,
+    ),
+    V2Vignette(
+        "no BTK/PI3K inhibitor, no B count: the total 8 → 14 is set aside; lymphocytes the only "
+        "abnormal group-A parameter, platelets recovered: group A cannot show a response, SD "
+        "(not a vacuous PR)",
+        replace(LYMPHOCYTES_UP_PLATELETS_UP, lymphocytes_10e9_l=14.0, b_lymphocytes_10e9_l=None),
+        Response.SD,
+        baseline=replace(LYMPHOCYTES_AND_PLATELETS, b_lymphocytes_10e9_l=None),
+    ),
+    V2Vignette(
+        "the other side: the same total fallen ≥50 % (8 → 4): improved, PR",
+        replace(LYMPHOCYTES_UP_PLATELETS_UP, lymphocytes_10e9_l=4.0, b_lymphocytes_10e9_l=None),
+        Response.PR,
+        baseline=replace(LYMPHOCYTES_AND_PLATELETS, b_lymphocytes_10e9_l=None),
+    ),
+    V2Vignette(
         "new hepatomegaly (liver not enlarged at baseline, enlarged now) is PD [S48]",
         replace(AFTER_CART, liver_enlarged=True),
         Response.PD,
@@ -486,3 +558,22 @@ def test_a_b_count_above_the_total_is_refused_on_its_field(total: float, b_count
 def test_a_b_count_without_a_total_is_not_compared() -> None:
     # Nothing to compare with: the B count alone is a valid measurement set.
     assert Measurements(b_lymphocytes_10e9_l=40.0).b_lymphocytes_10e9_l == 40.0
+
+
+@pytest.mark.parametrize(
+    "vignette",
+    [
+        v
+        for v in V2_VIGNETTES
+        if any(w in v.source for w in ("cannot show a response", "vacuous", "not PR-L"))
+    ],
+    ids=lambda v: v.source,
+)
+def test_no_response_without_tumour_load_evidence_says_why(vignette: V2Vignette) -> None:
+    result = assess_response(
+        vignette.baseline,
+        vignette.assessment,
+        bcr_inhibitor_ongoing=vignette.bcr_inhibitor_ongoing,
+    )
+    said = [r for r in result.reasons if NO_TUMOUR_LOAD_EVIDENCE in r]
+    assert len(said) == 1 and "UNVERIFIED" in said[0], result.reasons

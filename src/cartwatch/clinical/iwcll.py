@@ -65,7 +65,12 @@ Order of evaluation (the first that applies decides):
    (left out of the group-A counts; not during BTK/PI3K inhibitor therapy, see 7), so a
    higher total never gives a better response (the order argument is beside
    ``total_set_aside`` in :mod:`cartwatch.clinical.iwcll_improvement`). With the B count at
-   both evaluations a B count fallen ≥50% is an improvement too. Group B: platelets,
+   both evaluations a B count fallen ≥50% is an improvement too. When the lymphocytes are
+   left out (set aside here, or for PR-L in 2 and 7) and were the only group-A parameter
+   abnormal at baseline, group A is not met: nothing shows the tumour load fell, and "0 of
+   0 needed" would call a response on no evidence (``NO_EVIDENCE_LEFT`` in
+   :mod:`cartwatch.clinical.iwcll_improvement`; conservative reading, UNVERIFIED, said in
+   the reasons). Group B: platelets,
    haemoglobin, marrow; neutrophils were group B in 2008 [S42] but are not in the 2018 table
    [S41], so they do not count towards PR.
 7. **PR-L** during BTK/PI3K inhibitor therapy when PR fails only because the lymphocyte
@@ -73,7 +78,9 @@ Order of evaluation (the first that applies decides):
    PD level): the PR criteria other than lymphocytes are met. This is the same category as in
    2 for a smaller lymphocytosis, so a lower lymphocyte count never gives a worse response
    than a higher one (§2.3; PR-L wording UNVERIFIED, coded value [S47]). Without a B count
-   the total is not set aside here: it stands in for the B count, as in 2.
+   the total is not set aside here: it stands in for the B count, as in 2. PR-L (here and in
+   2) needs another group-A parameter abnormal at baseline and improved (see 6): a
+   lymphocytosis that was the only abnormal baseline finding gives SD, not PR-L.
 8. **SD** otherwise.
 """
 
@@ -484,6 +491,7 @@ def _below_pd(
     if pr_met:
         met_reason = "PR: ≥50% improvement criteria met"
         return Response.PR, [met_reason, *aside_reasons, *cr_reasons, *pr_reasons, *notes]
+    not_pr_l: list[str] = []
     if bcr_inhibitor_ongoing and lymph.abnormal and not lymph.improved:
         met, other = partial_response(params, without="lymphocytes")
         if met:
@@ -494,8 +502,12 @@ def _below_pd(
                     "CLL, so the total is not set aside (PR-L, as a B count showing it gives)"
                 )
             return Response.PR_L, [_pr_l_reason(), *persistent, *other, *cr_reasons, *notes]
+        not_pr_l = [
+            "not PR-L: PR criteria other than lymphocytes not met",
+            *(r for r in other if r not in pr_reasons),
+        ]
     sd = "SD: neither CR/CRi, PR nor PD"
-    return Response.SD, [sd, *aside_reasons, *pr_reasons, *cr_reasons, *notes]
+    return Response.SD, [sd, *aside_reasons, *pr_reasons, *not_pr_l, *cr_reasons, *notes]
 
 
 def _pr_l_reason() -> str:

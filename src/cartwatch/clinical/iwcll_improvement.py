@@ -257,12 +257,30 @@ PR_PARAMETERS: tuple[Callable[[Measurements, Measurements], PrParameter], ...] =
 # baseline, fewer when fewer were abnormal (contract rule; 2018 footnote UNVERIFIED [S42][S44]).
 PR_REQUIRED: dict[str, int] = {"A": 2, "B": 1}
 
+# A group whose only abnormal parameters are left out (PR-L: "the PR criteria other than
+# lymphocytes"; a total set aside without a B count) is NOT met: "fewer when fewer were
+# abnormal" must not become "0 of 0 needed", which called PR-L (or PR) with no parameter
+# improved — e.g. a lymphocytosis, the only abnormal baseline finding, persisting on a BTK
+# inhibitor. Group A is the tumour load (nodes, liver/spleen, lymphocytes [S41]); PR-L is a
+# response in the other criteria despite the lymphocytosis, so it needs another group-A
+# parameter, abnormal at baseline, to show the fall. UNVERIFIED: the 2018 PR footnote and the
+# PR-L wording could not be read (clinical-standards.md §2.2, §2.3); neither source read says
+# what a PR-L is when the lymphocytes were the only abnormal group-A finding, so the
+# conservative reading is taken: no evidence, no response (over-calling a response is the
+# response equivalent of under-grading).
+NO_EVIDENCE_LEFT = (
+    "and no other group-{group} parameter was abnormal at baseline: nothing shows the tumour "
+    "load fell, so this group is not met (conservative reading; iwCLL 2018 PR footnote and "
+    "PR-L wording UNVERIFIED, clinical-standards.md §2.2–2.3)"
+)
+
 
 def partial_response(
     evaluated: list[PrParameter], without: str | None = None
 ) -> tuple[bool, list[str]]:
     """PR counting over the evaluated PR parameters (baseline, assessment); ``without`` leaves
-    one parameter out (PR-L: "the PR criteria other than lymphocytes")."""
+    one parameter out (PR-L: "the PR criteria other than lymphocytes"). A group left with no
+    abnormal parameter by ``without`` is not met (``NO_EVIDENCE_LEFT``)."""
     params = [p for p in evaluated if p.abnormal and p.name != without]
     reasons = [
         f"{'improved' if p.improved else 'not improved'} (group {p.group}, {p.name}): {p.detail}"
@@ -272,8 +290,14 @@ def partial_response(
     met = True
     for group, wanted in PR_REQUIRED.items():
         in_group = [p for p in params if p.group == group]
-        needed = min(wanted, len(in_group))
         got = sum(p.improved for p in in_group)
+        if group in left_out and not in_group:
+            met = False
+            reasons.append(
+                f"group {group}: {without} left out, " + NO_EVIDENCE_LEFT.format(group=group)
+            )
+            continue
+        needed = min(wanted, len(in_group))
         met = met and got >= needed
         other = f", {without} left out" if group in left_out else ""
         reasons.append(
@@ -298,9 +322,11 @@ _B_COUNT = "b_lymphocytes_10e9_l"
 # (``partial_response`` with ``PR_REQUIRED``). With ``k`` of the other ``n - 1`` abnormal
 # group-A parameters improved, the lymphocytes
 #   improved     → PR's group A met iff k + 1 ≥ min(2, n), i.e. k ≥ min(1, n - 1)
-#   set aside    → PR's group A met iff k     ≥ min(2, n - 1)
+#   set aside    → PR's group A met iff k     ≥ min(2, n - 1) and n ≥ 2
 #   not improved → PR's group A met iff k     ≥ min(2, n)
-# and min(1, n - 1) ≤ min(2, n - 1) ≤ min(2, n), so improved ≥ set aside ≥ not improved;
+# (set aside with n = 1 leaves group A empty: not met, ``NO_EVIDENCE_LEFT``; not improved with
+# n = 1 is not met either, as k = 0) and min(1, n - 1) ≤ min(2, n - 1) ≤ min(2, n), so
+# improved ≥ set aside ≥ not improved;
 # group B is unchanged and CR needs a total <4 (which is "improved"). Without a B count a
 # higher total only moves improved → set aside; with one, improved → not improved (or PD by
 # the B count). Adding a B count only moves set aside → improved (B fell ≥50%) or → not
