@@ -130,6 +130,47 @@ def seed() -> None:
         infusion_date=(today - dt.timedelta(days=2)).isoformat(), lot="LC-24-0150",
         dose_10e6_car_t_cells=101.0)  # fmt: skip
 
+    # Infused 120 days ago: its CIBMTR 100-day follow-up form is due (the registry pages).
+    p4 = records.create_patient(
+        doc,
+        {"patient_id": "A-004", "hospital_number": "MRN-0104", "age_years": 64, "sex": "M",
+         "diagnosis": "CLL", "ecog": 0, "diagnosis_date": "2016-04-11",
+         "consent_research": True},
+    )  # fmt: skip
+    inf4 = today - dt.timedelta(days=120)
+    add(doc, "prior-lines", p4, line_number=1, agents=["ibrutinib"], outcome="progression")
+    add(doc, "prior-lines", p4, line_number=2, agents=["venetoclax"], outcome="progression")
+    add(doc, "responses", p4, assessed_at=(inf4 - dt.timedelta(days=10)).isoformat(),
+        timepoint="baseline", lymph_nodes_spd_cm2=42.0, lymphocytes_10e9_l=31.0,
+        platelets_10e9_l=88.0, hemoglobin_g_dl=10.9, neutrophils_10e9_l=2.1)  # fmt: skip
+    add(doc, "cell-therapy", p4, product="liso-cel",
+        apheresis_date=(inf4 - dt.timedelta(days=30)).isoformat(),
+        lymphodepletion_start=(inf4 - dt.timedelta(days=5)).isoformat(),
+        lymphodepletion_regimen="fludarabine 30 mg/m2 + cyclophosphamide 300 mg/m2 x 3 days",
+        infusion_date=inf4.isoformat(), lot="LC-24-0042", dose_10e6_car_t_cells=99.0)  # fmt: skip
+    for day, crs in enumerate(
+        (
+            {"temperature_c": 37.0},
+            {"temperature_c": 38.6},
+            {"temperature_c": 39.0, "hypotension": True},
+            {"temperature_c": 37.2, "antipyretic_or_anticytokine_given": True},
+            {"temperature_c": 36.9, "antipyretic_or_anticytokine_given": True},
+        )
+    ):
+        add(users["nurse_a"], "crs", p4, observed_at=at(inf4, day), **crs)
+        add(users["nurse_a"], "icans", p4, observed_at=at(inf4, day, 9), age_years=64,
+            ice_score=10)  # fmt: skip
+    add(doc, "treatments", p4, given_at=at(inf4, 2, 15), agent="tocilizumab", indication="crs",
+        dose=8, dose_unit="mg/kg")  # fmt: skip
+    for day, anc, plt in ((0, 1.4, 95), (14, 0.4, 41), (28, 1.1, 62), (90, 1.9, 120)):
+        add(users["nurse_a"], "labs", p4, observed_at=at(inf4, day, 6), neutrophils_10e9_l=anc,
+            platelets_10e9_l=plt, hemoglobin_g_dl=10.4)  # fmt: skip
+    add(doc, "responses", p4, assessed_at=(inf4 + dt.timedelta(days=90)).isoformat(),
+        timepoint="post", lymph_nodes_spd_cm2=12.0, lymphocytes_10e9_l=2.2,
+        platelets_10e9_l=120.0, hemoglobin_g_dl=11.6, neutrophils_10e9_l=1.9)  # fmt: skip
+    add(doc, "followup", p4, event_date=(inf4 + dt.timedelta(days=98)).isoformat(),
+        event="last_contact")  # fmt: skip
+
     records.create_patient(
         users["physician_b"],
         {"patient_id": "B-001", "hospital_number": "B-MRN-9", "age_years": 58, "sex": "M",

@@ -367,5 +367,5 @@ def registry_cibmtr(centre_code: str, out: str, as_of: Any, force: bool = False)
     try:
         report = write_registry(patients, centre.code, as_of, Path(out), force, who)
     except ExportFolderError as exc:
-        raise CommandError(f"out: {exc.message} ({exc.path})") from None
+        raise CommandError(f"out: {exc.path}: {exc.message}") from None
     return {**report.summary(), "out": out}
