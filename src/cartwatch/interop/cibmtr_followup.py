@@ -49,6 +49,8 @@ BEST_RESPONSE = {
 #: Prolonged cytopenia: the count nearest day 28 (±7) after the infusion, grade ≥3 of
 #: neutrophil or platelet count decreased (cartwatch's ADaM PROLCYFL definition).
 PROLONGED_DAY, PROLONGED_WINDOW, PROLONGED_GRADE = 28, 7, 3
+#: The element key prefixes of the CRS and ICANS questions, and their names in words.
+TOXICITIES = {"crs": "CRS", "icans": "ICANS"}
 _TERMS = (cytopenia.NEUTROPHIL_TERM, cytopenia.PLATELET_TERM)
 _NADIR_FIELDS = ("lymph_nodes_spd_cm2", "spleen_cm", "b_lymphocytes_10e9_l")
 
@@ -193,6 +195,9 @@ class Period:
     def value(self, e: Element) -> Value:
         if not e.collected:
             return not_collected(e)
+        toxicity, _, aspect = e.key.partition("_")
+        if toxicity in TOXICITIES:
+            return self._toxicity_value(e, TOXICITIES[toxicity], aspect)
         method = getattr(self, f"_{e.key}")
         result: Value = method(e)
         return result
@@ -436,35 +441,17 @@ class Period:
         text = "; ".join(f"{agent} ×{n}" for agent, n in counts.items())
         return present(e, text, f"doses for {name} in treatments.csv", *refs)
 
-    def _crs(self, e: Element) -> Value:
-        return self._occurred(e, self.ctx.crs, "CRS")
-
-    def _crs_date_of_diagnosis(self, e: Element) -> Value:
-        return self._onset(e, self.ctx.crs, "CRS")
-
-    def _crs_maximum_grade(self, e: Element) -> Value:
-        return self._maximum(e, self.ctx.crs, "CRS")
-
-    def _crs_therapy_given(self, e: Element) -> Value:
-        return self._therapy(e, self.ctx.crs, "CRS", agents=False)
-
-    def _crs_therapy(self, e: Element) -> Value:
-        return self._therapy(e, self.ctx.crs, "CRS", agents=True)
-
-    def _icans(self, e: Element) -> Value:
-        return self._occurred(e, self.ctx.icans, "ICANS")
-
-    def _icans_date_of_diagnosis(self, e: Element) -> Value:
-        return self._onset(e, self.ctx.icans, "ICANS")
-
-    def _icans_maximum_grade(self, e: Element) -> Value:
-        return self._maximum(e, self.ctx.icans, "ICANS")
-
-    def _icans_therapy_given(self, e: Element) -> Value:
-        return self._therapy(e, self.ctx.icans, "ICANS", agents=False)
-
-    def _icans_therapy(self, e: Element) -> Value:
-        return self._therapy(e, self.ctx.icans, "ICANS", agents=True)
+    def _toxicity_value(self, e: Element, name: str, aspect: str) -> Value:
+        """``crs``, ``crs_date_of_diagnosis``, ``crs_maximum_grade``, ``crs_therapy_given``,
+        ``crs_therapy`` and the same for ``icans``."""
+        series = self.ctx.crs if name == "CRS" else self.ctx.icans
+        if aspect == "":
+            return self._occurred(e, series, name)
+        if aspect == "date_of_diagnosis":
+            return self._onset(e, series, name)
+        if aspect == "maximum_grade":
+            return self._maximum(e, series, name)
+        return self._therapy(e, series, name, agents=aspect == "therapy")
 
     # ------------------------------------------------------------------ cytopenias
 
@@ -472,6 +459,10 @@ class Period:
         if self.label != "100d":
             return not_applicable(e, "asked on the 100-day form only (cartwatch's derivation)")
         target = self.ctx.infusion + dt.timedelta(days=PROLONGED_DAY)
+        death = self._death()
+        if death is not None and death[1].event_date < target - dt.timedelta(PROLONGED_WINDOW):
+            when = death[1].event_date
+            return not_applicable(e, f"died on {when}, before day {PROLONGED_DAY}", death[0])
         window = [g for g in self.ctx.labs if abs((g.day - target).days) <= PROLONGED_WINDOW]
         nearest: dict[str, Graded] = {}
         for term in _TERMS:

@@ -67,11 +67,6 @@ class Element:
     collected: bool = True  # False: cartwatch does not capture it (enter on FormsNet)
     note: str = ""
 
-    @property
-    def label(self) -> str:
-        """ "Q77" or the key when the number is unknown (never a guessed number)."""
-        return f"Q{self.question}" if self.question else f"({self.key})"
-
 
 FORMS: Mapping[str, FormSpec] = {
     "4000": FormSpec(
@@ -587,10 +582,6 @@ FOLLOW_UP_POINTS: tuple[tuple[str, int], ...] = (("100d", 100), ("6m", 180), ("1
 def follow_up_points(years: int) -> tuple[tuple[str, int], ...]:
     """100 days, 6 months, 1 year, then each anniversary up to *years* years."""
     return FOLLOW_UP_POINTS + tuple((f"{n}y", 365 * n) for n in range(2, years + 1))
-
-
-def elements_of(form: str) -> tuple[Element, ...]:
-    return tuple(e for e in ELEMENTS if e.form == form)
 
 
 def unverified_count() -> int:

@@ -251,6 +251,19 @@ def test_prolonged_cytopenia_at_day_28_on_both_sides_of_grade_3() -> None:
     assert value(no, "prolonged_cytopenia").value == "No"
     outside = form(data(labs=[lab(36, 0.4, 100)]), DAY100, "4100", "100d")  # day 36 > 28+7
     assert value(outside, "prolonged_cytopenia").status is Status.MISSING
+    edge = form(data(labs=[lab(35, 0.4, 100)]), DAY100, "4100", "100d")  # day 35 = 28+7
+    assert value(edge, "prolonged_cytopenia").value == "Yes"
+
+
+def test_prolonged_cytopenia_after_an_early_death_is_not_applicable() -> None:
+    early = data(followup=[event(20, "death", death_cause="crs")])
+    assert value(form(early, DAY100, "4100", "100d"), "prolonged_cytopenia").status is (
+        Status.NOT_APPLICABLE
+    )
+    late = data(followup=[event(21, "death", death_cause="crs")])  # day 21 is in the window
+    assert value(form(late, DAY100, "4100", "100d"), "prolonged_cytopenia").status is (
+        Status.MISSING
+    )
 
 
 # ----------------------------------------------------------------------------- pre-infusion

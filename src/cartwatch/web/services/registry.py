@@ -22,7 +22,6 @@ from django.db.models import QuerySet
 
 from cartwatch.centre.loader import CentreData
 from cartwatch.interop.cibmtr import (
-    FormInstance,
     PatientRegistry,
     RegistryExport,
     SourceRef,
@@ -148,8 +147,3 @@ def write_registry(
     write_folder(files, out, force)
     _record(who, "command line", report, sorted(files))
     return report
-
-
-def form_cell(form: FormInstance) -> str:
-    """ "12/18" — present of required, for the overview's cells."""
-    return f"{form.present}/{form.required}"

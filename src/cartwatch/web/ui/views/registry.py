@@ -40,12 +40,11 @@ def _as_of(request: HttpRequest) -> tuple[dt.date, str]:
     return day, ""
 
 
-def _context(actor: Actor, as_of: dt.date, problem: str) -> dict[str, Any]:
+def _context(as_of: dt.date, problem: str) -> dict[str, Any]:
     return {
         "as_of": as_of.isoformat(),
         "as_of_problem": problem,
         "unverified": unverified_count(),
-        "form_specs": FORMS,
     }
 
 
@@ -71,7 +70,7 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
             "columns": timepoints,
             "summary": report.summary(),
             "problems": [p.text() for p in report.problems],
-            **_context(actor, as_of, problem),
+            **_context(as_of, problem),
         },
     )
 
@@ -119,7 +118,7 @@ def patient_page(request: HttpRequest, actor: Actor, patient_id: str) -> HttpRes
             "forms": forms,
             "todo": todo,
             "problems": [p.text() for p in report.problems],
-            **_context(actor, as_of, problem),
+            **_context(as_of, problem),
         },
     )
 
