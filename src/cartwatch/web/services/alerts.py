@@ -15,7 +15,9 @@ Rules (each alert names its rule and the observed value):
 * ``missed_assessment``: a day in the first N days after infusion (default 14, setting
   ``CARTWATCH_DAILY_ASSESSMENT_DAYS``) before today without any CRS or ICANS assessment,
   listed until M days after that window closes (default 7, ``CARTWATCH_MISSED_GRACE_DAYS``:
-  time to chart it late) — the list is about patients in care now, not old gaps;
+  time to chart it late) — the list is about patients in care now, not old gaps. Which
+  courses count and which days are due is services/daily_window.py, shared with the
+  completeness list so the two never disagree;
 * ``obligation_ending``: stay-near-centre or no-driving date from the label in force (via
   ``clinical.schedule.post_infusion_schedule``) within the next days (default 3).
   ``schedule_unavailable`` when no label version applies, only while an obligation could
@@ -39,9 +41,16 @@ from django.utils import timezone
 
 from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.clinical.schedule import latest_possible_obligation_end, post_infusion_schedule
-from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
+from cartwatch.web.services.daily_window import (
+    CourseProblem,
+    date_problem,
+    due_days,
+    infused_courses,
+    infusion_of,
+    is_listed,
+)
 from cartwatch.web.services.records import ONE_COURSE_PROBLEM
 
 RECENT = dt.timedelta(hours=48)
@@ -135,18 +144,6 @@ def _grade_alerts(
     return out
 
 
-def _missed_days(
-    infusion: dt.date, assessed: set[dt.date], today: dt.date, window: int
-) -> list[dt.date]:
-    last = min(today - dt.timedelta(days=1), infusion + dt.timedelta(days=window - 1))
-    days = (last - infusion).days + 1
-    return [
-        d
-        for d in (infusion + dt.timedelta(days=i) for i in range(max(days, 0)))
-        if d not in assessed
-    ]
-
-
 def _days_after_infusion(infusion: dt.date, days: list[dt.date]) -> str:
     """The post-infusion days a nurse counts by (the infusion day is day 0), each with its
     date: ``day 0 (2025-07-01), day 3 (2025-07-04)``."""
@@ -205,14 +202,6 @@ def _graded_by_patient(
     return out
 
 
-def _implausible(value: dt.date, now: dt.datetime) -> str | None:
-    """The shared date rule against the work list's clock (*now* aware): a date-time
-    compares as an instant, a date from its local midnight."""
-    if isinstance(value, dt.datetime):
-        return plausible_date_problem(value, now=now)
-    return plausible_date_problem(value, now=timezone.localtime(now).replace(tzinfo=None))
-
-
 def _problem_alert(patient_id: str, what: str, value: dt.date, problem: str) -> Alert:
     message = f"{what}: {problem}; left out of the work list rules until corrected"
     return Alert(patient_id, RECORD_PROBLEM, message, value.isoformat())
@@ -225,7 +214,7 @@ def _plausible_rows(
     kept: list[_Graded] = []
     problems: list[Alert] = []
     for row in rows:
-        problem = _implausible(row.observed_at, now)
+        problem = date_problem(row.observed_at, now)
         if problem is None:
             kept.append(row)
         else:
@@ -234,48 +223,33 @@ def _plausible_rows(
     return kept, problems
 
 
-def _plausible_courses(
-    patient_id: str, courses: list[m.CellTherapy], now: dt.datetime
-) -> tuple[list[m.CellTherapy], list[Alert]]:
-    kept: list[m.CellTherapy] = []
-    problems: list[Alert] = []
-    for course in courses:
-        infusion = course.infusion_date
-        assert infusion is not None  # courses without one were left out
-        problem = _implausible(infusion, now)
-        if problem is None:
-            kept.append(course)
-        else:
-            what = "CAR-T course infusion_date"
-            problems.append(_problem_alert(patient_id, what, infusion, problem))
-    if len(kept) > 1:
+def _course_problems(
+    patient_id: str, courses: list[m.CellTherapy], implausible: list[CourseProblem]
+) -> list[Alert]:
+    """A problem alert per implausible infusion date, and one for a second course."""
+    what = "CAR-T course infusion_date"
+    problems = [_problem_alert(patient_id, what, p.infusion, p.problem) for p in implausible]
+    if len(courses) > 1:
         # Listed, and each course still runs the rules below: a nurse sees both.
-        message = f"{len(kept)} infused CAR-T courses recorded: {ONE_COURSE_PROBLEM}"
-        problems.append(Alert(patient_id, RECORD_PROBLEM, message, str(kept[-1].infusion_date)))
-    return kept, problems
+        message = f"{len(courses)} infused CAR-T courses recorded: {ONE_COURSE_PROBLEM}"
+        problems.append(Alert(patient_id, RECORD_PROBLEM, message, str(courses[-1].infusion_date)))
+    return problems
 
 
 def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
     actor.require(Perm.CENTRE_ANALYTICS)
     now = now or timezone.now()
     today = timezone.localdate(now)
-    window = settings.CARTWATCH_DAILY_ASSESSMENT_DAYS
-    grace = settings.CARTWATCH_MISSED_GRACE_DAYS
     patients = list(actor.patients().values_list("pk", "patient_id"))
     pks = [pk for pk, _ in patients]
-    courses_of: dict[int, list[m.CellTherapy]] = {pk: [] for pk in pks}
-    for course in m.CellTherapy.objects.filter(patient_id__in=pks).exclude(infusion_date=None):
-        courses_of[course.patient_id].append(course)
+    infused = infused_courses(pks, now)
+    courses_of = infused.by_patient
     alerts: list[Alert] = []
     for pk, patient_id in patients:
-        courses_of[pk], problems = _plausible_courses(patient_id, courses_of[pk], now)
-        alerts += problems
+        implausible = [p for p in infused.problems if p.patient_pk == pk]
+        alerts += _course_problems(patient_id, courses_of[pk], implausible)
 
-    def missed_listed(course: m.CellTherapy) -> bool:
-        assert course.infusion_date is not None  # courses without one were left out
-        return today <= course.infusion_date + dt.timedelta(days=window - 1 + grace)
-
-    in_window = {pk for pk, courses in courses_of.items() if any(map(missed_listed, courses))}
+    in_window = set(infused.current(today))
     since = now - RECENT  # the grade rules need the latest assessment at or after this
     crs_of = _graded_by_patient(m.CrsAssessment, pks, in_window, since, CRS_FINDINGS)
     icans_of = _graded_by_patient(m.IcansAssessment, pks, in_window, since)
@@ -290,18 +264,17 @@ def work_list(actor: Actor, now: dt.datetime | None = None) -> list[Alert]:
             continue
         assessed = {timezone.localdate(a.observed_at) for a in crs + icans}
         for course in courses_of[pk]:
-            assert course.infusion_date is not None
-            missed = _missed_days(course.infusion_date, assessed, today, window)
-            if missed and missed_listed(course):
+            infusion = infusion_of(course)
+            missed = [d for d in due_days(infusion, today) if d not in assessed]
+            if missed and is_listed(infusion, today):
                 alerts.append(
                     Alert(
                         patient_id,
                         "missed_assessment",
-                        "no CRS/ICANS assessment on "
-                        + _days_after_infusion(course.infusion_date, missed),
+                        "no CRS/ICANS assessment on " + _days_after_infusion(infusion, missed),
                         missed[-1].isoformat(),
                     )
                 )
-            if today <= latest_possible_obligation_end(course.infusion_date):
+            if today <= latest_possible_obligation_end(infusion):
                 alerts += _obligation_alerts(patient_id, course, today)
     return alerts

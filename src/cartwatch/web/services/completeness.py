@@ -1,11 +1,11 @@
 """What is missing, per patient and per day after infusion, in words.
 
 The daily post-infusion assessment is a CRS half (vital signs, oxygen, vasopressors) and a
-neurological (ICANS) half. For each day from the infusion (day 0) through the daily
-assessment window (``CARTWATCH_DAILY_ASSESSMENT_DAYS``, as the work list's missed-assessment
-rule), before today, this lists the half that is missing ("day 3: neurological assessment
-missing") and every form saved as a draft ("day 2: CRS assessment incomplete (draft)").
-Today is not listed: the day is not over.
+neurological (ICANS) half. For each due day of the daily assessment window (day 0 = the
+infusion day up to yesterday, within ``CARTWATCH_DAILY_ASSESSMENT_DAYS``: the days
+``services/daily_window.py`` owns, as the work list's missed-assessment rule) this lists the
+half that is missing ("day 3: neurological assessment missing") and every form saved as a
+draft ("day 2: CRS assessment incomplete (draft)"). Today is not listed: the day is not over.
 
 ``missing_days`` is a pure function of dates, so the patient page feeds it the rows it has
 already read (no extra query) and the work list one query per kind for the whole centre.
@@ -17,12 +17,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 
-from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
+from cartwatch.web.services.daily_window import (
+    due_days,
+    infused_courses,
+    infusion_of,
+    window_days,
+)
 
 CRS_HALF = "CRS assessment (temperature, blood pressure, oxygen)"
 NEURO_HALF = "neurological assessment (ICE or CAPD)"
@@ -58,10 +62,9 @@ def missing_days(
         crs_days.setdefault(day, []).append(status)
     for day, status in icans:
         icans_days.setdefault(day, []).append(status)
-    last = min(today - dt.timedelta(days=1), infusion + dt.timedelta(days=window - 1))
     out: list[Missing] = []
-    for n in range((last - infusion).days + 1):
-        day = infusion + dt.timedelta(days=n)
+    for day in due_days(infusion, today, window):
+        n = (day - infusion).days
         have_crs, have_icans = day in crs_days, day in icans_days
         if not have_crs and not have_icans:
             out.append(Missing(patient_id, n, "daily assessment missing (CRS and neurological)"))
@@ -81,15 +84,6 @@ def local_day(value: dt.datetime) -> dt.date:
     return timezone.localdate(value) if timezone.is_aware(value) else value.date()
 
 
-def window() -> int:
-    return int(settings.CARTWATCH_DAILY_ASSESSMENT_DAYS)
-
-
-def listed_until(infusion: dt.date) -> dt.date:
-    """The last day a patient's gaps are listed (the work list's grace, as missed days)."""
-    return infusion + dt.timedelta(days=window() - 1 + settings.CARTWATCH_MISSED_GRACE_DAYS)
-
-
 #: Kinds whose drafts are listed on their own (the daily halves are listed per day above).
 DRAFT_KINDS: Sequence[type[m.PatientRecord]] = (
     m.PriorLine, m.CellTherapy, m.Treatment, m.Lab, m.ResponseAssessment, m.MrdResult,
@@ -97,22 +91,17 @@ DRAFT_KINDS: Sequence[type[m.PatientRecord]] = (
 )  # fmt: skip
 
 
-def centre_missing(actor: Actor, today: dt.date | None = None) -> list[Missing]:
-    """Every patient in or just after the daily window: what is missing per day; and the
+def centre_missing(actor: Actor, now: dt.datetime | None = None) -> list[Missing]:
+    """Every course in or just after its daily window: what is missing per day; and the
     drafts of the other kinds of every patient of the centre."""
     actor.require(Perm.CENTRE_ANALYTICS)
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     patients = dict(actor.patients().values_list("pk", "patient_id"))
-    infusion: dict[int, dt.date] = {}
-    courses = m.CellTherapy.objects.filter(patient_id__in=list(patients)).exclude(
-        infusion_date=None
-    )
-    for pk, day in courses.order_by("infusion_date").values_list("patient_id", "infusion_date"):
-        # A stored year outside 1900–2100 (9999-12-31 overflows the window arithmetic) is
-        # skipped here; the work list names it as a record to correct (services/alerts.py).
-        if plausible_date_problem(day, allow_future=True) is None:
-            infusion.setdefault(pk, day)
-    current = [pk for pk, day in infusion.items() if today <= listed_until(day)]
+    # A stored infusion date the record-date rule refuses (9999-12-31, far ahead) is left
+    # out here; the work list names it as a record to correct (services/alerts.py).
+    courses = infused_courses(list(patients), now).current(today)
+    current = list(courses)
     halves: dict[type[m.AuditedModel], dict[int, list[Observed]]] = {}
     for model in (m.CrsAssessment, m.IcansAssessment):
         rows = model.objects.filter(patient_id__in=current).values_list(
@@ -123,15 +112,16 @@ def centre_missing(actor: Actor, today: dt.date | None = None) -> list[Missing]:
             by_patient.setdefault(pk, []).append((local_day(when), status))
         halves[model] = by_patient
     out: list[Missing] = []
-    for pk in current:
-        out += missing_days(
-            patients[pk],
-            infusion[pk],
-            halves[m.CrsAssessment].get(pk, []),
-            halves[m.IcansAssessment].get(pk, []),
-            today,
-            window(),
-        )
+    for pk, listed in courses.items():
+        for course in listed:
+            out += missing_days(
+                patients[pk],
+                infusion_of(course),
+                halves[m.CrsAssessment].get(pk, []),
+                halves[m.IcansAssessment].get(pk, []),
+                today,
+                window_days(),
+            )
     for draft_model in DRAFT_KINDS:
         drafts = draft_model.objects.filter(
             patient_id__in=list(patients), form_status=m.FormStatus.INCOMPLETE

@@ -23,7 +23,7 @@ from cartwatch.clinical.errors import ClinicalInputError
 from cartwatch.schemas.dates import plausible_date_problem
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.patients import models as m
-from cartwatch.web.services import alerts, completeness, records
+from cartwatch.web.services import alerts, completeness, daily_window, records
 from cartwatch.web.services.present import present
 from cartwatch.web.ui import display
 from cartwatch.web.ui.views.layout import page
@@ -291,7 +291,7 @@ def _missing(
 
     gaps = completeness.missing_days(
         patient_id, infusion, halves("crs"), halves("icans"), timezone.localdate(),
-        completeness.window(),
+        daily_window.window_days(),
     )  # fmt: skip
     return [gap.text for gap in gaps]
 
