@@ -162,6 +162,17 @@ class Actor:
             raise TypeError(f"{model.__name__} is not a per-patient record")
         return model.objects.filter(patient__in=self.patients()).select_related("patient")
 
+    def _in_scope(self, patient: Patient) -> None:
+        """The check :meth:`patients` makes in SQL, made on a patient already in hand: the
+        permission to read patients, the own centre, and consent for a role without
+        identifiable access. Http404 when out of scope (a foreign patient is not told apart
+        from a missing one)."""
+        self.require(Perm.READ_PATIENTS)
+        if self.centre is None or patient.centre_id != self.centre.pk:
+            raise Http404("no such patient")
+        if not self.identifiable and not patient.consent_research:
+            raise Http404("no such patient")
+
     def patient_records(
         self, model: type[M], patient: Patient, order_by: Sequence[str] | None = None
     ) -> list[M]:
@@ -175,11 +186,7 @@ class Actor:
         """
         if not issubclass(model, PatientRecord):
             raise TypeError(f"{model.__name__} is not a per-patient record")
-        self.require(Perm.READ_PATIENTS)
-        if self.centre is None or patient.centre_id != self.centre.pk:
-            raise Http404("no such patient")
-        if not self.identifiable and not patient.consent_research:
-            raise Http404("no such patient")
+        self._in_scope(patient)
         if order_by is None:
             # Meta.ordering starts with "patient", which would join (and order by) the patient
             # and centre tables for a list that has one patient anyway.
@@ -206,11 +213,7 @@ class Actor:
         comes from :meth:`patient`; the filter on it keeps another patient's rows out."""
         if not issubclass(model, PatientRecord):
             raise TypeError(f"{model.__name__} is not a per-patient record")
-        self.require(Perm.READ_PATIENTS)
-        if self.centre is None or patient.centre_id != self.centre.pk:
-            raise Http404("no such patient")
-        if not self.identifiable and not patient.consent_research:
-            raise Http404("no such patient")
+        self._in_scope(patient)
         history = model.history.filter(id=pk, patient_id=patient.pk)
         rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
         if not rows:
@@ -219,11 +222,7 @@ class Actor:
 
     def patient_history(self, patient: Patient) -> list[Any]:
         """The stored versions of the patient row itself (from :meth:`patient`)."""
-        self.require(Perm.READ_PATIENTS)
-        if self.centre is None or patient.centre_id != self.centre.pk:
-            raise Http404("no such patient")
-        if not self.identifiable and not patient.consent_research:
-            raise Http404("no such patient")
+        self._in_scope(patient)
         history = Patient.history.filter(id=patient.pk)
         return list(history.select_related("history_user").order_by("history_date", "history_id"))
 
