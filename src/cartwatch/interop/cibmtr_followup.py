@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from cartwatch.adam.adae import split_episodes
 from cartwatch.centre.records import FollowupEvent, Timepoint
 from cartwatch.clinical import crs, cytopenia, icans, iwcll
 from cartwatch.interop.cibmtr import (
@@ -64,6 +65,7 @@ class Graded:
     grade: int | None
     reasons: tuple[str, ...] = ()
     grades: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    episode: int = 0  # CRS/ICANS: index of its episode in the patient's series (ADaM rule)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +84,20 @@ def _series(
 
 def _moment(value: dt.date | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+
+
+def _with_episodes(graded: list[Graded], times: list[dt.datetime]) -> list[Graded]:
+    """Each observation numbered with its episode, split as ADaM splits them
+    (``adam.adae.split_episodes``: a new episode needs grade ≥1 more than
+    ``EPISODE_GAP_DAYS`` days after the previous one resolved), so an episode's onset is
+    reported once, on the form of the period it began in."""
+    starts = split_episodes([g.grade for g in graded], times)
+    out, episode = [], -1
+    for i, g in enumerate(graded):
+        if episode + 1 < len(starts) and i == starts[episode + 1]:
+            episode += 1
+        out.append(dataclasses.replace(g, episode=episode))
+    return out
 
 
 class FollowUpContext:
@@ -107,10 +123,11 @@ class FollowUpContext:
             return []
         obs = [dataclasses.replace(r.to_domain(), observed_at=r.observed_at) for _, r in rows]
         episode = crs.grade_crs_episode(obs)
-        return [
+        graded = [
             Graded(day_of(r.observed_at), ref, g.grade, g.reasons)
             for (ref, r), g in zip(rows, episode.observations, strict=True)
         ]
+        return _with_episodes(graded, [_moment(r.observed_at) for _, r in rows])
 
     def _icans(self) -> list[Graded]:
         rows = _series(self.p.of("icans_observations"), self.infusion)
@@ -118,10 +135,11 @@ class FollowUpContext:
             return []
         obs = [icans.at_time(r.to_domain(), r.observed_at) for _, r in rows]
         episode = icans.grade_icans_episode(obs)
-        return [
+        graded = [
             Graded(day_of(r.observed_at), ref, g.grade, g.reasons)
             for (ref, r), g in zip(rows, episode.observations, strict=True)
         ]
+        return _with_episodes(graded, [_moment(r.observed_at) for _, r in rows])
 
     def _labs(self) -> list[Graded]:
         out = []
@@ -379,14 +397,39 @@ class Period:
             )
         return present(e, "No", f"all {len(inside)} {name} observation(s) {self._days()} grade 0")
 
+    def _episode_start(self, series: list[Graded]) -> Graded:
+        """The first grade ≥1 observation of the episode that the period's first
+        observation of grade ≥1 belongs to (perhaps in an earlier period)."""
+        first = self._toxicity(series)[1][0]
+        return next(
+            g for g in series if g.episode == first.episode and g.grade is not None and g.grade >= 1
+        )
+
     def _onset(self, e: Element, series: list[Graded], name: str) -> Value:
         occurred = self._occurred(e, series, name)
         if occurred.value == "No":
             return not_applicable(e, f"no {name} {self._days()}")
         if occurred.value != "Yes":
             return missing(e, f"whether {name} occurred is not known (see that question)")
-        first = self._toxicity(series)[1][0]
-        return present(e, first.day.isoformat(), f"first {name} observation of grade ≥1", first.ref)
+        start = self._episode_start(series)
+        if start.day < self.start:
+            return not_applicable(
+                e, f"{name} began on {start.day}, in an earlier period (reported there)", start.ref
+            )
+        text = f"first {name} observation of grade ≥1"
+        return present(e, start.day.isoformat(), text, start.ref)
+
+    def _previously_reported(self, e: Element, series: list[Graded], name: str) -> Value:
+        occurred = self._occurred(e, series, name)
+        if occurred.value == "No":
+            return not_applicable(e, f"no {name} {self._days()}")
+        if occurred.value != "Yes":
+            return missing(e, f"whether {name} occurred is not known (see that question)")
+        start = self._episode_start(series)
+        if start.day < self.start:
+            return present(e, "Yes", f"the {name} episode began on {start.day}", start.ref)
+        text = f"the {name} episode began in this period, on {start.day}"
+        return present(e, "No", text, start.ref)
 
     def _maximum(self, e: Element, series: list[Graded], name: str) -> Value:
         occurred = self._occurred(e, series, name)
@@ -449,6 +492,8 @@ class Period:
             return self._occurred(e, series, name)
         if aspect == "date_of_diagnosis":
             return self._onset(e, series, name)
+        if aspect == "date_previously_reported":
+            return self._previously_reported(e, series, name)
         if aspect == "maximum_grade":
             return self._maximum(e, series, name)
         return self._therapy(e, series, name, agents=aspect == "therapy")

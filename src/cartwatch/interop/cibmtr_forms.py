@@ -419,6 +419,18 @@ FOLLOW_UP: tuple[Element, ...] = (
     ),
     Element(
         "4100",
+        "78",
+        "crs_date_previously_reported",
+        "Was the date of diagnosis previously reported?",
+        _Q4100_CRS,
+        True,
+        ValueType.YES_NO,
+        _YN,
+        "whether the period's CRS continues an episode that began in an earlier period (no "
+        "grade-0 observation in between)",
+    ),
+    Element(
+        "4100",
         "79",
         "crs_date_of_diagnosis",
         "Date of diagnosis (CRS)",

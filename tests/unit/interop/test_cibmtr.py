@@ -304,3 +304,24 @@ def test_files_and_manifest_hashes(tmp_path: Path) -> None:
         write_folder(files, out)
     write_folder(files, out, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_crs_episode_running_into_the_next_period_was_reported_there() -> None:
+    # grade ≥1 from day 99 to day 102: the 6-month form's CRS began in the 100-day period
+    rows = [crs(99, temperature_c=38.5), crs(102, temperature_c=38.6)]
+    as_of = INFUSION + dt.timedelta(days=180)
+    first = form(data(crs_observations=rows), as_of, "4100", "100d")
+    second = form(data(crs_observations=rows), as_of, "4100", "6m")
+    assert value(first, "crs_date_previously_reported").value == "No"
+    assert value(first, "crs_date_of_diagnosis").value == (INFUSION + dt.timedelta(99)).isoformat()
+    assert value(second, "crs").value == "Yes"
+    assert value(second, "crs_date_previously_reported").value == "Yes"
+    assert value(second, "crs_date_of_diagnosis").status is Status.NOT_APPLICABLE
+    # resolved (grade 0) and CRS again more than 7 days later: a new episode (ADaM's rule,
+    # adam.adae.split_episodes); 7 days or fewer: the same episode
+    for again, previously in ((104, "No"), (103, "Yes")):
+        rows = [crs(95, temperature_c=38.5), crs(96, temperature_c=37.0),
+                crs(again, temperature_c=38.6)]  # fmt: skip
+        later = form(data(crs_observations=rows), as_of, "4100", "6m")
+        assert value(later, "crs_date_previously_reported").value == previously, again
+    assert value(later, "crs_date_of_diagnosis").status is Status.NOT_APPLICABLE
