@@ -74,6 +74,9 @@ def test_download_is_the_export_and_is_audited(cast: Any, synth_centre: int) -> 
     assert event.actor == "data_manager_a"
     assert event.after["patients"] == manifest["counts"]["patients"]
     assert _client(cast).get("/registry/download/").status_code == 405  # never a GET link
+    refused = _client(cast).post("/registry/download/", {"as_of": "9999-12-31"}, follow=True)
+    assert "as_of: year 9999 is outside" in refused.content.decode()
+    assert AuditEvent.objects.filter(object_id="cibmtr-registry").count() == 1
 
 
 def test_a_stored_record_failing_the_checks_is_left_out_and_named(

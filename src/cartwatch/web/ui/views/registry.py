@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from cartwatch.interop.cibmtr import FormInstance, Status, Value
@@ -127,7 +129,10 @@ def patient_page(request: HttpRequest, actor: Actor, patient_id: str) -> HttpRes
 @scoped(Perm.REGISTRY)
 def download(request: HttpRequest, actor: Actor) -> HttpResponse:
     """POST (with CSRF): the export is an audited action, never a prefetchable link."""
-    as_of, _ = _as_of(request)
+    as_of, problem = _as_of(request)
+    if problem:  # nothing is exported for a data cut that was not the one asked for
+        messages.error(request, problem.replace("; showing today instead", ""))
+        return redirect("ui:registry")
     filename, content = registry.registry_zip(actor, as_of)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
