@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cartwatch.adam.adae import split_episodes
@@ -118,23 +118,26 @@ class FollowUpContext:
     # ------------------------------------------------------------------ grading (once)
 
     def _crs(self) -> list[Graded]:
-        rows = _series(self.p.of("crs_observations"), self.infusion)
-        if not rows:
-            return []
-        obs = [dataclasses.replace(r.to_domain(), observed_at=r.observed_at) for _, r in rows]
-        episode = crs.grade_crs_episode(obs)
-        graded = [
-            Graded(day_of(r.observed_at), ref, g.grade, g.reasons)
-            for (ref, r), g in zip(rows, episode.observations, strict=True)
-        ]
-        return _with_episodes(graded, [_moment(r.observed_at) for _, r in rows])
+        def domain(row: Any) -> Any:
+            return dataclasses.replace(row.to_domain(), observed_at=row.observed_at)
+
+        return self._episode_series("crs_observations", domain, crs.grade_crs_episode)
 
     def _icans(self) -> list[Graded]:
-        rows = _series(self.p.of("icans_observations"), self.infusion)
+        def domain(row: Any) -> Any:
+            return icans.at_time(row.to_domain(), row.observed_at)
+
+        return self._episode_series("icans_observations", domain, icans.grade_icans_episode)
+
+    def _episode_series(
+        self, stem: str, domain: Callable[[Any], Any], grade_episode: Callable[[Any], Any]
+    ) -> list[Graded]:
+        """The patient's post-infusion observations of *stem* graded as one series by the
+        engine (so therapy for CRS carries forward), numbered by episode."""
+        rows = _series(self.p.of(stem), self.infusion)
         if not rows:
             return []
-        obs = [icans.at_time(r.to_domain(), r.observed_at) for _, r in rows]
-        episode = icans.grade_icans_episode(obs)
+        episode = grade_episode([domain(r) for _, r in rows])
         graded = [
             Graded(day_of(r.observed_at), ref, g.grade, g.reasons)
             for (ref, r), g in zip(rows, episode.observations, strict=True)
