@@ -82,24 +82,47 @@ def _adam_files(data: CentreData, folder: Path, fmt: str) -> None:
     derive_adam(data).write(folder, csv=fmt == "adam-csv", xpt=fmt == "adam-xpt")
 
 
-def _record_export(actor: Actor, fmt: str, files: list[str], patients: int, **extra: Any) -> None:
-    assert actor.centre is not None
+def audit_export(
+    *,
+    who: str,
+    role: str,
+    centre: str,
+    fmt: str,
+    files: list[str],
+    patients: int,
+    pseudonymised: bool,
+    **extra: Any,
+) -> None:
+    """The audit event of every export (centre format, ADaM, report, FHIR, registry): who,
+    in which role, which centre, what format and files, how many patients, pseudonymised or
+    not, and what the kind of export adds (*extra*)."""
     record_event(
         Action.EXPORT,
-        actor=actor.username,
+        actor=who,
         model="export",
         object_id=fmt,
-        centre=actor.centre.code,
+        centre=centre,
         after={
             "format": fmt,
             "files": files,
             "patients": patients,
-            "pseudonymised": not actor.identifiable,
-            "role": str(actor.role),
+            "pseudonymised": pseudonymised,
+            "role": role,
             **extra,
         },
         reason="",
     )
+
+
+def record_export(actor: Actor, fmt: str, files: list[str], patients: int, **extra: Any) -> None:
+    """:func:`audit_export` for a signed-in actor (pseudonymised unless identifiable, or as
+    *extra* says)."""
+    assert actor.centre is not None
+    fields: dict[str, Any] = {"pseudonymised": not actor.identifiable, **extra}
+    audit_export(
+        who=actor.username, role=str(actor.role), centre=actor.centre.code, fmt=fmt,
+        files=files, patients=patients, **fields,
+    )  # fmt: skip
 
 
 def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
@@ -125,7 +148,7 @@ def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in names:
                 archive.write(folder / name, arcname=name)
-    _record_export(actor, fmt, names, len(data.patients), excluded=list(checked.excluded))
+    record_export(actor, fmt, names, len(data.patients), excluded=list(checked.excluded))
     return f"cartwatch-{actor.centre.code}-{fmt}.zip", buffer.getvalue()
 
 
@@ -164,7 +187,7 @@ def export_report(actor: Actor) -> tuple[str, bytes]:
         raise NothingToReport(f"the centre's data cannot make a report yet: {exc}") from exc
     content = render_html(report).encode("utf-8")
     filename = f"cartwatch-{actor.centre.code}-report.html"
-    _record_export(
+    record_export(
         actor,
         REPORT_FORMAT,
         [filename],

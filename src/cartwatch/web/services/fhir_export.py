@@ -26,7 +26,7 @@ from cartwatch.interop.fhir_resources import RESULT_FIELDS
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 from cartwatch.web.research_view import research_view
-from cartwatch.web.services.exports import _record_export
+from cartwatch.web.services.exports import record_export
 from cartwatch.web.services.records import KINDS
 from cartwatch.web.services.stored_checks import StoredProblem, checked_records
 
@@ -122,7 +122,7 @@ def export_bundle(
         export_id=export_id,
     )
     result = FhirExport(bundle, len(found), problems)
-    _record_export(
+    record_export(
         actor,
         FORMAT,
         [f"{export_id}.json"],

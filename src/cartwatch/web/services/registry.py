@@ -30,9 +30,8 @@ from cartwatch.interop.cibmtr import (
 from cartwatch.interop.cibmtr_files import registry_files, write_folder
 from cartwatch.interop.cibmtr_forms import unverified_count
 from cartwatch.web.access import Actor, Perm
-from cartwatch.web.audit.chain import record_event
-from cartwatch.web.audit.models import Action
 from cartwatch.web.patients import models as m
+from cartwatch.web.services.exports import audit_export
 from cartwatch.web.services.stored_checks import CheckedCentre, StoredProblem, checked_records
 
 #: The audit log's name for a registry download (object_id and after.format of the event).
@@ -100,23 +99,11 @@ def patient_registry(
 
 
 def _record(actor: str, role: str, report: CentreRegistry, files: list[str]) -> None:
-    record_event(
-        Action.EXPORT,
-        actor=actor,
-        model="export",
-        object_id=REGISTRY_FORMAT,
-        centre=report.centre,
-        after={
-            "format": REGISTRY_FORMAT,
-            "files": files,
-            "patients": len(report.export.patients),
-            "as_of": report.export.as_of.isoformat(),
-            "pseudonymised": False,
-            "role": role,
-            "excluded": list(report.checked.excluded),
-        },
-        reason="",
-    )
+    audit_export(
+        who=actor, role=role, centre=report.centre, fmt=REGISTRY_FORMAT, files=files,
+        patients=len(report.export.patients), pseudonymised=False,
+        as_of=report.export.as_of.isoformat(), excluded=list(report.checked.excluded),
+    )  # fmt: skip
 
 
 def _files(report: CentreRegistry) -> dict[str, bytes]:
