@@ -408,12 +408,20 @@ class Period:
             g for g in series if g.episode == first.episode and g.grade is not None and g.grade >= 1
         )
 
-    def _onset(self, e: Element, series: list[Graded], name: str) -> Value:
+    def _unless_occurred(self, e: Element, series: list[Graded], name: str) -> Value | None:
+        """The answer to a question about the episode when there is nothing to ask about: not
+        applicable without the toxicity, missing when whether it occurred is not known."""
         occurred = self._occurred(e, series, name)
         if occurred.value == "No":
             return not_applicable(e, f"no {name} {self._days()}")
         if occurred.value != "Yes":
             return missing(e, f"whether {name} occurred is not known (see that question)")
+        return None
+
+    def _onset(self, e: Element, series: list[Graded], name: str) -> Value:
+        unless = self._unless_occurred(e, series, name)
+        if unless is not None:
+            return unless
         start = self._episode_start(series)
         if start.day < self.start:
             return not_applicable(
@@ -423,11 +431,9 @@ class Period:
         return present(e, start.day.isoformat(), text, start.ref)
 
     def _previously_reported(self, e: Element, series: list[Graded], name: str) -> Value:
-        occurred = self._occurred(e, series, name)
-        if occurred.value == "No":
-            return not_applicable(e, f"no {name} {self._days()}")
-        if occurred.value != "Yes":
-            return missing(e, f"whether {name} occurred is not known (see that question)")
+        unless = self._unless_occurred(e, series, name)
+        if unless is not None:
+            return unless
         start = self._episode_start(series)
         if start.day < self.start:
             return present(e, "Yes", f"the {name} episode began on {start.day}", start.ref)
@@ -435,11 +441,9 @@ class Period:
         return present(e, "No", text, start.ref)
 
     def _maximum(self, e: Element, series: list[Graded], name: str) -> Value:
-        occurred = self._occurred(e, series, name)
-        if occurred.value == "No":
-            return not_applicable(e, f"no {name} {self._days()}")
-        if occurred.value != "Yes":
-            return missing(e, f"whether {name} occurred is not known (see that question)")
+        unless = self._unless_occurred(e, series, name)
+        if unless is not None:
+            return unless
         inside, hits, ungradable = self._toxicity(series)
         worst = max(hits, key=lambda g: g.grade or 0)
         if ungradable:
