@@ -293,3 +293,165 @@ def test_the_assessment_form_grades_live_in_the_patients_course(cast: Any, patie
     assert f'data-crs-url="/api/grade/crs?patient_id={PID}"' in body
     assert "Fever ≥38.0 °C before this therapy, documented outside this record" in body
     assert 'data-role="note"' in body and 'data-role="course"' in body
+
+
+# --- each assessment in its own episode (clinical.episodes.grade_by_episode) -------------------
+# TRANSCEND CLL 004 Table 4 footnote [S14]: stopped and restarted within 7 days is one
+# episode; therapy for CRS lifts the fever requirement in its own episode only.
+
+TOCILIZUMAB = {"temperature_c": 38.9, "antipyretic_or_anticytokine_given": True}
+
+
+def _week_1_episode(nurse: Any, patient: Any) -> None:
+    """Day 2: fever, tocilizumab for CRS; day 3: afebrile (resolved)."""
+    _save(nurse, patient, "2025-07-03T08:00:00", **TOCILIZUMAB)
+    _save(nurse, patient, "2025-07-04T08:00:00", temperature_c=37.0)
+
+
+def test_tocilizumab_in_week_1_does_not_make_day_30_hypotension_without_fever_crs(
+    api: Any, nurse: Any, patient: Any
+) -> None:
+    _week_1_episode(nurse, patient)
+    day_30 = "2025-07-31T08:00:00"
+    live = _live(api, f"patient_id={PID}", {"observed_at": day_30, **HYPOTENSION_NO_FEVER})
+    assert live.json()["grade"] == 0
+    afebrile = _save(nurse, patient, day_30, **HYPOTENSION_NO_FEVER)
+    assert afebrile.grade == 0  # the whole course as one episode stored 2
+    assert any("no fever and no antipyretic" in r for r in afebrile.reasons)
+    unknown = _save(nurse, patient, "2025-07-31T20:00:00", hypotension=True)
+    assert unknown.grade is None  # no temperature: fever still required, not gradable
+
+
+def test_day_30_hypotension_with_fever_is_crs_in_a_new_episode(nurse: Any, patient: Any) -> None:
+    _week_1_episode(nurse, patient)
+    febrile = _save(nurse, patient, "2025-07-31T08:00:00", temperature_c=38.6, hypotension=True)
+    assert febrile.grade == 2
+    # The new episode's own therapy carries forward within it.
+    _save(nurse, patient, "2025-07-31T12:00:00", **TOCILIZUMAB)
+    after = _save(nurse, patient, "2025-08-01T08:00:00", **HYPOTENSION_NO_FEVER)
+    assert after.grade == 2
+
+
+@pytest.mark.parametrize(
+    ("when", "grade"),
+    [("2025-07-11T08:00:00", 2), ("2025-07-11T23:00:00", 2), ("2025-07-12T08:00:00", 0)],
+    ids=["7 days after the resolution", "7 days 15 h after", "8 days after"],
+)
+def test_both_sides_of_the_7_day_boundary_in_the_course(
+    nurse: Any, patient: Any, when: str, grade: int
+) -> None:
+    _week_1_episode(nurse, patient)  # resolved 2025-07-04T08:00
+    assert _save(nurse, patient, when, **HYPOTENSION_NO_FEVER).grade == grade
+
+
+def test_a_bridging_assessment_entered_late_regrades_the_new_episode(
+    nurse: Any, patient: Any
+) -> None:
+    # Day 30 hypotension without fever is stored as not CRS; then hypotension without fever
+    # charted late every 5 days from day 8 restarted the week-1 episode within 7 days and
+    # never let it resolve: day 30 belongs to it and the tocilizumab for CRS carries forward.
+    _week_1_episode(nurse, patient)
+    day_30 = _save(nurse, patient, "2025-07-31T08:00:00", **HYPOTENSION_NO_FEVER)
+    assert day_30.grade == 0
+    for d in range(9, 31, 5):
+        _save(nurse, patient, f"2025-07-{d:02d}T08:00:00", **HYPOTENSION_NO_FEVER)
+    assert _stored(day_30).grade == 2
+    assert _history(day_30)[-1].history_change_reason.startswith("re-graded: earlier assessment")
+
+
+# --- property: the web course grades are the engine's grades over the split episodes --------
+
+
+def _row(when: Any, clinical: dict[str, Any]) -> Any:
+    """A stored assessment as crs_course reads it (its contract fields and observed_at)."""
+    from types import SimpleNamespace
+
+    from cartwatch.schemas.crs import CrsObservationIn
+
+    fields = CrsObservationIn.model_validate(clinical).__dict__
+    return SimpleNamespace(**{**fields, "observed_at": when})
+
+
+def _by_definition(rows: list[Any]) -> list[int | None]:
+    """Each grade straight from the rule, one observation at a time: graded within the
+    current episode; grade ≥1 more than 7 days after that episode resolved starts a new
+    episode, where it is graded again; an episode resolves at its first grade 0 after a
+    grade ≥1. O(n²), independent of grade_by_episode."""
+    from cartwatch.clinical.crs import grade_crs_episode
+    from cartwatch.web.services.crs_course import stored_observation
+
+    obs = [stored_observation(r) for r in rows]
+    start, active, resolved, out = 0, False, None, []
+    for i, row in enumerate(rows):
+        grade = grade_crs_episode(obs[start : i + 1]).observations[-1].grade
+        if grade and resolved is not None and (row.observed_at - resolved).days > 7:
+            start, active, resolved = i, False, None
+            grade = grade_crs_episode(obs[i : i + 1]).observations[-1].grade
+        if grade is not None:
+            if grade >= 1:
+                active, resolved = True, None
+            elif active:
+                active, resolved = False, row.observed_at
+        out.append(grade)
+    return out
+
+
+def _course_strategy() -> Any:
+    import datetime as dt
+
+    from hypothesis import strategies as st
+
+    clinical = st.fixed_dictionaries(
+        {
+            "temperature_c": st.sampled_from([None, 37.0, 38.5]),
+            "antipyretic_or_anticytokine_given": st.booleans(),
+            "hypotension": st.booleans(),
+            "fever_before_therapy": st.booleans(),
+            "oxygen_device": st.sampled_from(["none", "face_mask"]),
+        }
+    )
+    gaps = st.integers(min_value=0, max_value=15 * 24)  # hours, 0 to 15 days
+    start = dt.datetime(2025, 7, 2, 8, tzinfo=dt.UTC)
+
+    def course(items: list[tuple[int, dict[str, Any]]]) -> list[Any]:
+        rows, when = [], start
+        for gap, fields in items:
+            when += dt.timedelta(hours=gap)
+            rows.append(_row(when, fields))
+        return rows
+
+    # fever_before_therapy needs the therapy recorded on the same observation
+    valid = clinical.filter(
+        lambda c: c["antipyretic_or_anticytokine_given"] or not c["fever_before_therapy"]
+    )
+    return st.lists(st.tuples(gaps, valid), min_size=1, max_size=12).map(course)
+
+
+def test_web_course_grades_are_the_engines_grades_over_the_split_episodes() -> None:
+    from hypothesis import given, settings
+
+    from cartwatch.adam.adae import _episode_records
+    from cartwatch.clinical.crs import grade_crs_episode
+    from cartwatch.clinical.episodes import grade_by_episode
+    from cartwatch.web.services.crs_course import course_grades, stored_observation
+
+    @settings(max_examples=150, deadline=None)
+    @given(_course_strategy())
+    def check(rows: list[Any]) -> None:
+        web = course_grades(rows)
+        obs = [stored_observation(r) for r in rows]
+        times = [r.observed_at for r in rows]
+        episodes = grade_by_episode(obs, times, grade_crs_episode)
+        engine = [g for _, e in episodes for g in e.observations]
+        assert web == [
+            {"grade": g.grade, "standard": g.standard, "reasons": list(g.reasons)} for g in engine
+        ]
+        assert [w["grade"] for w in web] == _by_definition(rows)
+        # Causal: an assessment's grade depends only on it and the earlier ones.
+        for k in range(1, len(rows)):
+            assert course_grades(rows[:k]) == web[:k]
+        # ADaM's ADAE records are these episodes (those with grade ≥1).
+        adae = _episode_records(obs, times, grade_crs_episode)
+        assert [e.grade for e in adae] == [e.grade for _, e in episodes if (e.grade or 0) >= 1]
+
+    check()

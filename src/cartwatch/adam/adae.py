@@ -2,11 +2,11 @@
 
 Episodes (TRANSCEND CLL 004 Table 4 footnote, clinical-standards.md §3.5 [S14]: "an event
 that stopped and restarted within 7 days counts as one episode"): a patient's observations
-are graded as one time-ordered series by the engine (``grade_crs_episode`` /
-``grade_icans_episode``); a new episode starts at an observation with grade ≥1 that comes
-more than :data:`EPISODE_GAP_DAYS` days after the previous episode resolved (its first
-grade-0 observation). Each episode is then graded again on its own observations by the
-same engine, which gives the maximum grade, onset, resolution, duration and reasons.
+are split and graded by the one episode rule, ``clinical.episodes.grade_by_episode`` (a new
+episode starts at an observation with grade ≥1 more than ``EPISODE_GAP_DAYS`` days after the
+current episode resolved; each episode graded on its own observations by the engine,
+``grade_crs_episode`` / ``grade_icans_episode``), which gives the maximum grade, onset,
+resolution, duration and reasons. The web app and the CIBMTR registry split the same way.
 Not-gradable CRS observations (grade None: no temperature before therapy for CRS) are left
 out of the grade derivation, never read as grade 0: they neither start nor resolve an
 episode, and the episode reasons (ATOXREAS) name them with the grade a fever would give.
@@ -19,7 +19,6 @@ term's grades by ``summarise_episode``. Conventions: :mod:`cartwatch.adam.derive
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -33,11 +32,9 @@ from cartwatch.adam.common import as_day, join_reasons
 from cartwatch.centre.loader import CentreData
 from cartwatch.centre.records import IcansObservationRow, LabRow, TreatmentRow
 from cartwatch.clinical import crs, cytopenia, icans
-from cartwatch.clinical.episodes import EpisodeSummary, summarise_episode
+from cartwatch.clinical.episodes import EpisodeSummary, grade_by_episode, summarise_episode
 from cartwatch.schemas.crs import CrsObservationIn
 
-#: [S14] Table 4 footnote: stopped and restarted within 7 days = one episode.
-EPISODE_GAP_DAYS = 7
 #: Prolonged cytopenia (definition not published; clinical-standards.md §3.5 recollection,
 #: UNVERIFIED: "grade ≥3 laboratory cytopenia at the day-29 visit"): grade ≥3 at the blood
 #: count nearest to 28 days after infusion (trial day 29, infusion = day 1) within ±7 days.
@@ -143,28 +140,6 @@ def _when(value: dt.date | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
 
 
-def split_episodes(grades: Sequence[int | None], times: Sequence[dt.datetime]) -> list[int]:
-    """Start indices of the episodes in a patient's graded, time-ordered series.
-
-    A not-gradable observation (None: CRS without a temperature, contract v2 item 1) neither
-    starts nor resolves an episode: it is left out of the grade derivation.
-    """
-    starts = [0]
-    active = False
-    resolved_at: dt.datetime | None = None
-    for i, (grade, when) in enumerate(zip(grades, times, strict=True)):
-        if grade is None:
-            continue
-        if grade >= 1:
-            gap = resolved_at is not None and (when - resolved_at).days > EPISODE_GAP_DAYS
-            if gap:
-                starts.append(i)
-            active, resolved_at = True, None
-        elif active:
-            active, resolved_at = False, when
-    return starts
-
-
 def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -174,20 +149,14 @@ def _episode_records(
     times: Sequence[dt.datetime],
     grade_episode: Callable[[Sequence[Any]], Any],
 ) -> list[_Episode]:
-    """Episodes (each re-graded on its own observations) with a maximum grade ≥1.
+    """Episodes (each graded on its own observations) with a maximum grade ≥1.
 
     *times*: ``observed_at`` of each observation as a date-time (already computed for the
     sort, so not derived again from the domain objects).
     """
-    whole = grade_episode(observations)
-    grades = [g.grade for g in whole.observations]
-    starts = split_episodes(grades, times)
-    if len(starts) == 1:
-        return [whole] if (whole.grade or 0) >= 1 else []  # one episode: no second grading
-    bounds = [*starts, len(observations)]
-    episodes = [grade_episode(observations[a:b]) for a, b in itertools.pairwise(bounds)]
+    episodes = grade_by_episode(observations, times, grade_episode)
     # None (nothing gradable) or 0: no adverse event established, so no record.
-    return [e for e in episodes if (e.grade or 0) >= 1]
+    return [e for _, e in episodes if (e.grade or 0) >= 1]
 
 
 class _Dose(NamedTuple):

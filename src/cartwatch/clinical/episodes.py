@@ -15,6 +15,12 @@ not-gradable observations after it (where a recurrence cannot be excluded) are l
 ``not_gradable_after_resolution``, and the graders say so in their reasons. Reading them as
 "still resolved" would read missing data as grade 0.
 
+A patient's series is split into episodes by one rule, :func:`grade_by_episode` (TRANSCEND
+CLL 004 Table 4 footnote, clinical-standards.md §3.5 [S14]: "an event that stopped and
+restarted within 7 days counts as one episode"): a new episode starts at an observation with
+grade ≥1 more than :data:`EPISODE_GAP_DAYS` days after the current episode resolved. The
+web app's course grades, ADaM's ADAE records and the CIBMTR registry all split with it.
+
 The grading scale does not matter here: this module only sees integers. Which scale produced
 them is the caller's ``standard``.
 """
@@ -22,13 +28,17 @@ them is the caller's ``standard``.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, Protocol, TypeVar, cast
 
 from cartwatch.clinical.errors import ClinicalInputError
 
 Timestamp = datetime.date | datetime.datetime
+
+#: [S14] TRANSCEND CLL 004 Table 4 footnote: an event that stopped and restarted within 7
+#: days counts as one episode (whole days of elapsed time: 7 days 23 h is still within 7).
+EPISODE_GAP_DAYS: Final = 7
 
 _SECONDS_PER_DAY = 86_400.0
 # Fractions of a day are reported to 3 decimals (~1.4 minutes): finer than any charting of
@@ -209,3 +219,74 @@ def episode_peak(
         raise ClinicalInputError.single("[]", "an episode needs at least one observation")
     summary = summarise_episode(grades, observed_at)
     return summary, summary.peak_index if summary.peak_index is not None else 0
+
+
+def split_episodes(grades: Sequence[int | None], times: Sequence[datetime.datetime]) -> list[int]:
+    """Start indices of the episodes in a graded, time-ordered series (the first is 0).
+
+    A new episode starts at an observation with grade ≥1 more than :data:`EPISODE_GAP_DAYS`
+    days after the current one resolved (its first grade 0 after a grade ≥1). A
+    not-gradable observation (None, contract v2 item 1) neither starts nor resolves one.
+    Causal: whether observation ``i`` starts an episode depends on items ``0..i`` only.
+    """
+    starts = [0]
+    active = False
+    resolved_at: datetime.datetime | None = None
+    for i, (grade, when) in enumerate(zip(grades, times, strict=True)):
+        if grade is None:
+            continue
+        if grade >= 1:
+            if resolved_at is not None and (when - resolved_at).days > EPISODE_GAP_DAYS:
+                starts.append(i)
+            active, resolved_at = True, None
+        elif active:
+            active, resolved_at = False, when
+    return starts
+
+
+class _GradedObservation(Protocol):
+    @property
+    def grade(self) -> int | None: ...
+
+
+class GradedEpisode(Protocol):
+    """What an episode grader returns (``CrsEpisode``, ``IcansEpisode``)."""
+
+    @property
+    def observations(self) -> Sequence[_GradedObservation]: ...
+
+
+_Observation = TypeVar("_Observation")
+_Episode = TypeVar("_Episode", bound=GradedEpisode)
+
+
+def grade_by_episode(
+    observations: Sequence[_Observation],
+    times: Sequence[datetime.datetime],
+    grade_episode: Callable[[Sequence[_Observation]], _Episode],
+) -> list[tuple[int, _Episode]]:
+    """A patient's time-ordered series split into episodes, each graded on its own
+    observations by *grade_episode*: ``(start index, episode)`` in order.
+
+    The boundary is decided on the grades of the current episode: the observations from its
+    start are graded as that episode (so therapy given in an earlier episode never counts
+    here), and :func:`split_episodes` finds the first observation that starts the next one.
+    Grading the whole series as one episode instead would let therapy for CRS given in week 1
+    lift the fever requirement weeks later, and keep an episode "unresolved" on grades no
+    surface reports. Causal, like the graders: an observation's episode and grade depend on
+    it and the earlier observations only.
+    """
+    out: list[tuple[int, _Episode]] = []
+    start = 0
+    while True:
+        rest = grade_episode(observations[start:])
+        grades = [g.grade for g in rest.observations]
+        starts = split_episodes(grades, times[start:])
+        if len(starts) == 1:
+            out.append((start, rest))
+            return out
+        end = start + starts[1]
+        # The graders are causal, so this episode's grades are rest's first ones; grading
+        # the slice gives its own maximum, timing and reasons.
+        out.append((start, grade_episode(observations[start:end])))
+        start = end

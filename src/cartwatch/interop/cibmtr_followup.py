@@ -1,12 +1,14 @@
 """Form 4100 values of one reporting period: contact and survival, best response (iwCLL
 2018), relapse, new therapy, CRS and ICANS (ASTCT 2019), cytopenias (CTCAE v5.0).
 
-Every grade is the clinical engines': the patient's whole post-infusion CRS series is graded
-once with ``grade_crs_episode`` (therapy for CRS carried forward, premedication not), the
-ICANS series with ``grade_icans_episode``, each blood count with ``grade_counts``; a period
-then takes the observations dated in it. Missing data stay missing: a CRS observation that
-is not gradable (no temperature before therapy for CRS) never turns a period into "No CRS"
-or a lower maximum grade; no observation in a period is "missing", never "No".
+Every grade is the clinical engines': the patient's post-infusion CRS series is split into
+episodes and each graded with ``grade_crs_episode`` (therapy for CRS carried forward within
+its episode, premedication not) by the one episode rule, ``clinical.episodes.grade_by_episode``
+(as ADaM and the web app), the ICANS series likewise with ``grade_icans_episode``, each blood
+count with ``grade_counts``; a period then takes the observations dated in it. Missing data
+stay missing: a CRS observation that is not gradable (no temperature before therapy for CRS)
+never turns a period into "No CRS" or a lower maximum grade; no observation in a period is
+"missing", never "No".
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cartwatch.adam.adae import split_episodes
 from cartwatch.centre.records import FollowupEvent, Timepoint
 from cartwatch.clinical import crs, cytopenia, icans, iwcll
+from cartwatch.clinical.episodes import grade_by_episode
 from cartwatch.interop.cibmtr import (
     PatientRows,
     SourceRef,
@@ -65,7 +67,8 @@ class Graded:
     grade: int | None
     reasons: tuple[str, ...] = ()
     grades: dict[str, int | None] = dataclasses.field(default_factory=dict)
-    episode: int = 0  # CRS/ICANS: index of its episode in the patient's series (ADaM rule)
+    # CRS/ICANS: index of its episode in the patient's series (episodes.grade_by_episode)
+    episode: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,20 +87,6 @@ def _series(
 
 def _moment(value: dt.date | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-
-
-def _with_episodes(graded: list[Graded], times: list[dt.datetime]) -> list[Graded]:
-    """Each observation numbered with its episode, split as ADaM splits them
-    (``adam.adae.split_episodes``: a new episode needs grade ≥1 more than
-    ``EPISODE_GAP_DAYS`` days after the previous one resolved), so an episode's onset is
-    reported once, on the form of the period it began in."""
-    starts = split_episodes([g.grade for g in graded], times)
-    out, episode = [], -1
-    for i, g in enumerate(graded):
-        if episode + 1 < len(starts) and i == starts[episode + 1]:
-            episode += 1
-        out.append(dataclasses.replace(g, episode=episode))
-    return out
 
 
 class FollowUpContext:
@@ -132,17 +121,22 @@ class FollowUpContext:
     def _episode_series(
         self, stem: str, domain: Callable[[Any], Any], grade_episode: Callable[[Any], Any]
     ) -> list[Graded]:
-        """The patient's post-infusion observations of *stem* graded as one series by the
-        engine (so therapy for CRS carries forward), numbered by episode."""
+        """The patient's post-infusion observations of *stem*, split into episodes and each
+        graded on its own observations (so therapy for CRS carries forward within its
+        episode only), numbered by episode so an episode's onset is reported once, on the
+        form of the period it began in."""
         rows = _series(self.p.of(stem), self.infusion)
         if not rows:
             return []
-        episode = grade_episode([domain(r) for _, r in rows])
-        graded = [
-            Graded(day_of(r.observed_at), ref, g.grade, g.reasons)
-            for (ref, r), g in zip(rows, episode.observations, strict=True)
+        times = [_moment(r.observed_at) for _, r in rows]
+        episodes = grade_by_episode([domain(r) for _, r in rows], times, grade_episode)
+        return [
+            Graded(day_of(r.observed_at), ref, g.grade, g.reasons, episode=k)
+            for k, (start, episode) in enumerate(episodes)
+            for (ref, r), g in zip(
+                rows[start : start + len(episode.observations)], episode.observations, strict=True
+            )
         ]
-        return _with_episodes(graded, [_moment(r.observed_at) for _, r in rows])
 
     def _labs(self) -> list[Graded]:
         out = []

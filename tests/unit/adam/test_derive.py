@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from centre_fixture import write_centre  # type: ignore[import-not-found]
 
-from cartwatch.adam.adae import split_episodes
 from cartwatch.adam.derive import AdamDatasets, derive_adam
 from cartwatch.adam.metadata import DATASETS
 from cartwatch.adam.xpt import read_adam_dir
 from cartwatch.centre.loader import CentreData, load_centre_dir
+from cartwatch.clinical.episodes import split_episodes
 
 TS = pd.Timestamp
 
@@ -196,6 +197,35 @@ def test_split_episodes_boundary() -> None:
     t = [dt.datetime(2024, 1, d) for d in (1, 2, 9, 10, 11, 20)]
     # resolved Jan 2; Jan 9 is 7 days later (same episode); resolved Jan 11; Jan 20 is 9 later
     assert split_episodes([1, 0, 1, 1, 0, 2], t) == [0, 5]
+
+
+def test_the_causal_split_gives_the_stored_episodes_of_the_one_course_grades(
+    centre: CentreData,
+) -> None:
+    # clinical.episodes.grade_by_episode decides a boundary on the current episode's own
+    # grades; before, ADaM applied split_episodes to the grades of the whole course graded as
+    # one episode. Where no therapy crosses a boundary they agree: on this centre (P2 split
+    # after 9 days, P3 restarted within 7 days) and on the published synthetic cohort.
+    import dataclasses
+
+    from cartwatch.clinical.crs import grade_crs_episode
+    from cartwatch.clinical.episodes import grade_by_episode
+    from cartwatch.synth.cohort import synthesize
+
+    splits = 0
+    for data in (centre, synthesize(0, 0, published=True)):
+        by_patient: dict[str, list[Any]] = {}
+        for row in sorted(data.crs_observations, key=lambda r: (r.patient_id, r.observed_at)):
+            obs = dataclasses.replace(row.to_domain(), observed_at=row.observed_at)
+            by_patient.setdefault(row.patient_id, []).append(obs)
+        for observations in by_patient.values():
+            times = [o.observed_at for o in observations]
+            whole = grade_crs_episode(observations)
+            before = split_episodes([g.grade for g in whole.observations], times)
+            now = [start for start, _ in grade_by_episode(observations, times, grade_crs_episode)]
+            assert now == before
+            splits += len(now) > 1
+    assert splits >= 1  # the data exercises the split
 
 
 def test_neurotoxicity_record(adam: AdamDatasets) -> None:

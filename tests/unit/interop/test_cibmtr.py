@@ -157,6 +157,24 @@ def test_crs_maximum_grade_from_the_observations() -> None:
     assert onset.value == (INFUSION + dt.timedelta(days=1)).isoformat()
 
 
+def test_tocilizumab_in_week_1_does_not_make_day_30_hypotension_without_fever_crs() -> None:
+    # Each observation graded within its own episode (clinical.episodes.grade_by_episode, as
+    # ADaM and the web app): day 30 is more than 7 days after the resolution on day 3, a new
+    # episode where fever is still required.
+    week_1 = [
+        crs(2, temperature_c=38.9, antipyretic_or_anticytokine_given=True),
+        crs(3, temperature_c=37.0),
+    ]
+    for day_30, grade in (({"temperature_c": 37.0}, "1"), ({"temperature_c": 38.6}, "2")):
+        rows = [*week_1, crs(30, hypotension=True, **day_30)]
+        f = form(data(crs_observations=rows), DAY100, "4100", "100d")
+        assert value(f, "crs_maximum_grade").value == grade, day_30
+    # Within 7 days of the resolution (day 10): the same episode, therapy carried forward.
+    rows = [*week_1, crs(10, temperature_c=37.0, hypotension=True)]
+    f = form(data(crs_observations=rows), DAY100, "4100", "100d")
+    assert value(f, "crs_maximum_grade").value == "2"
+
+
 def test_not_gradable_observations_are_never_no_crs_nor_grade_0() -> None:
     rows = [crs(1, temperature_c=37.0), crs(2, hypotension=True)]  # [1]: no temperature
     f = form(data(crs_observations=rows), DAY100, "4100", "100d")

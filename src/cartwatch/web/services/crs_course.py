@@ -1,14 +1,18 @@
 """The CRS grade of a daily assessment in its patient's course (contract v2 item 2).
 
-Each stored CRS assessment is graded as one observation of the episode made of the
-patient's CRS assessments in time order, by the engine's episode grading
-(``clinical.crs.grade_crs_episode``; nothing is re-implemented here). That is what makes a
-ticked "antipyretic given" on a patient who never had a fever premedication (fever still
-required) and what carries therapy for CRS forward to the later days. The live form, the
-save and the re-grade of later rows all call this module, so they cannot disagree.
+A patient's stored CRS assessments, in time order, are split into episodes by the one
+episode rule (``clinical.episodes.grade_by_episode``: TRANSCEND CLL 004's "stopped and
+restarted within 7 days counts as one episode", the rule ADaM's ADAE and the CIBMTR registry
+use), and each assessment is graded as an observation of its own episode by the engine's
+episode grading (``clinical.crs.grade_crs_episode``; nothing is re-implemented here). That is
+what makes a ticked "antipyretic given" on a patient who never had a fever premedication
+(fever still required), what carries therapy for CRS forward to the later days of the
+episode, and what keeps tocilizumab given in week 1 from lifting the fever requirement in an
+unrelated episode weeks later. The live form, the save and the re-grade of later rows all
+call this module, so they cannot disagree.
 
-The engine's episode grading is causal: an observation's grade depends on it and the
-earlier ones only. So an assessment is graded with the earlier ones alone, and saving,
+The split and the grading are causal: an observation's episode and grade depend on it and
+the earlier ones only. So an assessment is graded with the earlier ones alone, and saving,
 editing or deleting one can change only the later ones (:func:`later_regrades`).
 Order: ``observed_at``, then the primary key (two assessments charted at the same minute
 keep the order they were entered in).
@@ -20,7 +24,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Final
 
-from cartwatch.clinical.crs import CrsObservation, TherapyTimeline, grade_crs_episode
+from cartwatch.clinical.crs import (
+    CrsEpisode,
+    CrsObservation,
+    TherapyTimeline,
+    grade_crs_episode,
+)
+from cartwatch.clinical.episodes import grade_by_episode
 from cartwatch.schemas.crs import CrsObservationIn
 from cartwatch.web.patients import models as m
 
@@ -30,6 +40,10 @@ CLINICAL_FIELDS: Final = tuple(n for n in CrsObservationIn.model_fields if n != 
 
 #: What the live grade says when the therapy ticked on this assessment is premedication.
 PREMEDICATION_NOTE: Final = "premedication: fever still required"
+
+#: The time given to an unplaced assessment with no stored one before it (it is then an
+#: episode on its own whatever its time).
+_UNPLACED_ALONE: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 #: Sort key of an assessment in its course; ``None`` pk (not saved yet) sorts last.
 CourseKey = tuple[dt.datetime, float]
@@ -55,12 +69,27 @@ def _computed(graded: Any) -> dict[str, Any]:
     return {"grade": graded.grade, "standard": graded.standard, "reasons": list(graded.reasons)}
 
 
+def _episodes(
+    rows: Sequence[Any], this: CrsObservation | None = None, this_at: dt.datetime | None = None
+) -> list[tuple[int, CrsEpisode]]:
+    """*rows* (course order), and *this* after them when given, split into episodes and
+    graded (``clinical.episodes.grade_by_episode``)."""
+    series = [stored_observation(row) for row in rows]
+    times = [row.observed_at for row in rows]
+    if this is not None:
+        series.append(this)
+        # Unplaced (the live form before a time is typed): after every stored one, at the
+        # time of the last, so it continues the latest episode (alone: any time will do).
+        times.append(this_at or (times[-1] if times else _UNPLACED_ALONE))
+    return grade_by_episode(series, times, grade_crs_episode)
+
+
 def course_grades(rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """grade/standard/reasons of each of *rows* (one patient's assessments in course order)."""
+    """grade/standard/reasons of each of *rows* (one patient's assessments in course order),
+    each graded in its own episode."""
     if not rows:
         return []
-    episode = grade_crs_episode([stored_observation(row) for row in rows])
-    return [_computed(graded) for graded in episode.observations]
+    return [_computed(g) for _, episode in _episodes(rows) for g in episode.observations]
 
 
 def _course(patient: m.Patient, *, locked: bool = False) -> list[m.CrsAssessment]:
@@ -89,9 +118,9 @@ def grade_in_course(
     if observed_at is not None:
         place = course_key(observed_at, pk)
         earlier = [row for row in earlier if course_key(row.observed_at, row.pk) < place]
-    series = [*map(stored_observation, earlier), this]
-    episode = grade_crs_episode(series)
-    premedication = len(earlier) in TherapyTimeline.of(series).premedication
+    start, episode = _episodes(earlier, this, observed_at)[-1]
+    own = [*map(stored_observation, earlier[start:]), this]
+    premedication = len(own) - 1 in TherapyTimeline.of(own).premedication
     return {
         **_computed(episode.observations[-1]),
         "earlier_assessments": len(earlier),

@@ -9,8 +9,6 @@ patient's assessments in time order (``web/services/crs_course.py``, the engine'
 with a history entry giving the reason; the others are left as they are.
 """
 
-import itertools
-
 from django.db import migrations
 
 REGRADE_REASON = (
@@ -20,23 +18,9 @@ REGRADE_REASON = (
 
 
 def regrade_in_course(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from cartwatch.web.patients.migrations._history import record_regrade
-    from cartwatch.web.services.crs_course import course_grades
+    from cartwatch.web.patients.migrations._history import regrade_crs_courses
 
-    model = apps.get_model("patients", "CrsAssessment")
-    history = apps.get_model("patients", "HistoricalCrsAssessment")
-    rows = model._default_manager.order_by("patient_id", "observed_at", "pk")
-    for _, group in itertools.groupby(rows.iterator(), key=lambda row: row.patient_id):
-        course = list(group)
-        for row, new in zip(course, course_grades(course), strict=True):
-            if (row.grade, row.standard, list(row.reasons)) == (
-                new["grade"],
-                new["standard"],
-                new["reasons"],
-            ):
-                continue
-            row.grade, row.standard, row.reasons = new["grade"], new["standard"], new["reasons"]
-            record_regrade(model, history, row, REGRADE_REASON)
+    regrade_crs_courses(apps, REGRADE_REASON)
 
 
 class Migration(migrations.Migration):
