@@ -458,14 +458,7 @@ class CrsEpisode:
             "not_gradable": list(self.not_gradable),
             "observations": [o.to_dict() for o in self.observations],
             **self.summary.to_dict(),
-            **self._resolution_dict(),
         }
-
-    def _resolution_dict(self) -> dict[str, object]:
-        # With the contract's timing keys only (they need every observed_at).
-        if not self.summary.timed:
-            return {}
-        return {"not_gradable_after_resolution": list(self.summary.not_gradable_after_resolution)}
 
 
 @dataclass(frozen=True)
@@ -499,16 +492,6 @@ class TherapyTimeline:
 
 def _indices(indices: Sequence[int]) -> str:
     return ", ".join(f"[{i}]" for i in indices)
-
-
-def _resolution_not_confirmed(summary: EpisodeSummary) -> str:
-    assert summary.resolved_at is not None
-    when = summary.resolved_at.isoformat()
-    return (
-        f"resolved at {when} (first grade 0 after the last grade ≥1), known only as of then: "
-        f"{_indices(summary.not_gradable_after_resolution)} after it not gradable, where a "
-        "recurrence cannot be excluded"
-    )
 
 
 def grade_crs_episode(observations: Sequence[CrsObservation]) -> CrsEpisode:
@@ -561,8 +544,7 @@ def grade_crs_episode(observations: Sequence[CrsObservation]) -> CrsEpisode:
         reasons.extend(f"[{peak}] {r}" for r in graded[peak].reasons)
     # A not-gradable observation may hide a worse grade: name what each would be with fever.
     reasons.extend(f"[{i}] {graded[i].reasons[-1]}" for i in not_gradable)
-    if summary.not_gradable_after_resolution:
-        reasons.append(_resolution_not_confirmed(summary))
+    reasons.extend(summary.resolution_reasons())
     return CrsEpisode(
         grade=summary.max_grade,
         peak_index=peak,

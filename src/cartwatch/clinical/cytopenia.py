@@ -348,9 +348,12 @@ def grade_cytopenia_series(observations: Sequence[CytopeniaObservation]) -> Cyto
         # The series' worst may still be grade 1 (a count above the grade-2 cut-off without
         # its LLN): no observation is its peak, least of all a grade-0 count beside it.
         episode = replace(episode, max_grade=None, peak_index=None, peak_at=None)
-    reasons = tuple(
-        f"worst {term}: grade {grade}" if grade is not None else f"worst {term}: not graded"
-        for term, grade in worst.items()
+    reasons = (
+        *(
+            f"worst {term}: grade {grade}" if grade is not None else f"worst {term}: not graded"
+            for term, grade in worst.items()
+        ),
+        *episode.resolution_reasons(),
     )
     return CytopeniaSeries(
         observations=tuple(graded), worst=worst, episode=episode, reasons=reasons

@@ -67,7 +67,8 @@ class EpisodeSummary:
     not_gradable_after_resolution: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        """The contract's timing keys, for merging into an episode result; empty when untimed.
+        """The contract's timing keys and ``not_gradable_after_resolution``, for merging into
+        an episode result (CRS, ICANS and cytopenia alike); empty when untimed.
 
         ``max_grade``/``peak_index`` are left to the caller because each command names the
         maximum differently (``grade``, ``worst``).
@@ -79,7 +80,21 @@ class EpisodeSummary:
             "peak_at": _iso(self.peak_at),
             "resolved_at": _iso(self.resolved_at),
             "duration_days": self.duration_days,
+            "not_gradable_after_resolution": list(self.not_gradable_after_resolution),
         }
+
+    def resolution_reasons(self) -> tuple[str, ...]:
+        """The reason every episode grader adds when not-gradable observations follow the
+        resolution: it holds as observed, but a recurrence there cannot be excluded (empty
+        otherwise)."""
+        if not self.not_gradable_after_resolution or self.resolved_at is None:
+            return ()
+        after = ", ".join(f"[{i}]" for i in self.not_gradable_after_resolution)
+        return (
+            f"resolved at {self.resolved_at.isoformat()} (first grade 0 after the last grade "
+            f"≥1), known only as of then: {after} after it not gradable, where a recurrence "
+            "cannot be excluded",
+        )
 
 
 def _iso(value: Timestamp | None) -> str | None:

@@ -589,6 +589,7 @@ def grade_icans_episode(observations: Sequence[IcansObservation]) -> IcansEpisod
     reasons = (
         f"episode maximum: grade {top.grade} at observation [{peak}]",
         *(f"[{peak}] {r}" for r in top.reasons),
+        *summary.resolution_reasons(),
     )
     return IcansEpisode(
         grade=top.grade,

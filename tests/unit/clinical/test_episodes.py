@@ -171,7 +171,21 @@ def test_to_dict_iso_strings() -> None:
         "peak_at": "2024-05-01T06:30:00",
         "resolved_at": "2024-05-03T06:30:00",
         "duration_days": 2.0,
+        "not_gradable_after_resolution": [],
     }
+    assert s.resolution_reasons() == ()
+
+
+def test_not_gradable_after_resolution_in_to_dict_and_its_one_reason() -> None:
+    times = [T(2024, 5, d, 6, 30) for d in (1, 3, 4, 5)]
+    s = summarise_episode([2, 0, None, None], times)
+    assert s.to_dict()["not_gradable_after_resolution"] == [2, 3]
+    assert s.resolution_reasons() == (
+        "resolved at 2024-05-03T06:30:00 (first grade 0 after the last grade ≥1), known only "
+        "as of then: [2], [3] after it not gradable, where a recurrence cannot be excluded",
+    )
+    untimed = summarise_episode([2, 0, None], [None, None, None])
+    assert untimed.to_dict() == {} and untimed.resolution_reasons() == ()
 
 
 def test_summary_is_frozen() -> None:
