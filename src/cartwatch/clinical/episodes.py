@@ -37,7 +37,9 @@ from cartwatch.clinical.errors import ClinicalInputError
 Timestamp = datetime.date | datetime.datetime
 
 #: [S14] TRANSCEND CLL 004 Table 4 footnote: an event that stopped and restarted within 7
-#: days counts as one episode (whole days of elapsed time: 7 days 23 h is still within 7).
+#: days counts as one episode. Counted from the resolution (first grade 0) in whole days of
+#: elapsed time, so 7 days 23 h is still within 7: cartwatch's reading, UNVERIFIED (the
+#: footnote does not say how the days are counted; ADaM used this reading before).
 EPISODE_GAP_DAYS: Final = 7
 
 _SECONDS_PER_DAY = 86_400.0
