@@ -7,6 +7,8 @@ permission → success; it does not → 403; a centre-B user asking for a centre
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,3 +278,56 @@ def test_registry_page_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) ->
     assert client.get("/registry/").status_code == 200
     assert client.get("/registry/A-001/").status_code == 404
     assert "A-001" not in client.get("/registry/").content.decode()
+
+
+FHIR_PAGES = [
+    ("POST", "/exports/fhir-r4/", "export", False),
+    ("POST", "/patients/A-001/fhir-bundle/", "export", True),
+    ("GET", "/imports/fhir/", "write_assessments", False),
+    ("POST", "/imports/fhir/", "write_assessments", False),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", list(CAST_ROLES))
+@pytest.mark.parametrize(("method", "url", "perm", "patient_scoped"), FHIR_PAGES)
+def test_fhir_pages_follow_the_role_table(
+    method: str, url: str, perm: str, patient_scoped: bool, user: str, patient_a: Any, cast: Any
+) -> None:
+    """The FHIR doors of the pages: the export download and the patient's bundle with the
+    export permission, the import page with the API POST's (record entry); a refusal says
+    why in words; the import page's POST without a file stores nothing (422)."""
+    from django.test import Client
+
+    from cartwatch.web.access import ROLE_PERMISSIONS
+    from cartwatch.web.centres.models import Role
+
+    client = Client()
+    client.force_login(cast.users[user])
+    response = getattr(client, method.lower())(url)
+    allowed = perm in {str(p) for p in ROLE_PERMISSIONS[Role(CAST_ROLES[user][0])]}
+    ok = 422 if (method, url) == ("POST", "/imports/fhir/") else 200
+    foreign = patient_scoped and CAST_ROLES[user][1] != "A"
+    assert response.status_code == (ok if allowed and not foreign else 404 if allowed else 403)
+    if not allowed and CAST_ROLES[user][1] is not None:
+        assert "Your role (" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_fhir_bundle_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) -> None:
+    """A centre-B user with the export permission: A's patient is not found, as a missing one."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cartwatch.web.centres.models import Membership
+
+    user = get_user_model().objects.create_user("data_manager_b", password="x-long-password-1")
+    Membership.objects.create(user=user, centre=cast.centre_b, role="data_manager")
+    client = Client()
+    client.force_login(user)
+    foreign = client.post("/patients/A-001/fhir-bundle/")
+    missing = client.post("/patients/NO-SUCH/fhir-bundle/")
+    assert foreign.status_code == missing.status_code == 404
+    assert b"A-001" not in foreign.content
+    centre = zipfile.ZipFile(io.BytesIO(client.post("/exports/fhir-r4/").content))
+    assert b"A-001" not in centre.read("cartwatch-B-fhir-r4.json")

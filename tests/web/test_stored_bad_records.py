@@ -139,7 +139,7 @@ def _zip(response: Any) -> zipfile.ZipFile:
 
 
 @pytest.mark.parametrize("how", BAD_ROWS)
-@pytest.mark.parametrize("fmt", ["centre-csv", "adam-csv", "adam-xpt"])
+@pytest.mark.parametrize("fmt", ["centre-csv", "adam-csv", "adam-xpt", "fhir-r4"])
 def test_exports_leave_the_patient_out_and_name_it(
     cast: Any, centre: Any, api: Any, how: str, fmt: str
 ) -> None:

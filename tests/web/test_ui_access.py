@@ -7,6 +7,7 @@ view's decorator shows up as a failing row):
   pages, never 403 and never data;
 * write pages: physician and data manager (patient data), + nurse (daily assessments, labs,
   doses), physician only (eligibility);
+* FHIR import page: the roles that record daily assessments (the API POST's permission);
 * export: centre admin, data manager, researcher; audit log and the identifiable CIBMTR
   registry pages: centre admin, data manager;
 * the network reviewer sees the network page only (aggregates, no patient rows);
@@ -56,6 +57,7 @@ MATRIX: list[tuple[str, set[str], set[str]]] = [
     ("/dashboard/", CENTRE, set()),
     ("/network/", {"reviewer"}, set()),
     ("/exports/", {"admin_a", "data_manager_a", "researcher_a"}, set()),
+    ("/imports/fhir/", WRITE_ASSESSMENTS | {"physician_b"}, set()),  # the API POST's permission
     ("/audit/", {"admin_a", "data_manager_a"}, set()),
     ("/registry/", {"admin_a", "data_manager_a"}, set()),
     (f"/registry/{PID}/", {"admin_a", "data_manager_a"}, set()),

@@ -25,10 +25,9 @@ from cartwatch.web.api.schemas import Message
 from cartwatch.web.services import fhir_export, fhir_import
 
 #: Bundles posted to the API: 20 MB (larger exports go through ``cartwatch fhir import``).
-FHIR_MAX_BYTES = 20 * 1024 * 1024
+FHIR_MAX_BYTES = fhir_import.WEB_MAX_BYTES
 ERRORS: dict[int, Any] = {401: Message, 403: Message, 413: Message, 422: Message}
-#: The FHIR JSON media type (R4, http.html#mime-type).
-FHIR_JSON = "application/fhir+json"
+FHIR_JSON = fhir_export.FHIR_JSON
 
 fhir_router = Router(tags=["FHIR"])
 

@@ -1,5 +1,5 @@
-"""Export of the centre's data (centre data format, ADaM, or the outcomes report as HTML),
-role-checked and audited.
+"""Export of the centre's data (centre data format, ADaM, FHIR R4, or the outcomes report as
+HTML), role-checked and audited.
 
 Researchers (no 'identifiable' permission) get the research view (``web/research_view.py``):
 only consenting patients (``Actor.patients``), free text blanked, agent and product names
@@ -27,7 +27,8 @@ from cartwatch.web.services.errors import NothingToReport, Unavailable
 from cartwatch.web.services.rows import ROW_MODELS
 from cartwatch.web.services.stored_checks import CheckedCentre, checked_centre
 
-FORMATS = ("centre-csv", "adam-csv", "adam-xpt")
+#: "fhir-r4": the journeys as a FHIR R4 Bundle (``services/fhir_export.py``), zipped like the rest.
+FORMATS = ("centre-csv", "adam-csv", "adam-xpt", "fhir-r4")
 #: In an export zip when patients were left out: who and why (services/stored_checks.py).
 EXCLUDED_FILE = "EXCLUDED.txt"
 #: The audit log's name for the report download (object_id and after.format of the event).
@@ -130,6 +131,10 @@ def export_centre(actor: Actor, fmt: str) -> tuple[str, bytes]:
     actor.require(Perm.EXPORT)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    if fmt == "fhir-r4":
+        from cartwatch.web.services.fhir_export import export_zip  # it imports this module
+
+        return export_zip(actor)
     checked = checked_centre_data(actor)
     data = checked.data
     assert actor.centre is not None

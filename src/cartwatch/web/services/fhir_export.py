@@ -12,7 +12,10 @@ centre data format; the centre-format export leaves it out too). Every export is
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +29,19 @@ from cartwatch.interop.fhir_resources import RESULT_FIELDS
 from cartwatch.web.access import Actor, Perm
 from cartwatch.web.patients import models as m
 from cartwatch.web.research_view import research_view
-from cartwatch.web.services.exports import record_export
+from cartwatch.web.services.exports import EXCLUDED_FILE, record_export
 from cartwatch.web.services.records import KINDS
-from cartwatch.web.services.stored_checks import StoredProblem, checked_records
+from cartwatch.web.services.stored_checks import (
+    StoredProblem,
+    checked_records,
+    excluded_note,
+    excluded_of,
+    excluded_text,
+)
 
 FORMAT = "fhir-r4"
+#: The FHIR JSON media type (R4, http.html#mime-type).
+FHIR_JSON = "application/fhir+json"
 #: Stored model → record kind (the names of ``services.records.KINDS``).
 KIND_OF: dict[type[Model], str] = {m.Patient: "patient"} | {k.model: n for n, k in KINDS.items()}
 
@@ -43,7 +54,11 @@ class FhirExport:
 
     @property
     def excluded(self) -> tuple[str, ...]:
-        return tuple(sorted({p.patient_id for p in self.problems}))
+        return excluded_of(self.problems)
+
+    def note(self) -> str:
+        """One sentence naming the patients left out ("" when none)."""
+        return excluded_note(self.problems)
 
     @property
     def resources(self) -> int:
@@ -97,11 +112,8 @@ def journeys(
     return [Journey(own[p], records[p]) for p in sorted(own)], problems
 
 
-def export_bundle(
-    actor: Actor, *, patient_id: str | None = None, pseudonymise: bool = False
-) -> FhirExport:
-    """The FHIR Bundle of the actor's centre (or of *patient_id*: Http404 when the actor may
-    not see such a patient, also when a pseudonymised export leaves them out)."""
+def _build(actor: Actor, patient_id: str | None, pseudonymise: bool) -> tuple[FhirExport, bool]:
+    """The export (not yet audited) and whether it is identifiable."""
     actor.require(Perm.EXPORT)
     assert actor.centre is not None  # EXPORT is a centre role's
     identifiable = actor.identifiable and not pseudonymise
@@ -121,15 +133,46 @@ def export_bundle(
         now=timezone.now(),
         export_id=export_id,
     )
-    result = FhirExport(bundle, len(found), problems)
+    return FhirExport(bundle, len(found), problems), identifiable
+
+
+def _audit(
+    actor: Actor, result: FhirExport, files: list[str], identifiable: bool, patient: str | None
+) -> None:
     record_export(
         actor,
         FORMAT,
-        [f"{export_id}.json"],
-        len(found),
+        files,
+        result.patients,
         pseudonymised=not identifiable,
-        patient=patient_id,
+        patient=patient,
         resources=result.resources,
         excluded=list(result.excluded),
     )
+
+
+def export_bundle(
+    actor: Actor, *, patient_id: str | None = None, pseudonymise: bool = False
+) -> FhirExport:
+    """The FHIR Bundle of the actor's centre (or of *patient_id*: Http404 when the actor may
+    not see such a patient, also when a pseudonymised export leaves them out)."""
+    result, identifiable = _build(actor, patient_id, pseudonymise)
+    _audit(actor, result, [f"{result.bundle['id']}.json"], identifiable, patient_id)
     return result
+
+
+def export_zip(actor: Actor, *, pseudonymise: bool = False) -> tuple[str, bytes]:
+    """The centre's Bundle as a zip (``<centre>-fhir-r4.json``, and ``EXCLUDED.txt`` naming
+    the patients left out, as the other exports' zips) and its file name; audited."""
+    result, identifiable = _build(actor, None, pseudonymise)
+    assert actor.centre is not None
+    stem = f"cartwatch-{actor.centre.code}-{FORMAT}"
+    files = {f"{stem}.json": json.dumps(result.bundle, ensure_ascii=False).encode("utf-8")}
+    if result.problems:
+        files[EXCLUDED_FILE] = excluded_text(result.problems, identifiable).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    _audit(actor, result, sorted(files), identifiable, None)
+    return f"{stem}.zip", buffer.getvalue()

@@ -34,7 +34,11 @@ from cartwatch.web.patients import models as m
 from cartwatch.web.services import records
 from cartwatch.web.services.fhir_journey import store_journey
 
-__all__ = ["BundleRefused", "BundleTooLarge", "import_bundle"]
+__all__ = ["WEB_MAX_BYTES", "BundleRefused", "BundleTooLarge", "import_bundle"]
+
+#: Bundles sent through the web app (the API and the import page): 20 MB; larger exports go
+#: through ``cartwatch fhir import`` on the server.
+WEB_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _patients(actor: Actor, plan: ImportPlan) -> dict[str, m.Patient]:
@@ -70,6 +74,7 @@ def _build(
 def _record_summary(kind: str, record: m.PatientRecord, row: Row) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": kind,
+        "record_id": record.pk,
         "patient_id": record.patient.patient_id,
         "observed_at": row.observed_at.isoformat(),
         "form_status": record.form_status,

@@ -59,21 +59,37 @@ class CheckedCentre:
     @property
     def excluded(self) -> tuple[str, ...]:
         """The patients left out, in pseudonym order."""
-        return tuple(sorted({p.patient_id for p in self.problems}))
+        return excluded_of(self.problems)
 
     def note(self) -> str:
         """One sentence naming the patients left out ("" when none)."""
-        if not self.problems:
-            return ""
-        return (
-            f"{len(self.excluded)} patient(s) left out because a stored record fails the "
-            f"checks: {', '.join(self.excluded)}"
-        )
+        return excluded_note(self.problems)
 
     def report_text(self, identifiable: bool) -> str:
         """``EXCLUDED.txt`` of an export: the note, then one problem per line."""
-        lines = [self.note(), "", *(p.text(identifiable) for p in self.problems)]
-        return "\n".join(lines) + "\n"
+        return excluded_text(self.problems, identifiable)
+
+
+def excluded_of(problems: Sequence[StoredProblem]) -> tuple[str, ...]:
+    """The patients *problems* leave out, in pseudonym order."""
+    return tuple(sorted({p.patient_id for p in problems}))
+
+
+def excluded_note(problems: Sequence[StoredProblem]) -> str:
+    """One sentence naming the patients *problems* leave out ("" when none)."""
+    if not problems:
+        return ""
+    excluded = excluded_of(problems)
+    return (
+        f"{len(excluded)} patient(s) left out because a stored record fails the "
+        f"checks: {', '.join(excluded)}"
+    )
+
+
+def excluded_text(problems: Sequence[StoredProblem], identifiable: bool) -> str:
+    """``EXCLUDED.txt`` of every export: the note, then one problem per line."""
+    lines = [excluded_note(problems), "", *(p.text(identifiable) for p in problems)]
+    return "\n".join(lines) + "\n"
 
 
 def _patient_id(instance: Model) -> str:

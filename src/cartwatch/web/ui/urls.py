@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cartwatch.web.ui.views import centre, edit, entry, layout, patients, registry, users, welcome
+from cartwatch.web.ui.views import (
+    centre,
+    edit,
+    entry,
+    fhir,
+    layout,
+    patients,
+    registry,
+    users,
+    welcome,
+)
 
 app_name = "ui"
 
@@ -23,6 +33,7 @@ urlpatterns = [
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", entry.patient_new, name="patient_new"),
     path(P, patients.patient_detail, name="patient"),
+    path(P + "fhir-bundle/", fhir.patient_bundle, name="patient_fhir"),
     path(P + "eligibility/new/", entry.eligibility_new, name="eligibility_new"),
     path(P + "prior-lines/new/", entry.prior_line_new, name="prior-lines_new"),
     path(P + "cell-therapy/new/", entry.cell_therapy_new, name="cell-therapy_new"),
@@ -50,6 +61,7 @@ urlpatterns = [
     # Before the generic format route, which would otherwise take "report" as a format.
     path("exports/report/", centre.report_download, name="report_download"),
     path("exports/<str:fmt>/", centre.export_download, name="export_download"),
+    path("imports/fhir/", fhir.import_page, name="fhir_import"),
     path("registry/", registry.overview, name="registry"),
     path("registry/download/", registry.download, name="registry_download"),
     path("registry/<str:patient_id>/", registry.patient_page, name="registry_patient"),

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.audit.models import AuditEvent
-from cartwatch.web.services import aggregates, exports, network_survival
+from cartwatch.web.services import aggregates, exports, fhir_export, network_survival
 from cartwatch.web.services.errors import NothingToReport, Unavailable
 from cartwatch.web.ui import analytics
 from cartwatch.web.ui.views.layout import page
@@ -49,6 +49,11 @@ EXPORT_FORMATS = (
     ("adam-xpt", "ADaM datasets as SAS XPT v5 (ADSL, ADRS, ADTTE, ADAE)"),
     ("adam-csv", "ADaM datasets as CSV with metadata"),
     ("centre-csv", "Centre data format (CSV folder)"),
+    (
+        "fhir-r4",
+        "FHIR R4 Bundle (JSON): the patients' CAR-T journeys with their grades, for another "
+        "hospital system or a registry",
+    ),
 )
 
 
@@ -67,6 +72,7 @@ def export_page(request: HttpRequest, actor: Actor) -> HttpResponse:
             "formats": EXPORT_FORMATS,
             "recent": recent,
             "pseudonymised": not actor.identifiable,
+            "can_import": actor.can(Perm.WRITE_ASSESSMENTS),
         },
     )
 
@@ -78,7 +84,11 @@ def export_download(request: HttpRequest, actor: Actor, fmt: str) -> HttpRespons
     if fmt not in exports.FORMATS:
         return HttpResponse(status=404)
     try:
-        filename, content = exports.export_centre(actor, fmt)
+        if fmt == fhir_export.FORMAT:
+            pseudonymise = request.POST.get("pseudonymise") == "on"
+            filename, content = fhir_export.export_zip(actor, pseudonymise=pseudonymise)
+        else:
+            filename, content = exports.export_centre(actor, fmt)
     except Unavailable as exc:
         messages.error(request, str(exc))
         return page(

@@ -25,6 +25,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         ("Dashboard", reverse("ui:dashboard"), Perm.CENTRE_ANALYTICS),
         ("Network", reverse("ui:network"), Perm.NETWORK_AGGREGATES),
         ("Export", reverse("ui:exports"), Perm.EXPORT),
+        ("FHIR import", reverse("ui:fhir_import"), Perm.WRITE_ASSESSMENTS),
         ("Data quality", reverse("ui:data_quality"), Perm.VERIFY_RECORDS),
         ("Registry", reverse("ui:registry"), Perm.REGISTRY),
         ("Audit log", reverse("ui:audit"), Perm.VIEW_AUDIT),

@@ -356,5 +356,6 @@ def patient_detail(request: HttpRequest, actor: Actor, patient_id: str) -> HttpR
             "missing": shown.missing,
             "can_edit_patient": actor.can(Perm.WRITE_PATIENTS),
             "can_open_history": actor.identifiable,
+            "can_export": actor.can(Perm.EXPORT),
         },
     )
