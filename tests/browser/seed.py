@@ -6,6 +6,8 @@ one user per role the scenarios need (password PASSWORD), and patients:
 * A-001: infused 6 days ago, a CRS episode treated with tocilizumab, a grade-1 ICANS
   treated with dexamethasone, falling counts — the README's timeline screenshot;
 * A-002: infused yesterday, no assessment yet — the nurse records the febrile patient;
+* A-005: infused 4 days ago, nothing recorded — the data manager imports its EHR bundle
+  (test_fhir_import_page.py);
 * B-001 at centre B (physician_b's own patient).
 
 Everything goes through the same service functions the pages use, so grades are the
@@ -108,27 +110,24 @@ def seed() -> None:
         add(users["nurse_a"], "labs", p1, observed_at=at(inf, day, 6), neutrophils_10e9_l=anc,
             platelets_10e9_l=plt, hemoglobin_g_dl=9.8)  # fmt: skip
 
-    p2 = records.create_patient(
-        doc,
-        {"patient_id": "A-002", "hospital_number": "MRN-0077", "age_years": 71, "sex": "M",
-         "diagnosis": "SLL", "consent_research": True},
-    )  # fmt: skip
-    add(doc, "cell-therapy", p2, product="liso-cel",
-        apheresis_date=(today - dt.timedelta(days=30)).isoformat(),
-        infusion_date=(today - dt.timedelta(days=1)).isoformat(), lot="LC-24-0133",
-        dose_10e6_car_t_cells=98.0)  # fmt: skip
+    def infused(
+        patient: dict[str, Any], apheresis: int, infusion: int, lot: str, dose: float
+    ) -> None:
+        """A consenting patient infused *infusion* days ago, nothing recorded after it."""
+        stored = records.create_patient(doc, {**patient, "consent_research": True})
+        add(doc, "cell-therapy", stored, product="liso-cel", lot=lot, dose_10e6_car_t_cells=dose,
+            apheresis_date=(today - dt.timedelta(days=apheresis)).isoformat(),
+            infusion_date=(today - dt.timedelta(days=infusion)).isoformat())  # fmt: skip
+
+    infused({"patient_id": "A-002", "hospital_number": "MRN-0077", "age_years": 71, "sex": "M",
+             "diagnosis": "SLL"},
+            apheresis=30, infusion=1, lot="LC-24-0133", dose=98.0)  # fmt: skip
 
     # Corrected in the browser scenarios (test_correction_scenarios.py), on its own so the
     # other scenarios' expectations about A-001 and A-002 hold whatever order tests run in.
-    p3 = records.create_patient(
-        doc,
-        {"patient_id": "A-003", "hospital_number": "MRN-0091", "age_years": 62, "sex": "F",
-         "diagnosis": "CLL", "consent_research": True},
-    )  # fmt: skip
-    add(doc, "cell-therapy", p3, product="liso-cel",
-        apheresis_date=(today - dt.timedelta(days=31)).isoformat(),
-        infusion_date=(today - dt.timedelta(days=2)).isoformat(), lot="LC-24-0150",
-        dose_10e6_car_t_cells=101.0)  # fmt: skip
+    infused({"patient_id": "A-003", "hospital_number": "MRN-0091", "age_years": 62, "sex": "F",
+             "diagnosis": "CLL"},
+            apheresis=31, infusion=2, lot="LC-24-0150", dose=101.0)  # fmt: skip
 
     # Infused 120 days ago: its CIBMTR 100-day follow-up form is due (the registry pages).
     p4 = records.create_patient(
@@ -170,6 +169,11 @@ def seed() -> None:
         platelets_10e9_l=120.0, hemoglobin_g_dl=11.6, neutrophils_10e9_l=1.9)  # fmt: skip
     add(doc, "followup", p4, event_date=(inf4 + dt.timedelta(days=98)).isoformat(),
         event="last_contact")  # fmt: skip
+
+    # Its EHR export is imported on the FHIR import page (test_fhir_import_page.py).
+    infused({"patient_id": "A-005", "hospital_number": "MRN-0123", "age_years": 69, "sex": "F",
+             "diagnosis": "CLL"},
+            apheresis=33, infusion=4, lot="LC-24-0161", dose=97.0)  # fmt: skip
 
     records.create_patient(
         users["physician_b"],

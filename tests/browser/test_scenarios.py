@@ -155,7 +155,7 @@ def test_data_manager_downloads_the_outcomes_report_and_it_is_audited(page: Page
     download = info.value
     assert download.suggested_filename == "cartwatch-A-report.html"
     html = Path(download.path()).read_text(encoding="utf-8")
-    assert "centre A: 4 patients recorded in cartwatch" in html  # not B-001
+    assert "centre A: 5 patients recorded in cartwatch" in html  # not B-001
     page.goto("/audit/")
     row = page.locator("tr[data-action=export]", has_text="report-html").first
     expect(row).to_contain_text("data_manager_a")

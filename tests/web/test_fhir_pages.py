@@ -197,6 +197,8 @@ def test_an_ehr_bundle_becomes_drafts_the_page_lists_and_links(patient_a: Any) -
     lab = m.Lab.objects.get(patient=patient_a)
     assert f'href="/patients/A-001/records/labs/{lab.pk}/"' in body
     assert "Neutropenia grade 4; Thrombocytopenia grade 3; Anaemia grade 3" in body
+    assert "Body temperature 101.3 °F = 38.5 °C (Observation/t-2)" in body  # not [degF], Cel
+    assert "[degF]" not in body and "10*3/uL" not in body and "[#/volume]" not in body
     # Every resource not imported: entry index, Type/id and the reason.
     section = body[body.index('id="not-imported"') :]
     assert "<td>5</td><td>Observation/bp-1</td>" in section
@@ -292,7 +294,7 @@ REFUSED = [
     (
         "wrong-type",
         json.dumps(fs.bundle(kind="document")).encode(),
-        "The bundle is of type &#x27;document&#x27;; cartwatch imports collection,",
+        "The bundle is of type &#x27;document&#x27;; cartwatch imports these types: collection,",
     ),
 ]
 
@@ -390,3 +392,32 @@ def test_the_nav_shows_the_import_page_to_the_roles_that_may_import(cast: Any) -
         body = client_for(user).get("/welcome/").content.decode()
         may = Perm.WRITE_ASSESSMENTS in ROLE_PERMISSIONS[Role(role)]
         assert ('href="/imports/fhir/"' in body) is may, user
+
+
+@pytest.mark.parametrize(
+    ("note", "shown"),
+    [
+        (
+            "Body temperature 99.1 [degF] = 37.2778 Cel (Observation/t-1)",
+            "Body temperature 99.1 °F = 37.2778 °C (Observation/t-1)",
+        ),
+        (
+            "Neutrophils [#/volume] in Blood by Automated count 0.4 10*3/uL = 0.4 10*9/L (n)",
+            "Neutrophils in Blood by Automated count 0.4 ×10³/µL = 0.4 ×10⁹/L (n)",
+        ),
+        (
+            "norepinephrine given 2025-07-02T15:00:00 at 0.05 ug/kg/min (ma-1)",
+            "norepinephrine given 2025-07-02 15:00 at 0.05 µg/kg/min (ma-1)",
+        ),
+        (
+            "tocilizumab given 2025-07-02T16:00:00+02:00 (ma-2)",
+            "tocilizumab given 2025-07-02 16:00 (ma-2)",
+        ),
+        ("Hemoglobin 79 g/L = 7.9 g/dL (h-1)", "Hemoglobin 79 g/L = 7.9 g/dL (h-1)"),  # as written
+        ("a unit not listed 5 mmol/L (x)", "a unit not listed 5 mmol/L (x)"),
+    ],
+)
+def test_import_notes_are_shown_in_ward_units(note: str, shown: str) -> None:
+    from cartwatch.web.ui.views.fhir import _source_words
+
+    assert _source_words(note) == shown

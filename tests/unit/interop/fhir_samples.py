@@ -174,22 +174,35 @@ def bundle(*resources: dict[str, Any], kind: str = "searchset") -> dict[str, Any
     }
 
 
-def ehr_bundle(pid: str = "A-001", centre: str | None = "A") -> dict[str, Any]:
+def ehr_bundle(
+    pid: str = "A-001",
+    centre: str | None = "A",
+    days: tuple[str, str] = ("2025-07-02", "2025-07-03"),
+    offset: str = "+02:00",
+) -> dict[str, Any]:
     """Two days of an EHR export for one patient (the day of fever, then a calm day)."""
     s = f"Patient/pt-{pid}"
+    fever_day, calm_day = days
+
+    def fever(time: str) -> str:
+        return f"{fever_day}T{time}:00{offset}"
+
+    def calm(time: str) -> str:
+        return f"{calm_day}T{time}:00{offset}"
+
     return bundle(
         patient(pid, centre),
         condition_cll("cond-1", s),
-        temperature("t-1", s, "2025-07-02T06:00:00+02:00", 99.1),
-        temperature("t-2", s, "2025-07-02T14:00:00+02:00", 101.3),  # 38.5 °C: fever
-        temperature("t-3", s, "2025-07-02T22:00:00+02:00", 98.6),
-        blood_pressure("bp-1", s, "2025-07-02T14:05:00+02:00"),
-        norepinephrine("ma-1", s, "2025-07-02T15:00:00+02:00"),
-        tocilizumab("ma-2", s, "2025-07-02T16:00:00+02:00"),
-        temperature("t-4", s, "2025-07-03T08:00:00+02:00", 37.1, code="Cel"),
-        neutrophils("n-1", s, "2025-07-03T07:00:00+02:00", 0.4),  # 10*3/uL → 0.4 ×10⁹/L
-        platelets("p-1", s, "2025-07-03T07:00:00+02:00", 42),
-        hemoglobin("h-1", s, "2025-07-03T07:00:00+02:00", 79, code="g/L"),  # → 7.9 g/dL
+        temperature("t-1", s, fever("06:00"), 99.1),
+        temperature("t-2", s, fever("14:00"), 101.3),  # 38.5 °C: fever
+        temperature("t-3", s, fever("22:00"), 98.6),
+        blood_pressure("bp-1", s, fever("14:05")),
+        norepinephrine("ma-1", s, fever("15:00")),
+        tocilizumab("ma-2", s, fever("16:00")),
+        temperature("t-4", s, calm("08:00"), 37.1, code="Cel"),
+        neutrophils("n-1", s, calm("07:00"), 0.4),  # 10*3/uL → 0.4 ×10⁹/L
+        platelets("p-1", s, calm("07:00"), 42),
+        hemoglobin("h-1", s, calm("07:00"), 79, code="g/L"),  # → 7.9 g/dL
         {
             "resourceType": "MedicationRequest",
             "id": "mr-1",

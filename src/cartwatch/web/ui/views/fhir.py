@@ -9,6 +9,7 @@ takes the upload, bounded as the API bounds it, and says what happened in words.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -20,10 +21,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from cartwatch.interop.fhir_bundle import ACCEPTED_TYPES
 from cartwatch.web.access import Actor, Perm, scoped
 from cartwatch.web.services import fhir_export, fhir_import, records
 from cartwatch.web.ui import history
-from cartwatch.web.ui.history import label
 from cartwatch.web.ui.views.edit import record_url
 from cartwatch.web.ui.views.layout import page
 
@@ -41,6 +42,25 @@ KIND_WORDS = {
     "eligibility": ("eligibility check", "eligibility checks"),
     "adverse-event": ("adverse event", "adverse events"),
 }
+#: The UCUM codes of the import's notes as a nurse writes the unit (fhir_codes' units and
+#: the common EHR ones); a code not listed is shown as it came.
+UNITS_SHOWN = {
+    "[degF]": "°F",
+    "Cel": "°C",
+    "10*3/uL": "×10³/µL",
+    "10*3/mm3": "×10³/mm³",
+    "10*9/L": "×10⁹/L",
+    "/uL": "/µL",
+    "/mm3": "/mm³",
+    "ug/kg/min": "µg/kg/min",
+    "ug/min": "µg/min",
+    "[iU]/min": "IU/min",
+}
+#: A LOINC property in brackets ("[#/volume]", "[Mass/volume]"): a code, not words.
+_LOINC_PROPERTY = re.compile(r"^\[[^\]]*/volume\]$")
+_ISO_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?"
+)
 #: Adverse-event terms without a record field of their own (the cytopenias have one).
 AE_TERMS = {"crs": "CRS grade", "icans": "ICANS grade"}
 
@@ -89,8 +109,8 @@ def _plain(problem: str) -> str:
             "bundle file itself, exported as JSON (the file may be cut short or damaged)."
         )
     if path == "resourceType":
-        got = message.partition(", got ")[2]
-        what = f"a single {got.strip(chr(39))} resource" if got else "no FHIR resource at all"
+        got = message.partition(", got ")[2].strip("'")
+        what = f"a single {got} resource" if got else "no FHIR resource at all"
         return (
             f"The file holds {what}, not a Bundle. Export a Bundle (a collection of resources) "
             "from the hospital record."
@@ -98,8 +118,8 @@ def _plain(problem: str) -> str:
     if path == "type":
         got = message.partition(", got ")[2]
         return (
-            f"The bundle is of type {got}; cartwatch imports collection, transaction, searchset "
-            "and batch bundles."
+            f"The bundle is of type {got}; cartwatch imports these types: "
+            f"{', '.join(ACCEPTED_TYPES)}."
         )
     entry = path.removeprefix("entry[").removesuffix("]")
     if entry.isdigit():
@@ -126,6 +146,13 @@ def _when(value: str) -> str:
     return value.replace("T", " ")[:16]
 
 
+def _source_words(note: str) -> str:
+    """An import note ("Body temperature 101.3 [degF] = 38.5 Cel (Observation/t-2)") as the
+    page says it: units as written on a ward, times without the ISO 'T', no LOINC codes."""
+    words = [UNITS_SHOWN.get(w, w) for w in note.split(" ") if not _LOINC_PROPERTY.match(w)]
+    return _ISO_TIME.sub(r"\1 \2", " ".join(words))
+
+
 def _record_rows(report: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     rows = []
     for r in report["records"]:
@@ -136,7 +163,8 @@ def _record_rows(report: dict[str, Any], kind: str) -> list[dict[str, Any]]:
         else:
             grades = r["grades"]
             grade = "; ".join(
-                f"{label('grade_' + t)} {'not gradable' if grades[t] is None else grades[t]}"
+                f"{history.label(f'grade_{t}')} "
+                f"{'not gradable' if grades[t] is None else grades[t]}"
                 for t in LAB_TERMS
             )
         rows.append(
@@ -146,7 +174,7 @@ def _record_rows(report: dict[str, Any], kind: str) -> list[dict[str, Any]]:
                 "grade": grade,
                 "standard": r["standard"],
                 "reasons": r["reasons"],
-                "sources": r["from"],
+                "sources": [_source_words(n) for n in r["from"]],
                 "url": record_url(r["patient_id"], kind, r["record_id"]),
             }
         )
@@ -166,9 +194,9 @@ def _kind_words(kind: str, n: int = 1) -> str:
 def _result_words(kind: str, field: str) -> str:
     """The differing result in words: "Grade", "CRS grade", "Neutropenia grade"."""
     if kind != "adverse-event":
-        return label(field)
+        return history.label(field)
     term = field.removesuffix(" grade")
-    return AE_TERMS.get(term) or label(f"grade_{term}")
+    return AE_TERMS.get(term) or history.label(f"grade_{term}")
 
 
 def _shown(value: Any) -> str:
