@@ -264,8 +264,9 @@ def test_registry_pages_follow_the_role_table(
         )
 
 
-@pytest.mark.django_db
-def test_registry_page_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) -> None:
+def _data_manager_b(cast: Any) -> Any:
+    """A client signed in as a data manager of centre B (registry and export permissions,
+    which the cast's centre-B physician lacks)."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -275,6 +276,12 @@ def test_registry_page_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) ->
     Membership.objects.create(user=user, centre=cast.centre_b, role="data_manager")
     client = Client()
     client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_registry_page_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) -> None:
+    client = _data_manager_b(cast)
     assert client.get("/registry/").status_code == 200
     assert client.get("/registry/A-001/").status_code == 404
     assert "A-001" not in client.get("/registry/").content.decode()
@@ -316,15 +323,7 @@ def test_fhir_pages_follow_the_role_table(
 @pytest.mark.django_db
 def test_the_fhir_bundle_of_a_foreign_patient_is_404(patient_a: Any, cast: Any) -> None:
     """A centre-B user with the export permission: A's patient is not found, as a missing one."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    from cartwatch.web.centres.models import Membership
-
-    user = get_user_model().objects.create_user("data_manager_b", password="x-long-password-1")
-    Membership.objects.create(user=user, centre=cast.centre_b, role="data_manager")
-    client = Client()
-    client.force_login(user)
+    client = _data_manager_b(cast)
     foreign = client.post("/patients/A-001/fhir-bundle/")
     missing = client.post("/patients/NO-SUCH/fhir-bundle/")
     assert foreign.status_code == missing.status_code == 404
