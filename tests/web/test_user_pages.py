@@ -187,6 +187,20 @@ def test_the_welcome_page_says_where_to_start(cast: Any) -> None:
     assert client_for("reviewer").get("/")["Location"] == "/network/"
 
 
+def test_the_welcome_page_opens_the_fhir_and_registry_doors_by_role(
+    cast: Any, patient_a: Any
+) -> None:
+    """The FHIR import is offered to who may enter assessments, the registry to who may
+    report to it (once there is a patient), each with its link; to nobody else."""
+    pages = {u: client_for(u).get("/welcome/").content.decode()
+             for u in ("nurse_a", "data_manager_a", "admin_a", "researcher_a")}  # fmt: skip
+    fhir, registry = 'href="/imports/fhir/"', 'href="/registry/"'
+    assert fhir in pages["nurse_a"] and registry not in pages["nurse_a"]
+    assert fhir in pages["data_manager_a"] and registry in pages["data_manager_a"]
+    assert fhir not in pages["admin_a"] and registry in pages["admin_a"]
+    assert fhir not in pages["researcher_a"] and registry not in pages["researcher_a"]
+
+
 def test_the_install_superuser_is_told_where_it_works(cast: Any) -> None:
     from django.contrib.auth.models import User
 

@@ -37,7 +37,7 @@ ROLE_JOB: dict[Role, str] = {
     Role.NURSE: "You record the daily CRS/ICANS assessment, blood counts and doses of the "
     "centre's patients; the server grades each assessment as you type.",
     Role.DATA_MANAGER: "You register and correct the centre's records, verify forms, keep "
-    "the data-quality list short and export the centre's data.",
+    "the data-quality list short, export the centre's data and report it to the registry.",
     Role.RESEARCHER: "You read the centre's pseudonymised data: the dashboard and exports, "
     "without hospital numbers or free text.",
     Role.NETWORK_REVIEWER: "You see the network's pooled figures across centres; no "
@@ -82,6 +82,13 @@ def steps(actor: Actor, has_patients: bool) -> list[Step]:
         ))  # fmt: skip
     if actor.can(Perm.CENTRE_ANALYTICS) and has_patients:
         out.append(Step("See who needs attention today.", "Work list", reverse("ui:worklist")))
+    if actor.can(Perm.WRITE_ASSESSMENTS):
+        out.append(Step("Temperatures, drugs and blood counts from the hospital record (a FHIR "
+                        "bundle) become draft assessments for a nurse to confirm.",
+                        "Import a FHIR bundle", reverse("ui:fhir_import")))  # fmt: skip
+    if actor.can(Perm.REGISTRY) and has_patients:
+        out.append(Step("What the CIBMTR registry still needs, per patient and form.",
+                        "Registry", reverse("ui:registry")))  # fmt: skip
     if actor.role == Role.RESEARCHER and has_patients:
         out.append(Step("Outcomes of the centre.", "Dashboard", reverse("ui:dashboard")))
     if actor.can(Perm.NETWORK_AGGREGATES):
