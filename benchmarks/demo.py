@@ -77,14 +77,23 @@ def main(argv: list[str] | None = None) -> int:
         import cartwatch.outcomes.plots  # noqa: F401  (matplotlib; build_report draws)
         from cartwatch.adam import derive, xpt
         from cartwatch.centre import loader
-        from cartwatch.outcomes import report
+        from cartwatch.outcomes import report, report_render
         from cartwatch.synth import cohort
 
-        mods.update(derive=derive, xpt=xpt, loader=loader, report=report, cohort=cohort)
+        mods.update(
+            derive=derive,
+            xpt=xpt,
+            loader=loader,
+            report=report,
+            report_render=report_render,
+            cohort=cohort,
+        )
 
     _timed("import", imports, rows)
     gc.freeze()  # as `cartwatch demo` does: full GC passes stop rescanning the imported modules
-    derive, loader, report, cohort = (mods[k] for k in ("derive", "loader", "report", "cohort"))
+    derive, loader, report, report_render, cohort = (
+        mods[k] for k in ("derive", "loader", "report", "report_render", "cohort")
+    )
     data = _timed(f"synth ({args.n} patients)", lambda: cohort.synthesize(args.n, args.seed), rows)
     _timed("write raw (centre CSV)", lambda: loader.write_centre_dir(data, out / "centre"), rows)
     adam = _timed("derive ADaM", lambda: derive.derive_adam(data), rows)
@@ -98,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def render() -> str:
-        html: str = report.render_html(rep)
+        html: str = report_render.render_html(rep)
         (out / "report.html").write_text(html, encoding="utf-8")
         return html
 
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  report build + HTML: {report_cpu:.2f} s CPU")
     print(f"  load average: {_load()}")
     if args.pdf:
-        pdf = _timed("render PDF (extra)", lambda: report.render_pdf(rep, html), rows)
+        pdf = _timed("render PDF (extra)", lambda: report_render.render_pdf(rep, html), rows)
         (out / "report.pdf").write_bytes(pdf)
 
     print(f"report: {out / 'report.html'} ({len(html) / 1e6:.1f} MB)")

@@ -54,8 +54,8 @@ def _check_options(fmt: str, conf_type: str, problems: list[str]) -> None:
 
 
 def _render(report: object, fmt: str) -> str | bytes:
-    from cartwatch.outcomes.report import (
-        Report,
+    from cartwatch.outcomes.report import Report
+    from cartwatch.outcomes.report_render import (
         render_html,
         render_json,
         render_pdf,

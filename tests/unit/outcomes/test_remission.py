@@ -129,7 +129,7 @@ def test_report_has_the_sections() -> None:
 
 
 def test_html_shows_the_remission_section() -> None:
-    from cartwatch.outcomes.report import render_html
+    from cartwatch.outcomes.report_render import render_html
 
     html = render_html(build_report(_simulated_adam(), source_label="sim", figure_dpi=40))
     assert "Long-term remission" in html and "Cure fraction (95% CI)" in html

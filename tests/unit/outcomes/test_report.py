@@ -12,15 +12,8 @@ import pandas as pd
 import pytest
 from test_tables import MONTH, make_adam
 
-from cartwatch.outcomes.report import (
-    Report,
-    ReportInputError,
-    build_report,
-    render_html,
-    render_json,
-    render_pdf,
-    render_text,
-)
+from cartwatch.outcomes.report import Report, ReportInputError, build_report
+from cartwatch.outcomes.report_render import render_html, render_json, render_pdf, render_text
 
 WHEN = dt.datetime(2024, 7, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -169,7 +169,8 @@ def export_report(actor: Actor) -> tuple[str, bytes]:
     assert actor.centre is not None
     try:
         from cartwatch.adam.derive import derive_adam
-        from cartwatch.outcomes.report import ReportInputError, build_report, render_html
+        from cartwatch.outcomes.report import ReportInputError, build_report
+        from cartwatch.outcomes.report_render import render_html
         from cartwatch.outcomes.tables import AdamData
     except ImportError as exc:  # a build without the ADaM/report packages
         raise Unavailable("the outcomes report is not available in this build") from exc
