@@ -12,25 +12,20 @@ manager and a physician, ``synthesize(n, seed)`` stored through the record servi
    the write path with its grade recomputed, ledger): wall/CPU seconds, records, and the
    number of results that differ from the exported ones (must be 0; exit 1 otherwise).
 
-The project machine has 2 cores shared with other work: when wall ≫ CPU it was busy.
-Numbers are printed, never asserted (timings belong here, not in tests).
+Baselines, side by side: the export against the centre-format export of the same stored rows
+(read, check, write CSV); the import against storing the same rows from the centre format
+(the same per-record write path without FHIR). The project machine has 2 cores shared with
+other work: when wall ≫ CPU it was busy. Numbers are printed, never asserted (timings belong
+here, not in tests).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
-
-def _timed(step: Any) -> tuple[Any, float, float]:
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = step()
-    return result, time.perf_counter() - wall0, time.process_time() - cpu0
+from stored_centre import CENTRE, stored_centre, timed
 
 
 def main() -> int:
@@ -39,47 +34,40 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="data folder to use and keep")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="cartwatch-fhir-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("CARTWATCH_DATA_DIR", str(folder))
-
+    centre = stored_centre(args.n, args.seed, args.keep)
     from cartwatch.web import commands
-
-    commands.setup()
-    commands.migrate()
-    from cartwatch.synth.cohort import synthesize
-    from cartwatch.web.access import resolve_actor
     from cartwatch.web.centres.models import Centre
     from cartwatch.web.patients import models as m
-    from cartwatch.web.services.imports import load_centre_data
+    from cartwatch.web.services.exports import export_centre
 
-    password = "bench-password-2026-long"
-    commands.create_user("bench.dm", password, "data_manager", "BENCH", create_centre_name="B")
-    commands.create_user("bench.md", password, "physician", "BENCH")
-    from django.contrib.auth.models import User
-
-    actor = resolve_actor(User.objects.get(username="bench.dm"))
-    data = synthesize(args.n, seed=args.seed)
-    stored, wall, cpu = _timed(lambda: load_centre_data(actor, data))
-    print(f"load {args.n} synthetic patients: {stored} rows, {wall:.1f} s wall, {cpu:.1f} s CPU")
-
+    # Baseline: the centre-format export of the same stored rows (read, check, write CSV).
+    (_, csv_zip), csv_wall, _ = timed(lambda: export_centre(centre.actor, "centre-csv"))
+    folder = centre.folder
     out = folder / "bundle.json"
-    report, wall, cpu = _timed(lambda: commands.fhir_export("BENCH", "bench.dm", str(out)))
+    report, wall, cpu = timed(lambda: commands.fhir_export(CENTRE, "bench.dm", str(out)))
     print(
         f"export: {report['patients']} patients, {report['resources']:,} resources, "
         f"{report['bytes'] / 1e6:.1f} MB, {wall:.1f} s wall, {cpu:.1f} s CPU "
         f"({report['resources'] / wall:,.0f} resources/s)"
     )
+    print(
+        f"  the centre-format export of the same rows: {csv_wall:.1f} s wall "
+        f"({len(csv_zip) / 1e6:.1f} MB zip): ratio {wall / csv_wall:.1f}×"
+    )
     print(f"  {report['resource_types']}")
-    for patient in m.Patient.objects.filter(centre=Centre.objects.get(code="BENCH")):
+    for patient in m.Patient.objects.filter(centre=Centre.objects.get(code=CENTRE)):
         patient.delete()
-    back, wall, cpu = _timed(lambda: commands.fhir_import(str(out), "BENCH", "bench.md"))
+    back, wall, cpu = timed(lambda: commands.fhir_import(str(out), CENTRE, "bench.md"))
     journey = back["journey"]
     records = sum(journey["records"].values())
     print(
         f"import: {records:,} records, {wall:.1f} s wall, {cpu:.1f} s CPU "
         f"({back['resources'] / wall:,.0f} resources/s); not imported: {len(back['unmapped'])}; "
         f"differences from the exported results: {len(journey['grade_differences'])}"
+    )
+    print(
+        f"  the same rows loaded as centre-format rows (same write path): {centre.load_wall:.1f} s"
+        f" wall: ratio {wall / centre.load_wall:.2f}×"
     )
     print(f"data folder: {folder}")
     return 1 if journey["grade_differences"] or back["unmapped"] else 0
