@@ -51,9 +51,10 @@ def test_patient_page_shows_missing_first_and_links_records(cast: Any, synth_cen
 
 def test_bad_as_of_is_said_in_words(cast: Any, synth_centre: int) -> None:
     page = _client(cast).get("/registry/?as_of=9999-12-31").content.decode()
-    assert "as_of: year 9999 is outside" in page
+    assert "Data cut: year 9999 is outside" in page and "showing today instead" in page
+    assert "as_of:" not in page  # a field code is not words
     page = _client(cast).get("/registry/?as_of=tomorrow").content.decode()
-    assert "as_of: not a date" in page
+    assert "Data cut: &#x27;tomorrow&#x27; is not a date (YYYY-MM-DD)" in page
 
 
 def test_download_is_the_export_and_is_audited(cast: Any, synth_centre: int) -> None:
@@ -75,7 +76,8 @@ def test_download_is_the_export_and_is_audited(cast: Any, synth_centre: int) -> 
     assert event.after["patients"] == manifest["counts"]["patients"]
     assert _client(cast).get("/registry/download/").status_code == 405  # never a GET link
     refused = _client(cast).post("/registry/download/", {"as_of": "9999-12-31"}, follow=True)
-    assert "as_of: year 9999 is outside" in refused.content.decode()
+    assert "Data cut: year 9999 is outside" in refused.content.decode()
+    assert "nothing was exported" in refused.content.decode()
     assert AuditEvent.objects.filter(object_id="cibmtr-registry").count() == 1
 
 

@@ -35,17 +35,18 @@ def _as_of(request: HttpRequest) -> tuple[dt.date, str]:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        return today, f"as_of: not a date (YYYY-MM-DD): {text!r}; showing today instead"
+        return today, f"Data cut: {text!r} is not a date (YYYY-MM-DD)"
     problem = plausible_date_problem(day)
     if problem:
-        return today, f"as_of: {problem}; showing today instead"
+        return today, f"Data cut: {problem}"
     return day, ""
 
 
 def _context(as_of: dt.date, problem: str) -> dict[str, Any]:
     return {
         "as_of": as_of.isoformat(),
-        "as_of_problem": problem,
+        # The page is still shown, for today; the download refuses instead (download()).
+        "as_of_problem": f"{problem}; showing today instead" if problem else "",
         "unverified": unverified_count(),
     }
 
@@ -131,7 +132,7 @@ def download(request: HttpRequest, actor: Actor) -> HttpResponse:
     """POST (with CSRF): the export is an audited action, never a prefetchable link."""
     as_of, problem = _as_of(request)
     if problem:  # nothing is exported for a data cut that was not the one asked for
-        messages.error(request, problem.replace("; showing today instead", ""))
+        messages.error(request, f"{problem}: nothing was exported")
         return redirect("ui:registry")
     filename, content = registry.registry_zip(actor, as_of)
     response = HttpResponse(content, content_type="application/zip")
